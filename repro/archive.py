@@ -1,0 +1,138 @@
+"""Pack config files and customer data into one tar stream for the sandbox (read-only on disk)."""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+from repro.errors import ConfigError, Problem
+from repro.plan import DataCopy, FileWrite
+from repro.yamlsrc import display_path
+
+_SPOOL_BYTES = 64 * 1024 * 1024  # beyond this the tar stream spills to a temp file
+
+
+def pack(files: Iterable[FileWrite], data: Iterable[DataCopy]) -> IO[bytes]:
+    """A tar stream to extract at `/` in the sandbox; the caller closes it."""
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - returned
+    with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for copy in data:
+            if copy.kind == "archive":
+                _add_archive(tar, copy)
+            else:
+                tar.add(str(copy.source), arcname=_member(copy.to), recursive=True,
+                        filter=_neutral_owner)
+        for f in files:  # last, so rendered config wins over data at the same path
+            info = tarfile.TarInfo(_member(f.path))
+            info.size, info.mode = len(f.content), f.mode
+            tar.addfile(info, _bytes_io(f.content))
+    spool.seek(0)
+    return spool
+
+
+def _member(path: str) -> str:
+    return posixpath.normpath(path).lstrip("/")
+
+
+def _bytes_io(content: bytes) -> IO[bytes]:
+    import io
+
+    return io.BytesIO(content)
+
+
+def _neutral_owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    # The customer's uids mean nothing in the sandbox; files belong to root (or are
+    # chowned to the environment's user after loading).
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    return info
+
+
+def _unsafe(name: str) -> bool:
+    norm = posixpath.normpath(name)
+    return name.startswith("/") or norm == ".." or norm.startswith("../")
+
+
+def _bad_archive(copy: DataCopy, message: str) -> ConfigError:
+    return ConfigError(Problem(display_path(copy.source), None, "", message))
+
+
+def _add_archive(tar: tarfile.TarFile, copy: DataCopy) -> None:
+    base = _member(copy.to)
+    if copy.source.name.lower().endswith(".zip"):
+        _add_zip(tar, copy, base)
+        return
+    try:
+        with tarfile.open(copy.source, mode="r:*") as src:
+            for info in src:
+                if _unsafe(info.name) or (info.issym() and _unsafe(
+                        posixpath.join(posixpath.dirname(info.name), info.linkname))):
+                    raise _bad_archive(copy, f"archive entry {info.name!r} points outside "
+                                       "its folder; refusing to extract it")
+                if info.islnk() and _unsafe(info.linkname):
+                    raise _bad_archive(copy, f"hard link {info.name!r} points outside")
+                if not (info.isfile() or info.isdir() or info.issym() or info.islnk()):
+                    continue  # devices and fifos have no place in customer data
+                body = src.extractfile(info) if info.isfile() else None
+                info = _neutral_owner(info)
+                info.name = posixpath.join(base, info.name)
+                if info.islnk():
+                    info.linkname = posixpath.join(base, info.linkname)
+                tar.addfile(info, body)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise _bad_archive(copy, f"cannot read the archive: {exc}") from None
+
+
+def _add_zip(tar: tarfile.TarFile, copy: DataCopy, base: str) -> None:
+    try:
+        with zipfile.ZipFile(copy.source) as src:
+            for item in src.infolist():
+                if _unsafe(item.filename):
+                    raise _bad_archive(copy, f"archive entry {item.filename!r} points outside "
+                                       "its folder; refusing to extract it")
+                info = tarfile.TarInfo(posixpath.join(base, item.filename.rstrip("/")))
+                mode = (item.external_attr >> 16) & 0o7777
+                if item.is_dir():
+                    info.type, info.mode = tarfile.DIRTYPE, mode or 0o755
+                    tar.addfile(info)
+                    continue
+                info.size, info.mode = item.file_size, mode or 0o644
+                with src.open(item) as body:
+                    tar.addfile(info, body)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _bad_archive(copy, f"cannot read the archive: {exc}") from None
+
+
+def read_member(stream: Iterable[bytes], dest: Path) -> str:
+    """Unpack the tar stream of one captured path into `dest`; returns 'file' or 'dir'."""
+    with tempfile.TemporaryFile() as tmp:
+        for chunk in stream:
+            tmp.write(chunk)
+        tmp.seek(0)
+        with tarfile.open(fileobj=tmp, mode="r:") as tar:
+            members = tar.getmembers()
+            if len(members) == 1 and members[0].isfile():
+                body = tar.extractfile(members[0])
+                assert body is not None
+                dest.write_bytes(body.read())
+                return "file"
+            dest.mkdir(parents=True, exist_ok=True)
+            root = members[0].name if members else ""
+            for info in members:
+                rel = posixpath.relpath(info.name, root)
+                if _unsafe(rel) or not (info.isfile() or info.isdir()):
+                    continue
+                target = dest / rel
+                if info.isdir():
+                    target.mkdir(parents=True, exist_ok=True)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    body = tar.extractfile(info)
+                    assert body is not None
+                    target.write_bytes(body.read())
+            return "dir"

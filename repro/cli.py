@@ -1,0 +1,229 @@
+"""The `repro` command line: parse, call the pipeline, map outcomes to exit codes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from repro import __version__
+from repro.errors import (
+    EXIT_NOT_AS_EXPECTED,
+    EXIT_OK,
+    EXIT_SANDBOX,
+    EXIT_USAGE,
+    Interrupted,
+    ReproError,
+)
+
+app = typer.Typer(
+    name="repro", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    help="Reproduce a customer's issue in a declarative Docker sandbox, then keep it as a "
+         "regression case.")
+
+ParamOpt = typer.Option([], "--param", "-p", metavar="KEY=VALUE",
+                        help="Override a parameter (repeatable); wins over the scenario.")
+
+
+def say(message: str) -> None:
+    print(f"repro: {message}", file=sys.stderr, flush=True)
+
+
+def handled(command: Callable[..., int | None]) -> Callable[..., None]:
+    """Errors a user can fix: one line each, no traceback; crashes: a log file."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        from repro import signals
+
+        signals.install()
+        try:
+            code = command(*args, **kwargs) or EXIT_OK
+        except ReproError as exc:
+            for line in exc.lines():
+                print(f"repro: error: {line}", file=sys.stderr)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            exc = Interrupted()
+            print(f"repro: error: {exc}", file=sys.stderr)
+            code = exc.exit_code
+        except Exception:  # noqa: BLE001 - the last line of defence
+            log = _crash_log()
+            print(f"repro: internal error (a bug in repro): {sys.exc_info()[1]!r}; "
+                  f"traceback in {log}", file=sys.stderr)
+            code = EXIT_SANDBOX
+        raise typer.Exit(code)
+
+    return wrapper
+
+
+def _crash_log() -> Path:
+    folder = Path(".repro") / "logs"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = Path("/tmp")
+    log = folder / f"crash-{datetime.now():%Y%m%dT%H%M%S}.log"
+    log.write_text(traceback.format_exc())
+    return log
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"repro {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show the version and exit.")) -> None:
+    """Reproduce a customer's issue in a declarative Docker sandbox."""
+
+
+@app.command()
+@handled
+def run(scenario: Path = typer.Argument(..., help="Scenario directory, its scenario.yaml, "
+                                        "or its id"),
+        param: list[str] = ParamOpt,
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+        keep: bool = typer.Option(False, "--keep", help="Leave the sandbox running to "
+                                  "inspect it.")) -> int:
+    """Replay a scenario in a fresh sandbox and say whether the error reproduced."""
+    from repro import report, runner
+    from repro.params import parse_cli_params
+    from repro.plan import plan_scenario
+
+    plan = plan_scenario(scenario, parse_cli_params(param))
+    show = None if as_json else _step_progress
+    if not as_json:
+        say(f"running {plan.scenario_id} in a fresh sandbox ...")
+    record = runner.run(plan, say, keep=keep, on_step=show)
+    if as_json:
+        print(json.dumps(report.run_json(record), indent=2))
+    else:
+        report.summary(record)
+    return EXIT_OK if record.ok else EXIT_NOT_AS_EXPECTED
+
+
+def _step_progress(step: Any) -> None:
+    took = f"{step.duration:.2f}s" if step.duration is not None else ""
+    say(f"step {step.name}: {step.status.replace('_', ' ')} (exit {step.exit_code}) {took}")
+
+
+@app.command()
+@handled
+def plan(scenario: Path = typer.Argument(..., help="Scenario directory or scenario.yaml"),
+         param: list[str] = ParamOpt,
+         as_json: bool = typer.Option(False, "--json", help="JSON instead of YAML.")) -> int:
+    """Print the fully resolved plan of a scenario without touching Docker."""
+    import yaml
+
+    from repro.params import parse_cli_params
+    from repro.plan import plan_scenario
+
+    data = plan_scenario(scenario, parse_cli_params(param)).to_dict()
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), end="")
+    return EXIT_OK
+
+
+@app.command()
+@handled
+def validate(paths: list[Path] | None = typer.Argument(  # noqa: UP007 - typer needs it
+        None, help="Files or folders (default: the project's environments and scenarios)")
+) -> int:
+    """Check environments and scenarios; print every problem as file:line: key: message."""
+    from repro import validate as checker
+    from repro.project import project_root
+
+    files = checker.targets(list(paths or []), project_root(Path.cwd()))
+    failed = 0
+    for path in files:
+        kind, problems = checker.validate(path)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        failed += bool(problems)
+    print(f"{len(files) - failed} of {len(files)} files valid", file=sys.stderr)
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+@app.command()
+@handled
+def schema(kind: str = typer.Argument("all", help="environment, scenario or all")) -> int:
+    """Print JSON Schema for the environment and scenario formats (for editors)."""
+    from repro.errors import ConfigError
+    from repro.model import Environment, Scenario
+    from repro.spec import json_schema
+
+    schemas = {"environment": lambda: json_schema(Environment, "repro environment"),
+               "scenario": lambda: json_schema(Scenario, "repro scenario")}
+    if kind == "all":
+        print(json.dumps({k: make() for k, make in schemas.items()}, indent=2))
+    elif kind in schemas:
+        print(json.dumps(schemas[kind](), indent=2))
+    else:
+        raise ConfigError(f"schema: unknown kind {kind!r}; use environment, scenario or all")
+    return EXIT_OK
+
+
+@app.command()
+@handled
+def gc(run_id: str | None = typer.Option(None, "--run", help="Remove this run's "  # noqa: UP007
+                                            "resources (kept or not)."),
+       everything: bool = typer.Option(False, "--all", help="Also remove sandboxes kept "
+                                       "with --keep."),
+       dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would go.")) -> int:
+    """Remove containers, networks and volumes left by killed or kept runs (by label)."""
+    from repro.sandbox import gc as collector
+
+    leftovers = collector.collect(run_id, include_kept=everything or run_id is not None,
+                                  dry_run=dry_run)
+    removed = [x for x in leftovers if x.reason_kept is None]
+    for item in leftovers:
+        verb = "would remove" if dry_run else "removed"
+        what = f"{item.kind} {item.name} (run {item.run_id})"
+        print(f"{verb} {what}" if item.reason_kept is None else f"left {what}: "
+              f"{item.reason_kept}")
+    if not leftovers:
+        print("nothing to clean: no repro resources on this engine"
+              if run_id is None else f"nothing left of run {run_id}")
+    elif not dry_run:
+        print(f"{len(removed)} removed, {len(leftovers) - len(removed)} left")
+    return EXIT_OK
+
+
+@app.command()
+@handled
+def base(name: str = typer.Argument(..., help="busybox, or debian:SUITE "
+                                    "(e.g. debian:bookworm)"),
+         force: bool = typer.Option(False, "--force", help="Re-create it even if present.")
+         ) -> int:
+    """Create an offline base image: repro-base/busybox or repro-base/debian:SUITE.
+
+    Environments use them as `image: repro-base/busybox` or in a Dockerfile as
+    `FROM repro-base/debian:bookworm`; repro creates them on first use anyway.
+    """
+    from repro.sandbox import bases
+
+    ref = name if bases.is_base(name) else bases.PREFIX + name
+    if force:
+        made = bases.create(ref, say)
+    else:
+        bases.ensure(ref, say)
+        made = ref
+    print(made)
+    return EXIT_OK
+
+
+def main() -> None:
+    app()

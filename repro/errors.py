@@ -1,0 +1,65 @@
+"""Handled errors: each prints as one line for the user, with a distinct exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_NOT_AS_EXPECTED = 1
+EXIT_USAGE = 2
+EXIT_SANDBOX = 3
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as we can."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        key = f" {self.path}:" if self.path else ""
+        return f"{where}:{key} {self.message}"
+
+
+class ReproError(Exception):
+    """Root of the errors a user can act on; never shown with a traceback."""
+
+    exit_code = EXIT_SANDBOX
+
+    def lines(self) -> list[str]:
+        return [str(self)]
+
+
+class ConfigError(ReproError):
+    """Invalid environment, scenario, parameter or data input: every problem at once."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        if isinstance(problems, (Problem, str)):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class SandboxError(ReproError):
+    """The Docker side failed: engine unreachable, image missing, build failed..."""
+
+    exit_code = EXIT_SANDBOX
+
+
+class Interrupted(ReproError):
+    """Ctrl-C or SIGTERM; raised so every context manager gets to clean up."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, signal_name: str = "SIGINT"):
+        super().__init__(f"interrupted by {signal_name}; the sandbox was removed")

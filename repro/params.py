@@ -1,0 +1,178 @@
+"""Resolve a scenario's parameters: environment defaults < customer files < inline < --param."""
+
+from __future__ import annotations
+
+import configparser
+import json
+from pathlib import Path
+from typing import Any
+
+from repro.errors import ConfigError, Problem
+from repro.model import Environment, ParameterFile, Scenario
+from repro.spec import did_you_mean
+from repro.yamlsrc import Source, display_path, parse_yaml
+
+Scalar = str | int | float | bool
+_SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".ini": "ini",
+                   ".cfg": "ini", ".conf": "ini", ".env": "env"}
+
+
+def parse_cli_params(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(Problem("--param", None, "", f"expected KEY=VALUE, got {pair!r}"))
+        out[key.strip()] = value
+    return out
+
+
+def read_parameter_file(spec: ParameterFile, base: Path) -> tuple[dict[str, Scalar], str]:
+    """Read one customer export; returns its values and the name to show in errors."""
+    path = base / spec.path
+    shown = display_path(path)
+    fmt = spec.format
+    if fmt == "auto":
+        fmt = _SUFFIX_FORMATS.get(path.suffix.lower()) or ("env" if path.name == ".env" else "")
+        if not fmt:
+            raise ConfigError(Problem(shown, None, "", "cannot tell the format from the file "
+                                      "name; add `format: yaml|json|ini|env`"))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(Problem(shown, None, "", "parameter file not found")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(Problem(shown, None, "", f"cannot read: {exc}")) from None
+    reader = {"yaml": _read_yaml, "json": _read_json, "ini": _read_ini, "env": _read_env}[fmt]
+    return reader(text, shown, spec.section), shown
+
+
+def _flat(data: Any, shown: str) -> dict[str, Scalar]:
+    if not isinstance(data, dict):
+        raise ConfigError(Problem(shown, None, "", "expected a mapping of parameter names "
+                                  "to values"))
+    bad = [k for k, v in data.items() if not isinstance(v, (str, int, float, bool))]
+    if bad:
+        raise ConfigError(Problem(shown, None, bad[0], "parameter values must be strings, "
+                                  "numbers or booleans"))
+    return {str(k): v for k, v in data.items()}
+
+
+def _read_yaml(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
+    data = parse_yaml(text, shown).data
+    return _flat(data.get(section, {}) if section and isinstance(data, dict) else data, shown)
+
+
+def _read_json(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(Problem(shown, exc.lineno, "", f"invalid JSON: {exc.msg}")) from None
+    return _flat(data.get(section, {}) if section and isinstance(data, dict) else data, shown)
+
+
+def _read_ini(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
+    parser = configparser.ConfigParser(interpolation=None, default_section="\x00")
+    parser.optionxform = str  # keep the customer's key case
+    try:
+        parser.read_string(text, source=shown)
+    except configparser.MissingSectionHeaderError:
+        parser.read_string("[\x01]\n" + text, source=shown)  # a bare key=value file
+    except configparser.Error as exc:
+        line = getattr(exc, "lineno", None)
+        raise ConfigError(Problem(shown, line, "", f"invalid INI: {exc.message.splitlines()[0]}")
+                          ) from None
+    sections = [section] if section else parser.sections()
+    if section and not parser.has_section(section):
+        found = ", ".join(parser.sections()) or "none"
+        raise ConfigError(Problem(shown, None, "", f"no section [{section}] (sections: {found})"))
+    out: dict[str, Scalar] = {}
+    origin: dict[str, str] = {}
+    for name in sections:
+        for key, value in parser.items(name):
+            if key in out and out[key] != value:
+                raise ConfigError(Problem(shown, None, key, f"set differently in [{origin[key]}] "
+                                          f"and [{name}]; pick one with `section:`"))
+            out[key], origin[key] = value, name
+    return out
+
+
+def _read_env(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
+    out: dict[str, Scalar] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(Problem(shown, number, "", f"expected KEY=VALUE, got {raw!r}"))
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[key.strip()] = value
+    return out
+
+
+def coerce(value: Scalar, like: Any) -> Scalar:
+    """Values from files and the command line are text: give them the default's type."""
+    if not isinstance(value, str) or like is None or isinstance(like, str):
+        return value
+    text = value.strip()
+    if isinstance(like, bool):
+        lowered = text.lower()
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+        raise ValueError("expected true or false")
+    try:
+        return int(text) if isinstance(like, int) else float(text)
+    except ValueError:
+        raise ValueError(f"expected a {type(like).__name__}") from None
+
+
+def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Source,
+            scenario_dir: Path, cli: dict[str, str]) -> dict[str, Scalar]:
+    """Merge every layer, then check each value against the environment's declaration."""
+    declared = env.parameters
+    layers: list[tuple[dict[str, Scalar], Any]] = []
+    for pfile in scenario.parameters_from:
+        values, shown = read_parameter_file(pfile, scenario_dir)
+        layers.append((values, lambda key, shown=shown: Problem(shown, None, key, "")))
+    layers.append((dict(scenario.parameters),
+                   lambda key: scen_src.problem(("parameters", key), "")))
+    layers.append((dict(cli), lambda key: Problem("--param", None, key, "")))
+
+    values: dict[str, Scalar] = {k: p.default for k, p in declared.items()
+                                 if p.default is not None}
+    problems: list[Problem] = []
+    for layer, where in layers:
+        for key, value in layer.items():
+            if key not in declared:
+                hint = did_you_mean(key, declared) or (
+                    f"; declare it under `parameters:` in {env_src.file}")
+                problems.append(_with(where(key), f"unknown parameter{hint}"))
+                continue
+            spec = declared[key]
+            try:
+                value = coerce(value, spec.default)
+            except ValueError as exc:
+                problems.append(_with(where(key), f"{exc}, got {value!r}"))
+                continue
+            if spec.choices and str(value) not in spec.choices:
+                problems.append(_with(where(key), f"{value!r} is not one of "
+                                      f"{', '.join(spec.choices)}"))
+                continue
+            values[key] = value
+    for key in declared:
+        if key not in values:
+            problems.append(scen_src.problem(("parameters",), f"parameter {key!r} is required "
+                                             f"by {env_src.file}; set it here or with "
+                                             f"--param {key}=VALUE"))
+    if problems:
+        raise ConfigError(problems)
+    return values
+
+
+def _with(problem: Problem, message: str) -> Problem:
+    return Problem(problem.file, problem.line, problem.path, message)

@@ -1,0 +1,276 @@
+"""(scenario, environment, parameters) -> Plan: every action of a run, fully resolved, no Docker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from repro import params as params_mod
+from repro.errors import ConfigError, Problem
+from repro.model import Environment, Limits, Oracle, Scenario, capture_names, step_names
+from repro.project import Loaded, environment_file, load_environment, load_scenario
+from repro.templating import render
+from repro.yamlsrc import Loc, Source, display_path
+
+ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".zip")
+MASK = "***"
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    ref: str | None
+    context: Path | None = None
+    dockerfile: str = "Dockerfile"
+    build_args: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileWrite:
+    path: str
+    content: bytes
+    mode: int
+    origin: str
+
+
+@dataclass(frozen=True)
+class DataCopy:
+    source: Path
+    to: str
+    kind: str  # file | dir | archive
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    name: str
+    argv: tuple[str, ...]
+    command: str
+    timeout: float
+    env: dict[str, str]
+    workdir: str | None
+    user: str | None
+    stdin: bytes | None
+    stop_on_failure: bool
+
+
+@dataclass(frozen=True)
+class CapturePlan:
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    scenario_id: str
+    title: str
+    ticket: str
+    expect: str
+    scenario_path: Path
+    environment: str
+    environment_path: Path
+    image: ImagePlan
+    parameters: dict[str, Any]
+    secret_parameters: frozenset[str]
+    env: dict[str, str]
+    files: tuple[FileWrite, ...]
+    data: tuple[DataCopy, ...]
+    steps: tuple[StepPlan, ...]
+    captures: tuple[CapturePlan, ...]
+    oracle: Oracle
+    workdir: str | None
+    user: str | None
+    egress: bool
+    limits: Limits
+
+    @property
+    def project_root(self) -> Path:
+        return self.environment_path.parent.parent
+
+    def secrets(self) -> list[str]:
+        """Secret values to scrub from anything written or shown (longest first)."""
+        values = {str(self.parameters[k]) for k in self.secret_parameters
+                  if str(self.parameters.get(k, ""))}
+        return sorted(values, key=len, reverse=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as shown to people: secrets masked, file contents as text."""
+        mask = redactor(self.secrets())
+        return {
+            "scenario": {"id": self.scenario_id, "title": self.title, "ticket": self.ticket,
+                         "expect": self.expect, "path": display_path(self.scenario_path)},
+            "environment": {"name": self.environment,
+                            "path": display_path(self.environment_path)},
+            "image": {"ref": self.image.ref,
+                      "build": None if self.image.context is None else {
+                          "context": display_path(self.image.context),
+                          "dockerfile": self.image.dockerfile,
+                          "args": {k: mask(v) for k, v in self.image.build_args.items()}}},
+            "parameters": {k: MASK if k in self.secret_parameters else v
+                           for k, v in sorted(self.parameters.items())},
+            "env": {k: mask(v) for k, v in self.env.items()},
+            "files": [{"path": f.path, "mode": oct(f.mode), "from": f.origin,
+                       "content": mask(f.content.decode("utf-8", "replace"))}
+                      for f in self.files],
+            "data": [{"from": display_path(d.source), "to": d.to, "kind": d.kind}
+                     for d in self.data],
+            "steps": [{"name": s.name, "run": mask(s.command), "timeout_s": s.timeout,
+                       "env": {k: mask(v) for k, v in s.env.items()}, "workdir": s.workdir,
+                       "user": s.user, "stdin_bytes": None if s.stdin is None else len(s.stdin),
+                       "stop_on_failure": s.stop_on_failure} for s in self.steps],
+            "capture": [{"name": c.name, "path": c.path} for c in self.captures],
+            "sandbox": {"workdir": self.workdir, "user": self.user,
+                        "network_egress": self.egress,
+                        "limits": {"cpus": self.limits.cpus, "memory_bytes": self.limits.memory,
+                                   "pids": self.limits.pids}},
+        }
+
+
+def redactor(secrets: list[str]) -> Any:
+    def mask(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, MASK)
+        return text
+    return mask
+
+
+def plan_scenario(target: Path, cli_params: dict[str, str] | None = None) -> Plan:
+    from repro.project import scenario_file
+
+    scenario = load_scenario(scenario_file(target))
+    environment = load_environment(environment_file(scenario))
+    return build_plan(scenario, environment, cli_params or {})
+
+
+def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
+    scenario: Scenario = scen.record  # type: ignore[assignment]
+    env: Environment = envl.record  # type: ignore[assignment]
+    values = params_mod.resolve(env, envl.source, scenario, scen.source, scen.base, cli_params)
+    scenario_id = scenario.id or scen.base.name
+    context = {**values, "params": values,
+               "scenario": {"id": scenario_id, "ticket": scenario.ticket, "title": scenario.title}}
+    problems: list[Problem] = []
+
+    def text(value: str, src: Source, loc: Loc) -> str:
+        try:
+            return render(value, context, src.problem(loc, ""))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            return value
+
+    image = _image_plan(env, envl, text, problems)
+    env_vars = {k: text(v, envl.source, ("env", k)) for k, v in env.env.items()}
+    files = tuple(_file_write(f, i, envl, context, problems) for i, f in enumerate(env.files))
+    data = tuple(_data_copy(d, i, scen, problems) for i, d in enumerate(scenario.data))
+    steps = []
+    for i, (step, name) in enumerate(zip(scenario.steps, step_names(scenario), strict=True)):
+        loc: Loc = ("steps", i)
+        if isinstance(step.run, str):
+            command = text(step.run, scen.source, (*loc, "run"))
+            argv: tuple[str, ...] = ("sh", "-c", command)
+        else:
+            argv = tuple(text(a, scen.source, (*loc, "run", j)) for j, a in enumerate(step.run))
+            command = " ".join(argv)
+        stdin = step.stdin.encode() if step.stdin is not None else None
+        if step.stdin_file is not None:
+            stdin = _read_bytes(scen.base / step.stdin_file, scen.source, (*loc, "stdin_file"),
+                                problems)
+        steps.append(StepPlan(
+            name=name, argv=argv, command=command,
+            timeout=step.timeout or scenario.step_timeout,
+            env={k: text(v, scen.source, (*loc, "env", k)) for k, v in step.env.items()},
+            workdir=step.workdir, user=step.user, stdin=stdin,
+            stop_on_failure=step.stop_on_failure))
+    if problems:
+        raise ConfigError(problems)
+    return Plan(
+        scenario_id=scenario_id, title=scenario.title, ticket=scenario.ticket,
+        expect=scenario.expect, scenario_path=scen.path, environment=envl.path.stem,
+        environment_path=envl.path, image=image, parameters=values,
+        secret_parameters=frozenset(k for k, p in env.parameters.items() if p.secret),
+        env=env_vars, files=files, data=data, steps=tuple(steps),
+        captures=_captures(scenario), oracle=scenario.oracle, workdir=env.workdir,
+        user=env.user, egress=env.network.egress, limits=env.limits)
+
+
+def _image_plan(env: Environment, envl: Loaded, text: Any, problems: list) -> ImagePlan:
+    if env.image.ref is not None:
+        return ImagePlan(ref=text(env.image.ref, envl.source, ("image", "ref")))
+    build = env.image.build
+    assert build is not None
+    context = (envl.base / build.context).resolve()
+    if not context.is_dir():
+        problems.append(envl.source.problem(("image", "build", "context"),
+                                            f"build context {display_path(context)} is not a "
+                                            "directory"))
+    elif not (context / build.dockerfile).is_file():
+        problems.append(envl.source.problem(("image", "build", "dockerfile"),
+                                            f"{build.dockerfile} not found in "
+                                            f"{display_path(context)}"))
+    args = {k: text(v, envl.source, ("image", "build", "args", k))
+            for k, v in build.args.items()}
+    return ImagePlan(ref=None, context=context, dockerfile=build.dockerfile, build_args=args)
+
+
+def _file_write(spec: Any, i: int, envl: Loaded, context: dict, problems: list) -> FileWrite:
+    loc: Loc = ("files", i)
+    if spec.template is not None:
+        path = envl.base / spec.template
+        raw = _read_bytes(path, envl.source, (*loc, "template"), problems)
+        where = Problem(display_path(path), None, "", "")
+        origin = display_path(path)
+    else:
+        raw = spec.content.encode()
+        line = envl.source.line((*loc, "content"))
+        # A block scalar (`content: |`) starts on the line after its key.
+        where = Problem(envl.source.file, line + 1 if line else None,
+                        f"files[{i}].content", "")
+        origin = f"{envl.source.file} files[{i}].content"
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        problems.append(envl.source.problem(loc, "templates must be UTF-8 text"))
+        return FileWrite(spec.path, raw, spec.mode, origin)
+    try:
+        rendered = render(body, context, where)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        rendered = body
+    return FileWrite(spec.path, rendered.encode("utf-8"), spec.mode, origin)
+
+
+def _read_bytes(path: Path, src: Source, loc: Loc, problems: list) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        problems.append(src.problem(loc, f"{display_path(path)} not found"))
+        return b""
+
+
+def _data_copy(spec: Any, i: int, scen: Loaded, problems: list) -> DataCopy:
+    source = (scen.base / spec.source).resolve()
+    if source.is_dir():
+        kind = "dir"
+    elif source.is_file():
+        is_archive = source.name.lower().endswith(ARCHIVE_SUFFIXES)
+        kind = "archive" if (spec.extract if spec.extract is not None else is_archive) else "file"
+        if spec.extract and not is_archive:
+            problems.append(scen.source.problem(("data", i, "extract"), "only .tar, .tar.gz, "
+                                                ".tgz, .tar.bz2, .tar.xz and .zip can be "
+                                                "extracted"))
+    else:
+        problems.append(scen.source.problem(("data", i, "from"),
+                                            f"{display_path(source)} not found"))
+        kind = "file"
+    return DataCopy(source, spec.to, kind)
+
+
+def _captures(scenario: Scenario) -> tuple[CapturePlan, ...]:
+    captures = [CapturePlan(n, c.path) for n, c in zip(capture_names(scenario),
+                                                         scenario.capture, strict=True)]
+    known = {c.path for c in captures} | {c.name for c in captures}
+    for cond in scenario.oracle.conditions:
+        # The oracle can only look at what was captured: capture what it names.
+        if cond.file and cond.file not in known:
+            captures.append(CapturePlan(cond.file, cond.file))
+            known.add(cond.file)
+    return tuple(captures)

@@ -1,0 +1,102 @@
+"""Show plans, runs and errors to people (terminal) and machines (JSON)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, TextIO
+
+from repro.record import RunRecord
+from repro.sandbox.docker_sandbox import container_name
+from repro.yamlsrc import display_path
+
+TAIL_LINES = 6
+
+
+class Style:
+    """ANSI colours on a terminal; plain text in pipes, files, CI logs and with NO_COLOR."""
+
+    def __init__(self, stream: TextIO):
+        self.on = stream.isatty() and not os.environ.get("NO_COLOR") and \
+            os.environ.get("TERM") != "dumb"
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.on else text
+
+    def good(self, text: str) -> str:
+        return self._wrap("32", text)
+
+    def bad(self, text: str) -> str:
+        return self._wrap("31;1", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+
+def _tail(text: str, lines: int = TAIL_LINES) -> list[str]:
+    rows = text.rstrip("\n").splitlines()
+    cut = rows[-lines:]
+    if len(rows) > lines:
+        cut.insert(0, f"... {len(rows) - lines} earlier lines in the record")
+    return [row[:200] for row in cut]
+
+
+def verdict_word(record: RunRecord) -> str:
+    if record.reproduced is None:
+        return "ERROR"
+    return "REPRODUCED" if record.reproduced else "NOT REPRODUCED"
+
+
+def summary(record: RunRecord, out: TextIO = sys.stdout) -> None:
+    s = Style(out)
+    data = record.to_dict()
+    plan = record.plan
+    title = f"  {plan.title}" if plan.title else ""
+    ticket = f"  (ticket {plan.ticket})" if plan.ticket else ""
+    print(s.bold(plan.scenario_id) + title + ticket, file=out)
+    image = data["image"]
+    how = "built" if image.get("built") else "cached"
+    print(s.dim(f"environment {plan.environment}, image {image.get('ref')} ({how}), "
+                f"run {record.run_id}"), file=out)
+    print(file=out)
+    width = max([len(step["name"]) for step in data["steps"]] + [4])
+    for step in data["steps"]:
+        status = step["status"]
+        tag = {"ok": s.good("ok     "), "failed": s.bad("FAILED "),
+               "timed_out": s.bad("TIMEOUT"), "skipped": s.dim("skipped")}[status]
+        timing = "" if step["duration_s"] is None else f"{step['duration_s']:.2f}s"
+        code = "" if step["exit_code"] is None else f"exit {step['exit_code']}"
+        print(f"  {tag} {step['name']:<{width}}  {code:<8} {timing}", file=out)
+        if status == "skipped":
+            continue
+        for stream in ("stdout", "stderr"):
+            text = step[stream] if step[stream] is not None else \
+                f"({step[stream + '_bytes']} bytes in {step[stream + '_file']})"
+            for line in _tail(text):
+                print(s.dim(f"      {stream[3:]}| ") + line, file=out)
+    print(file=out)
+    oracle = data["oracle"]
+    print(f"oracle ({oracle['mode']} of):", file=out)
+    for cond in oracle["conditions"]:
+        mark = s.bad("fired") if cond["fired"] else s.dim("quiet")
+        print(f"  {mark} {cond['condition']}  {s.dim('-> ' + cond['observed'])}", file=out)
+    word = verdict_word(record)
+    outcome = s.good("as expected") if record.ok else s.bad("NOT as expected")
+    print(f"\n{s.bold(word)}  (expected: {plan.expect}) -> {outcome}", file=out)
+    print(s.dim(f"record: {display_path(record.path)}"), file=out)
+    if record.kept:
+        name = container_name(record.run_id)
+        print(f"sandbox kept: enter it with `docker exec -it {name} sh`; remove it with "
+              f"`repro gc --run {record.run_id}`", file=out)
+
+
+def run_json(record: RunRecord) -> dict[str, Any]:
+    return {"scenario": record.plan.scenario_id, "run_id": record.run_id,
+            "status": record.status, "reproduced": record.reproduced,
+            "expected": record.plan.expect, "ok": record.ok,
+            "verdict": verdict_word(record), "record": display_path(record.path),
+            "error": record.error,
+            "sandbox": container_name(record.run_id) if record.kept else None}

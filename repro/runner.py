@@ -1,0 +1,96 @@
+"""Run a plan in a sandbox: image, data, steps, captures, oracle -> a written RunRecord."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from repro import archive, oracle
+from repro.errors import Interrupted, ReproError
+from repro.observe import CaptureObservation, StepObservation
+from repro.plan import Plan
+from repro.record import RunRecord, new_run_id
+from repro.sandbox import images
+from repro.sandbox.docker_sandbox import DockerSandbox, open_sandbox, start
+from repro.sandbox.engine import engine_facts
+
+Say = Callable[[str], None]
+
+
+def runs_dir(plan: Plan) -> Path:
+    return plan.project_root / ".repro" / "runs"
+
+
+def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = None) -> RunRecord:
+    """Execute the plan; the record is written whatever happens, then errors propagate."""
+    run_id = new_run_id(plan.scenario_id)
+    record = RunRecord(plan, run_id, runs_dir(plan) / run_id)
+    record.directory.mkdir(parents=True)
+    try:
+        info = images.ensure(plan.image, plan.environment, say)
+        record.image = {"ref": info.ref, "id": info.id, "built": info.built,
+                        "prepare_s": round(info.seconds, 3)}
+        record.facts = engine_facts()
+        with open_sandbox(plan, info.id, run_id, keep) as sandbox:
+            record.sandbox, record.kept = sandbox.name, keep
+            sandbox.load(archive.pack(plan.files, plan.data))
+            start(sandbox)
+            if plan.user and plan.data:
+                sandbox.chown(plan.user, [d.to for d in plan.data])
+            _run_steps(plan, sandbox, record, on_step)
+            _capture(plan, sandbox, record)
+        record.reproduced, record.oracle = oracle.evaluate(plan.oracle, record.steps,
+                                                           record.captures)
+        record.status = "complete"
+    except Interrupted as exc:
+        record.status, record.error = "interrupted", str(exc)
+        raise
+    except ReproError as exc:
+        record.status, record.error = "error", str(exc)
+        raise
+    except BaseException as exc:
+        record.status, record.error = "error", f"internal error: {exc!r}"
+        raise
+    finally:
+        record.scrub_artifacts()
+        record.write()
+    return record
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "step"
+
+
+def _run_steps(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
+               on_step: Callable | None) -> None:
+    steps_dir = record.directory / "steps"
+    steps_dir.mkdir()
+    stopped = False
+    for number, step in enumerate(plan.steps, 1):
+        if stopped:
+            record.steps.append(StepObservation(step.name, step.command, "skipped", None,
+                                                None, None, None, None))
+            continue
+        base = steps_dir / f"{number:02d}-{_slug(step.name)}"
+        out_path, err_path = base.with_suffix(".stdout"), base.with_suffix(".stderr")
+        with out_path.open("wb") as out, err_path.open("wb") as err:
+            result = sandbox.exec(step, out, err)
+        status = "timed_out" if result.timed_out else (
+            "ok" if result.exit_code == 0 else "failed")
+        observation = StepObservation(step.name, step.command, status, result.exit_code,
+                                      result.started, result.ended, out_path, err_path)
+        record.steps.append(observation)
+        if on_step is not None:
+            on_step(observation)
+        stopped = observation.failed and step.stop_on_failure
+
+
+def _capture(plan: Plan, sandbox: DockerSandbox, record: RunRecord) -> None:
+    files_dir = record.directory / "files"
+    for capture in plan.captures:
+        files_dir.mkdir(exist_ok=True)
+        dest = files_dir / _slug(capture.name)
+        kind = sandbox.fetch(capture.path, dest)
+        record.captures.append(CaptureObservation(capture.name, capture.path, kind,
+                                                  dest if kind else None))

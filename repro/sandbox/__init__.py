@@ -1,0 +1,1 @@
+"""The sandbox boundary: the only package that talks to a container engine."""

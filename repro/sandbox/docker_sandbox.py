@@ -1,0 +1,189 @@
+"""One run's live Docker resources: a container (and a network when egress is allowed)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from repro import archive
+from repro.errors import SandboxError
+from repro.plan import Plan, StepPlan
+from repro.sandbox import labels
+from repro.sandbox.engine import client, translated
+from repro.signals import shielded
+
+# PID 1 of the sandbox: idles until removed and reaps what steps leave behind.
+KEEPALIVE = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
+# Run as root in the sandbox when a step times out: every process but PID 1 and this one.
+KILL_ALL = ["sh", "-c", "kill -KILL -1 2>/dev/null; exit 0"]
+HOSTNAME = "sandbox"  # fixed, so outputs do not differ from run to run
+
+
+@dataclass
+class ExecResult:
+    exit_code: int | None
+    timed_out: bool
+    started: float
+    ended: float
+
+
+class DockerSandbox:
+    """Created by `open_sandbox`; every method raises SandboxError on engine failure."""
+
+    def __init__(self, container: Any, network: Any | None):
+        self.container = container
+        self.network = network
+
+    @property
+    def name(self) -> str:
+        return self.container.name
+
+    def load(self, stream: IO[bytes]) -> None:
+        with translated("copying data into the sandbox"):
+            if not self.container.put_archive("/", stream):
+                raise SandboxError("the engine refused the data copy into the sandbox")
+
+    def chown(self, user: str, paths: list[str]) -> None:
+        """Give loaded data to the environment's user (it may need to write there)."""
+        if not paths:
+            return
+        owner = user if ":" in user else f"{user}:"
+        if owner.endswith(":") and user.isdigit():
+            owner = f"{user}:{user}"
+        with translated("handing the loaded data to the sandbox user"):
+            code, out = self.container.exec_run(["chown", "-R", owner, *paths], user="0")
+        if code != 0:
+            raise SandboxError(f"chown {owner} of the loaded data failed: "
+                               f"{out.decode(errors='replace').strip()[:200]}")
+
+    def exec(self, step: StepPlan, stdout: IO[bytes], stderr: IO[bytes]) -> ExecResult:
+        """Run one step; the container's env, workdir and user apply unless it overrides."""
+        api = client().api
+        with translated(f"starting step {step.name!r}"):
+            exec_id = api.exec_create(
+                self.container.id, list(step.argv), stdout=True, stderr=True,
+                stdin=step.stdin is not None, environment=dict(step.env) or None,
+                workdir=step.workdir, user=step.user or "")["Id"]
+            sock = api.exec_start(exec_id, socket=True)
+        raw = getattr(sock, "_sock", sock)
+        raw.settimeout(None)  # a step may be silent for longer than the client timeout
+        started = time.time()
+        reader = threading.Thread(target=_pump, args=(sock, stdout, stderr), daemon=True)
+        reader.start()
+        try:
+            if step.stdin is not None:
+                _feed(raw, step.stdin)
+            reader.join(step.timeout)
+            timed_out = reader.is_alive()
+            if timed_out:
+                self._kill_steps()
+                reader.join(10)
+        finally:
+            if reader.is_alive():
+                _close(raw)
+        ended = time.time()
+        with translated(f"reading the exit code of step {step.name!r}"):
+            exit_code = api.exec_inspect(exec_id).get("ExitCode")
+        return ExecResult(exit_code, timed_out, started, ended)
+
+    def _kill_steps(self) -> None:
+        with translated("stopping a timed-out step"):
+            self.container.exec_run(KILL_ALL, user="0")
+
+    def fetch(self, path: str, dest: Path) -> str | None:
+        """Copy `path` out of the sandbox to `dest`: 'file', 'dir', or None if absent."""
+        import docker
+
+        try:
+            stream, _ = self.container.get_archive(path)
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"capturing {path} failed: {exc.explanation}") from None
+        return archive.read_member(stream, dest)
+
+
+def _pump(sock: Any, stdout: IO[bytes], stderr: IO[bytes]) -> None:
+    from docker.utils.socket import frames_iter
+
+    try:
+        for stream, data in frames_iter(sock, tty=False):
+            (stderr if stream == 2 else stdout).write(data)
+    except (OSError, ValueError):
+        pass  # the socket was closed under us after a timeout
+
+
+def _feed(raw: socket.socket, data: bytes) -> None:
+    try:
+        raw.sendall(data)
+        raw.shutdown(socket.SHUT_WR)  # end of input for the step
+    except OSError:
+        pass  # the step exited without reading all of its input
+
+
+def _close(raw: socket.socket) -> None:
+    try:
+        raw.shutdown(socket.SHUT_RDWR)
+        raw.close()
+    except OSError:
+        pass
+
+
+def container_name(run_id: str) -> str:
+    return f"repro-{run_id}"
+
+
+@contextmanager
+def open_sandbox(plan: Plan, image_id: str, run_id: str, keep: bool) -> Iterator[DockerSandbox]:
+    """Create the sandbox; remove it on leaving, whatever happens, unless `keep`."""
+    engine = client()
+    run_labels = labels.for_run(run_id, plan.scenario_id, keep)
+    network = container = None
+    try:
+        with translated("creating the sandbox"):
+            if plan.egress:
+                network = engine.networks.create(container_name(run_id), driver="bridge",
+                                                  labels=run_labels)
+            limits = plan.limits
+            container = engine.containers.create(
+                image_id, entrypoint=KEEPALIVE, command=[], name=container_name(run_id),
+                hostname=HOSTNAME, labels=run_labels, environment=plan.env,
+                working_dir=plan.workdir or None, user=plan.user or None,
+                network=network.name if network else None,
+                network_mode=None if network else "none",
+                nano_cpus=int(limits.cpus * 1e9) if limits.cpus else None,
+                mem_limit=limits.memory, pids_limit=limits.pids, detach=True)
+        yield DockerSandbox(container, network)
+    finally:
+        if not keep:
+            with shielded():
+                remove(container, network)
+
+
+def start(sandbox: DockerSandbox) -> None:
+    with translated("starting the sandbox"):
+        sandbox.container.start()
+
+
+def remove(container: Any, network: Any) -> None:
+    """Best effort, and never masking the error that brought us here."""
+    import docker
+
+    for resource, how in ((container, {"force": True, "v": True}), (network, {})):
+        if resource is None:
+            continue
+        try:
+            resource.remove(**how)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.DockerException as exc:
+            import sys
+
+            print(f"repro: warning: could not remove {resource.name}: {exc}; "
+                  "`repro gc` will retry", file=sys.stderr)

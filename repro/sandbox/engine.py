@@ -1,0 +1,65 @@
+"""Connect to the Docker engine and turn its failures into one-line SandboxErrors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from repro.errors import SandboxError
+
+
+def client() -> Any:
+    """The shared Docker client (docker is imported only when a command needs it)."""
+    return _connect()[0]
+
+
+@lru_cache(maxsize=1)
+def _connect() -> tuple[Any, dict]:
+    import docker
+
+    try:
+        engine = docker.from_env(timeout=120)
+        version = engine.version()  # one round trip that also proves the engine answers
+    except docker.errors.DockerException as exc:
+        where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        raise SandboxError(
+            f"cannot reach the Docker engine at {where} ({_reason(exc)}): start it "
+            "(`sudo systemctl start docker`, or `dockerd &`) or point DOCKER_HOST at one; "
+            "`docker info` should work first") from None
+    return engine, version
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    for marker in ("No such file or directory", "Connection refused", "Permission denied"):
+        if marker in text:
+            return marker.lower()
+    return text[:160]
+
+
+@contextmanager
+def translated(action: str) -> Iterator[None]:
+    """Re-raise Docker SDK and transport errors as SandboxError naming the action."""
+    import docker
+    import requests
+
+    try:
+        yield
+    except docker.errors.APIError as exc:
+        detail = exc.explanation or str(exc)
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        raise SandboxError(f"{action} failed: {detail}") from None
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        raise SandboxError(f"{action} failed: {_reason(exc)}; is the Docker engine still "
+                           "running? (`docker info`)") from None
+
+
+def engine_facts() -> dict[str, str]:
+    version = _connect()[1]
+    return {"engine_version": version.get("Version", "?"),
+            "engine_api": version.get("ApiVersion", "?"),
+            "engine_os": f"{version.get('Os', '?')}/{version.get('Arch', '?')}"}

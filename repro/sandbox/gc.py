@@ -1,0 +1,61 @@
+"""Find and remove what crashed or killed runs left on the engine, by label only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from repro.sandbox import labels
+from repro.sandbox.engine import client, translated
+
+
+@dataclass(frozen=True)
+class Leftover:
+    kind: str  # container | network | volume
+    name: str
+    run_id: str
+    reason_kept: str | None  # why gc leaves it alone, if it does
+
+
+def _resources() -> list[tuple[str, Any, dict[str, str]]]:
+    engine = client()
+    selector = {"label": labels.MANAGED}
+    found: list[tuple[str, Any, dict[str, str]]] = []
+    with translated("listing repro's resources"):
+        for container in engine.containers.list(all=True, filters=selector):
+            found.append(("container", container, container.labels or {}))
+        for network in engine.networks.list(filters=selector):
+            found.append(("network", network, network.attrs.get("Labels") or {}))
+        for volume in engine.volumes.list(filters=selector):
+            found.append(("volume", volume, volume.attrs.get("Labels") or {}))
+    return found
+
+
+def collect(run_id: str | None = None, include_kept: bool = False,
+            dry_run: bool = False) -> list[Leftover]:
+    """Remove leftovers of dead runs (or of `run_id`); report each with what happened."""
+    import docker
+
+    report = []
+    # Containers before networks and volumes: those are in use while a container exists.
+    for kind, resource, tags in _resources():
+        rid = tags.get(labels.RUN, "?")
+        reason = None
+        if run_id is not None and rid != run_id:
+            continue
+        if run_id is None and labels.owner_alive(tags.get(labels.OWNER)):
+            reason = f"its run is still going (process {tags[labels.OWNER]})"
+        elif run_id is None and tags.get(labels.KEEP) and not include_kept:
+            reason = "kept with --keep (remove with `repro gc --run ID` or `--all`)"
+        if reason is None and not dry_run:
+            try:
+                if kind == "container":
+                    resource.remove(force=True, v=True)
+                else:
+                    resource.remove()
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                reason = f"the engine refused: {exc.explanation}"
+        report.append(Leftover(kind, resource.name, rid, reason))
+    return report

@@ -1,0 +1,60 @@
+"""Render config files and values with sandboxed Jinja2; undefined names are errors."""
+
+from __future__ import annotations
+
+import traceback
+from functools import lru_cache
+from typing import Any
+
+from repro.errors import ConfigError, Problem
+
+
+@lru_cache(maxsize=1)
+def _jinja() -> Any:
+    # Imported lazily: most commands and many scenarios never render a template.
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                               autoescape=False)
+    return jinja2, env
+
+
+def needs_rendering(text: str) -> bool:
+    return "{{" in text or "{%" in text or "{#" in text
+
+
+def render(text: str, context: dict[str, Any], where: Problem) -> str:
+    """Render `text`; `where` locates it (file, line of its first character, key path)."""
+    if not needs_rendering(text):
+        return text
+    jinja2, env = _jinja()
+    name = f"<{where.file}>"
+    try:
+        template = env.from_string(text)
+        template.name = template.filename = name  # so traceback frames point at it
+        return template.render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(_at(where, exc.lineno, f"template syntax error: {exc.message}")) \
+            from None
+    except jinja2.UndefinedError as exc:
+        line = _template_line(exc, name)
+        known = ", ".join(sorted(k for k in context if k not in ("params", "scenario")))
+        raise ConfigError(_at(where, line, f"{exc.message}; known parameters: {known or 'none'}"
+                              " (declare it under `parameters:` in the environment)")) from None
+    except jinja2.TemplateError as exc:
+        raise ConfigError(_at(where, _template_line(exc, name), f"template error: {exc}")) \
+            from None
+
+
+def _template_line(exc: BaseException, name: str) -> int | None:
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == name]
+    return lines[-1] if lines else None
+
+
+def _at(where: Problem, template_line: int | None, message: str) -> Problem:
+    line = where.line
+    if template_line is not None:
+        # A template file starts at line 1; an inline value starts on its YAML line.
+        line = template_line if where.line is None else where.line + template_line - 1
+    return Problem(where.file, line, where.path, message)

@@ -1,0 +1,58 @@
+"""Parsers for the human units used in YAML: durations, sizes, file modes, regexes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from repro.spec import Invalid
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_SIZE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
+
+
+def duration(raw: Any) -> float:
+    """`30`, `30s`, `1.5m`, `500ms`, `2h` -> seconds."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        seconds = float(raw)
+    else:
+        match = _DURATION.match(str(raw))
+        if not match:
+            raise Invalid(f"expected a duration like 30s, 2m or 500ms, got {raw!r}")
+        seconds = float(match.group(1)) * _SCALE[match.group(2)]
+    if seconds <= 0:
+        raise Invalid(f"must be longer than zero, got {raw!r}")
+    return seconds
+
+
+def memory(raw: Any) -> int:
+    """`512m`, `1g`, `1GiB`, `1048576` -> bytes."""
+    match = _SIZE.match(str(raw))
+    if not match or isinstance(raw, bool):
+        raise Invalid(f"expected a size like 512m or 2g, got {raw!r}")
+    unit = (match.group(2) or "b")[0].lower()
+    value = int(match.group(1)) * {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
+    if value < 6 * 1024**2:
+        raise Invalid("Docker needs at least 6m of memory")
+    return value
+
+
+def file_mode(raw: Any) -> int:
+    """`"0644"` or `0o644` or `644` -> 0o644 (YAML reads 0644 unquoted as octal already)."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw if raw <= 0o7777 else file_mode(str(raw))
+    text = str(raw).strip().removeprefix("0o")
+    if not re.fullmatch(r"[0-7]{3,4}", text):
+        raise Invalid(f"expected an octal file mode like \"0644\", got {raw!r}")
+    return int(text, 8)
+
+
+def regex(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise Invalid(f"expected a regular expression (a string), got {raw!r}")
+    try:
+        re.compile(raw)
+    except re.error as exc:
+        raise Invalid(f"invalid regular expression {raw!r}: {exc}") from None
+    return raw

@@ -1,0 +1,87 @@
+"""`repro validate`: check environments and scenarios without Docker, every problem at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from repro.errors import ConfigError, Problem
+from repro.model import Environment
+from repro.plan import build_plan
+from repro.project import (
+    SCENARIO_FILE,
+    Loaded,
+    discover,
+    environment_file,
+    load_environment,
+    load_scenario,
+)
+from repro.yamlsrc import display_path
+
+
+def targets(paths: list[Path], root: Path) -> list[Path]:
+    if not paths:
+        found = discover(root)
+        if not found:
+            raise ConfigError(Problem(display_path(root), None, "", "no environments/*.yaml or "
+                                      f"scenarios/*/{SCENARIO_FILE} here; pass paths to check"))
+        return found
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inner = discover(path) or sorted(path.glob(f"*/{SCENARIO_FILE}")) or (
+                [path / SCENARIO_FILE] if (path / SCENARIO_FILE).is_file() else
+                sorted(path.glob("*.yaml")))
+            if not inner:
+                raise ConfigError(Problem(display_path(path), None, "", "nothing to validate "
+                                          "in this folder"))
+            out += inner
+        else:
+            out.append(path)
+    return out
+
+
+def _is_scenario(path: Path) -> bool:
+    return path.name == SCENARIO_FILE
+
+
+def check_environment(env: Loaded) -> list[Problem]:
+    """Structure plus template files: present, UTF-8, valid Jinja syntax."""
+    from repro.templating import _jinja
+
+    record: Environment = env.record  # type: ignore[assignment]
+    problems = []
+    jinja2, jenv = _jinja()
+    for i, spec in enumerate(record.files):
+        if spec.template is None:
+            continue
+        path = env.base / spec.template
+        try:
+            jenv.parse(path.read_text(encoding="utf-8"))
+        except OSError:
+            problems.append(env.source.problem(("files", i, "template"),
+                                               f"{display_path(path)} not found"))
+        except UnicodeDecodeError:
+            problems.append(env.source.problem(("files", i, "template"), "not UTF-8 text"))
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(Problem(display_path(path), exc.lineno, "",
+                                    f"template syntax error: {exc.message}"))
+    if record.image.build is not None:
+        context = env.base / record.image.build.context
+        if not (context / record.image.build.dockerfile).is_file():
+            problems.append(env.source.problem(("image", "build"), f"no "
+                                               f"{record.image.build.dockerfile} in "
+                                               f"{display_path(context)}"))
+    return problems
+
+
+def validate(path: Path) -> tuple[str, list[Problem]]:
+    """('scenario'|'environment', problems) for one file."""
+    kind = "scenario" if _is_scenario(path) else "environment"
+    try:
+        if kind == "scenario":
+            scenario = load_scenario(path)
+            build_plan(scenario, load_environment(environment_file(scenario)), {})
+            return kind, []
+        return kind, check_environment(load_environment(path))
+    except ConfigError as exc:
+        return kind, exc.problems
