@@ -44,7 +44,7 @@ def collect(run_id: str | None = None, include_kept: bool = False,
         if run_id is not None and rid != run_id:
             continue
         if run_id is None and labels.owner_alive(tags.get(labels.OWNER)):
-            reason = f"its run is still going (process {tags[labels.OWNER]})"
+            reason = f"its run is still going (repro process {tags[labels.OWNER].split(':')[1]})"
         elif run_id is None and tags.get(labels.KEEP) and not include_kept:
             reason = "kept with --keep (remove with `repro gc --run ID` or `--all`)"
         if reason is None and not dry_run:

@@ -14,8 +14,17 @@ CACHE_KEY = "io.repro.cache-key"  # on cached environment images
 BASE = "io.repro.base"  # on offline base images
 
 
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks: with the pid, it survives pid reuse."""
+    try:
+        stat = open(f"/proc/{pid}/stat").read()  # noqa: SIM115 - tiny read
+    except OSError:
+        return "?"
+    return stat.rpartition(")")[2].split()[19]
+
+
 def owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{socket.gethostname()}:{os.getpid()}:{_start_time(os.getpid())}"
 
 
 def for_run(run_id: str, scenario_id: str, keep: bool) -> dict[str, str]:
@@ -27,15 +36,14 @@ def for_run(run_id: str, scenario_id: str, keep: bool) -> dict[str, str]:
 
 def owner_alive(value: str | None) -> bool:
     """True when the labelled owner is a live process on this host."""
-    if not value or ":" not in value:
+    parts = (value or "").split(":")
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
         return False
-    host, _, pid = value.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
+    pid = int(parts[1])
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    return _start_time(pid) in (parts[2], "?")

@@ -1,0 +1,209 @@
+"""`repro run` end to end on a real engine: parameters, data, steps, captures, oracle, record."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import zipfile
+from pathlib import Path
+
+from conftest import Project
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _tar_gz(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buf.getvalue()
+
+
+def test_customer_case_reproduces_with_their_parameters_and_data(project: Project) -> None:
+    sid = project.scenario("ACME", """\
+        title: totals wrong for ACME
+        ticket: SUP-1
+        environment: bb
+        parameters_from: [customer/settings.ini]
+        parameters: {retries: 5}
+        data:
+          - {from: customer/orders.csv, to: /data/orders.csv}
+          - {from: customer/attachments, to: /data/attachments}
+          - {from: customer/bundle.tar.gz, to: /data/bundle}
+          - {from: customer/more.zip, to: /data/zipped}
+        steps:
+          - name: config
+            run: cat /etc/app/app.conf
+          - name: data
+            run: >-
+              cat /data/orders.csv /data/attachments/note.txt
+              /data/bundle/inner/a.txt /data/zipped/z.txt
+          - name: echo-input
+            run: tr a-z A-Z
+            stdin: "typed by the customer"
+          - name: total
+            run: echo "total=$(grep -c , /data/orders.csv)"; echo "$GREETING failed" >&2; exit 4
+          - name: never
+            run: echo unreachable
+        capture:
+          - /etc/app/app.conf
+          - {path: /data/orders.csv, name: orders}
+          - /tmp/not-there.txt
+        oracle:
+          all:
+            - {step: total, exit_code: 4}
+            - {step: total, stderr: "bonjour failed"}
+            - {file: orders, contains: "^2,"}
+            - {file: /tmp/not-there.txt, exists: false}
+        """, files={
+        "customer/settings.ini": "[app]\ngreeting = bonjour\n",
+        "customer/orders.csv": "id,amount\n1,10\n2,20\n",
+        "customer/attachments/note.txt": "see attached\n",
+        "customer/bundle.tar.gz": _tar_gz({"inner/a.txt": "from tar\n"}),
+        "customer/more.zip": _zip({"z.txt": "from zip\n"}),
+    })
+    customer = project.root / "scenarios" / sid / "customer"
+    before = _digest(customer)
+
+    code, result, _ = project.run_json(sid)
+
+    assert code == 0, result
+    assert result["scenario"] == sid and result["expected"] == "reproduces"
+    assert result["reproduced"] is True and result["ok"] is True
+    assert result["run_id"].startswith(sid)
+    record = project.record(result)
+    steps = {s["name"]: s for s in record["steps"]}
+    # Parameters: INI file overrides the default, inline overrides the default type-aware.
+    assert steps["config"]["stdout"] == "greeting = bonjour\nretries = 5\ntoken = \n"
+    assert steps["data"]["stdout"] == ("id,amount\n1,10\n2,20\nsee attached\nfrom tar\n"
+                                       "from zip\n")
+    assert steps["echo-input"]["stdout"] == "TYPED BY THE CUSTOMER"
+    assert steps["total"]["status"] == "failed" and steps["total"]["exit_code"] == 4
+    assert steps["total"]["stdout"] == "total=3\n"
+    assert steps["never"]["status"] == "skipped"  # stop_on_failure is the default
+    assert [c["fired"] for c in record["oracle"]["conditions"]] == [True, True, True, True]
+    captures = {c["name"]: c for c in record["captures"]}
+    assert captures["orders"]["sha256"] == before["orders.csv"]
+    assert captures["not-there.txt"]["exists"] is False
+    run_dir = project.root / result["record"].rsplit("/", 1)[0]
+    assert (run_dir / captures["app.conf"]["artifact"]).read_text().startswith("greeting = bon")
+    assert (run_dir / steps["total"]["stderr_file"]).read_text() == "bonjour failed\n"
+    assert record["image"]["ref"] == "repro-base/busybox" and record["image"]["id"]
+    assert record["facts"]["engine_version"]
+    assert _digest(customer) == before  # the customer's originals are untouched
+
+
+def test_fixed_scenario_whose_error_still_shows_exits_1(project: Project) -> None:
+    sid = project.scenario("still-broken", """\
+        environment: bb
+        expect: fixed
+        steps:
+          - {name: total, run: "echo 'Traceback: boom' >&2; exit 1"}
+        oracle:
+          any: [{step: total, stderr: Traceback}]
+        """)
+    code, result, _ = project.run_json(sid)
+    assert code == 1
+    assert (result["reproduced"], result["ok"], result["verdict"]) == (True, False, "REPRODUCED")
+
+
+def test_readable_summary_names_steps_tail_and_verdict(project: Project) -> None:
+    sid = project.scenario("summary", """\
+        environment: bb
+        expect: fixed
+        steps:
+          - {name: report, run: "seq 1 20"}
+        oracle:
+          any: [{step: report, stdout: "^21$"}]
+        """)
+    done = project.repro("run", f"scenarios/{sid}")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == sid
+    assert any(line.split()[:4] == ["ok", "report", "exit", "0"] for line in lines)
+    assert "      out| 20" in lines and "      out| 15" in lines and "      out| 14" not in lines
+    assert any("NOT REPRODUCED  (expected: fixed) -> as expected" in line for line in lines)
+    assert "Traceback" not in done.stderr
+
+
+def test_step_timeout_kills_the_step_and_its_children(project: Project) -> None:
+    sid = project.scenario("hang", """\
+        environment: bb
+        steps:
+          - name: hang
+            run: "sleep 300 & echo started; sleep 300"
+            timeout: 1s
+            stop_on_failure: false
+          - name: after
+            run: "ps -o comm | grep -c sleep || true"
+        oracle:
+          any: [{step: hang, timed_out: true}]
+        """)
+    code, result, _ = project.run_json(sid)
+    record = project.record(result)
+    hang, after = record["steps"]
+    assert code == 0 and result["reproduced"] is True
+    assert hang["status"] == "timed_out" and hang["stdout"] == "started\n"
+    assert 1.0 <= hang["duration_s"] < 10
+    # Only the sandbox's own idle `sleep 3600` is left: the step's two sleeps are gone.
+    assert after["status"] == "ok" and after["stdout"].strip() == "1"
+
+
+def test_secret_parameter_never_reaches_record_or_artifacts(project: Project) -> None:
+    secret = "tok-9f8e7d6c5b4a"
+    sid = project.scenario("secret", f"""\
+        environment: bb
+        parameters: {{api_token: "{secret}"}}
+        steps:
+          - {{name: leak, run: "cat /etc/app/app.conf; echo token is {{{{ api_token }}}}"}}
+        capture: [/etc/app/app.conf]
+        oracle:
+          any: [{{step: leak, stdout: "token is"}}]
+        """)
+    code, result, _ = project.run_json(sid)
+    assert code == 0
+    run_dir = (project.root / result["record"]).parent
+    texts = [p.read_text(errors="replace") for p in run_dir.rglob("*") if p.is_file()]
+    assert len(texts) >= 4 and not any(secret in t for t in texts)
+    record = project.record(result)
+    assert record["steps"][0]["stdout"].endswith("token is ***\n")
+    assert record["parameters"]["api_token"] == "***"
+    plan = project.repro("plan", f"scenarios/{sid}")
+    assert plan.returncode == 0 and secret not in plan.stdout and "***" in plan.stdout
+
+
+def test_two_simultaneous_runs_of_one_scenario_stay_apart(project: Project) -> None:
+    import json
+    import subprocess
+    import sys
+
+    sid = project.scenario("twice", """\
+        environment: bb
+        steps:
+          - {name: mark, run: "test ! -e /tmp/mark && touch /tmp/mark && sleep 1 && hostname"}
+        oracle:
+          any: [{step: mark, exit_code: 0}]
+        """)
+    procs = [subprocess.Popen([sys.executable, "-m", "repro", "run", f"scenarios/{sid}",
+                               "--json"], cwd=project.root, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert results[0]["run_id"] != results[1]["run_id"]
+    assert all(r["reproduced"] for r in results)

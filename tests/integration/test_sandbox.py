@@ -1,0 +1,145 @@
+"""Sandbox properties on a real engine: isolation, limits, builds and their cache, images."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from conftest import Project
+
+
+def test_no_egress_by_default_and_egress_when_asked(project: Project) -> None:
+    # No packets are sent: we only read the routing table inside the sandbox.
+    project.env("open", "image: repro-base/busybox\nnetwork: {egress: true}\n")
+    body = """\
+        environment: {env}
+        steps:
+          - {{name: routes, run: "cat /proc/net/route; ls /sys/class/net"}}
+        oracle:
+          any: [{{step: routes, stdout: "\\\\t00000000\\\\t"}}]
+        """
+    closed = project.scenario("closed", body.format(env="bb"))
+    opened = project.scenario("opened", body.format(env="open"))
+    code, result, _ = project.run_json(closed)
+    assert code == 1 and result["reproduced"] is False  # no default route
+    assert project.record(result)["steps"][0]["stdout"].split()[-1] == "lo"
+    code, result, _ = project.run_json(opened)
+    assert code == 0 and result["reproduced"] is True  # a default route exists
+    assert project.record(result)["sandbox"]["network_egress"] is True
+
+
+def test_limits_user_workdir_are_applied_and_keep_leaves_sandbox(project: Project) -> None:
+    project.env("tight", """\
+        image: repro-base/busybox
+        user: "1000"
+        workdir: /data
+        limits: {memory: 64m, cpus: 0.5, pids: 64}
+        """)
+    sid = project.scenario("tight", """\
+        environment: tight
+        data: [{from: in.txt, to: /data/in.txt}]
+        steps:
+          - {name: who, run: "id -u; pwd; echo more >> in.txt && cat in.txt"}
+        oracle:
+          any: [{step: who, exit_code: 0}]
+        """, files={"in.txt": "customer\n"})
+    code, result, _ = project.run_json(sid, "--keep")
+    try:
+        assert code == 0, result
+        assert project.record(result)["steps"][0]["stdout"] == "1000\n/data\ncustomer\nmore\n"
+        name = result["sandbox"]
+        inspect = json.loads(subprocess.run(["docker", "inspect", name], capture_output=True,
+                                            text=True, check=True).stdout)[0]["HostConfig"]
+        assert (inspect["Memory"], inspect["NanoCpus"], inspect["PidsLimit"]) == \
+            (64 * 1024**2, 500_000_000, 64)
+        assert inspect["NetworkMode"] == "none"
+    finally:
+        gc = project.repro("gc", "--run", result["run_id"])
+    assert gc.returncode == 0 and f"removed container {result['sandbox']}" in gc.stdout
+    assert project.leftovers() == []
+    assert (project.root / "scenarios" / sid / "in.txt").read_text() == "customer\n"
+
+
+def test_built_image_is_cached_by_content_and_args(project: Project) -> None:
+    project.env("built", """\
+        image:
+          build:
+            context: app
+            args: {FLAVOUR: "{{ flavour }}"}
+        parameters: {flavour: plain}
+        """, files={"app/Dockerfile": "FROM repro-base/busybox\nARG FLAVOUR\n"
+                    "COPY hello.txt /hello.txt\nRUN echo \"$FLAVOUR\" > /flavour\n",
+                    "app/hello.txt": f"hello {project.tag}\n"})
+    sid = project.scenario("built", """\
+        environment: built
+        steps:
+          - {name: show, run: "cat /hello.txt /flavour"}
+        oracle:
+          any: [{step: show, stdout: hello}]
+        """)
+    first = project.repro("run", f"scenarios/{sid}", "--json")
+    second = project.repro("run", f"scenarios/{sid}", "--json")
+    third = project.repro("run", f"scenarios/{sid}", "--json", "--param", "flavour=spicy")
+    records = [project.record(json.loads(p.stdout)) for p in (first, second, third)]
+    assert [r["image"]["built"] for r in records] == [True, False, True]
+    assert "building image" in first.stderr and "building image" not in second.stderr
+    assert records[0]["image"]["id"] == records[1]["image"]["id"] != records[2]["image"]["id"]
+    assert records[2]["steps"][0]["stdout"] == f"hello {project.tag}\nspicy\n"
+    (project.root / "environments/app/hello.txt").write_text("changed\n")
+    fourth = project.record(json.loads(project.repro("run", f"scenarios/{sid}",
+                                                     "--json").stdout))
+    assert fourth["image"]["built"] is True and fourth["steps"][0]["stdout"] == "changed\nplain\n"
+    images = subprocess.run(["docker", "images", "-q", "--filter",
+                             "label=io.repro.cache-key"], capture_output=True, text=True)
+    for record in records + [fourth]:  # tidy the engine: these images are this test's own
+        subprocess.run(["docker", "rmi", "-f", record["image"]["ref"]], capture_output=True)
+    assert images.returncode == 0
+
+
+def test_failed_build_names_the_step_and_leaves_nothing(project: Project) -> None:
+    project.env("broken", "image:\n  build: {context: app}\n",
+                files={"app/Dockerfile": "FROM repro-base/busybox\nRUN exit 7\n"})
+    sid = project.scenario("broken", """\
+        environment: broken
+        steps: [{name: s, run: "true"}]
+        oracle: {any: [{step: s, exit_code: 0}]}
+        """)
+    done = project.repro("run", f"scenarios/{sid}")
+    assert done.returncode == 3
+    error = [line for line in done.stderr.splitlines() if line.startswith("repro: error:")]
+    assert len(error) == 1 and "RUN exit 7" in error[0] and "Traceback" not in done.stderr
+    # No intermediate build container survives a failed build.
+    left = subprocess.run(["docker", "ps", "-a", "--filter", "status=exited", "-q",
+                           "--filter", "ancestor=repro-base/busybox"], capture_output=True,
+                          text=True).stdout.split()
+    assert left == []
+
+
+def test_absent_image_says_how_to_provide_it_offline(project: Project) -> None:
+    project.env("absent", "image: registry.invalid/acme/app:9.9\n")
+    sid = project.scenario("absent", """\
+        environment: absent
+        steps: [{name: s, run: "true"}]
+        oracle: {any: [{step: s, exit_code: 0}]}
+        """)
+    done = project.repro("run", f"scenarios/{sid}")
+    assert done.returncode == 3
+    error = done.stderr.strip().splitlines()[-1]
+    assert error.startswith("repro: error: image 'registry.invalid/acme/app:9.9' is not on "
+                           "this engine and could not be pulled")
+    assert "docker load" in error and "repro-base/debian:bookworm" in error
+    assert "Traceback" not in done.stderr
+
+
+def test_unreachable_engine_is_one_line_exit_3(project: Project) -> None:
+    sid = project.scenario("nodaemon", """\
+        environment: bb
+        steps: [{name: s, run: "true"}]
+        oracle: {any: [{step: s, exit_code: 0}]}
+        """)
+    done = project.repro("run", f"scenarios/{sid}",
+                         env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert done.returncode == 3
+    assert done.stderr.splitlines()[-1].startswith(
+        "repro: error: cannot reach the Docker engine at unix:///nonexistent/docker.sock")
+    assert "Traceback" not in done.stderr
