@@ -113,6 +113,41 @@ def run(scenario: Path = typer.Argument(..., help="Scenario directory, its scena
     return EXIT_OK if record.ok else EXIT_NOT_AS_EXPECTED
 
 
+@app.command()
+@handled
+def shell(scenario: Path = typer.Argument(..., help="Scenario directory, its scenario.yaml, "
+                                          "or its id"),
+          param: list[str] = ParamOpt,
+          no_steps: bool = typer.Option(False, "--no-steps", help="Enter right after loading "
+                                        "data and config, before any step."),
+          command: str = typer.Option("sh", "--command", "-c", help="Program to start inside.")
+          ) -> int:
+    """Replay a scenario, then open a shell in its sandbox; leaving the shell removes it."""
+    import shutil
+    import subprocess
+
+    from repro import report, runner
+    from repro.errors import SandboxError
+    from repro.params import parse_cli_params
+    from repro.plan import plan_scenario
+
+    if shutil.which("docker") is None:
+        raise SandboxError("`repro shell` needs the docker command-line client on PATH")
+    plan = plan_scenario(scenario, parse_cli_params(param))
+
+    def enter(sandbox: Any, record: Any) -> None:
+        if record.reproduced is not None:
+            report.summary(record)
+        say(f"entering {sandbox.name}; leave the shell to remove the sandbox")
+        flags = ["-it"] if sys.stdin.isatty() else ["-i"]
+        subprocess.run(["docker", "exec", *flags, sandbox.name, command], check=False)
+
+    record = runner.run(plan, say, on_step=_step_progress, replay=not no_steps, pause=enter)
+    if record.reproduced is None:
+        return EXIT_OK
+    return EXIT_OK if record.ok else EXIT_NOT_AS_EXPECTED
+
+
 def _step_progress(step: Any) -> None:
     took = f"{step.duration:.2f}s" if step.duration is not None else ""
     say(f"step {step.name}: {step.status.replace('_', ' ')} (exit {step.exit_code}) {took}")

@@ -16,14 +16,20 @@ from repro.sandbox.docker_sandbox import DockerSandbox, open_sandbox, start
 from repro.sandbox.engine import engine_facts
 
 Say = Callable[[str], None]
+Pause = Callable[[DockerSandbox, RunRecord], None]
 
 
 def runs_dir(plan: Plan) -> Path:
     return plan.project_root / ".repro" / "runs"
 
 
-def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = None) -> RunRecord:
-    """Execute the plan; the record is written whatever happens, then errors propagate."""
+def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = None,
+        replay: bool = True, pause: Pause | None = None) -> RunRecord:
+    """Execute the plan; the record is written whatever happens, then errors propagate.
+
+    `pause` is called with the live sandbox after the verdict and before teardown
+    (`repro shell`); `replay=False` loads data and config but runs no step.
+    """
     run_id = new_run_id(plan.scenario_id)
     record = RunRecord(plan, run_id, runs_dir(plan) / run_id)
     record.directory.mkdir(parents=True)
@@ -34,15 +40,19 @@ def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = Non
         record.facts = engine_facts()
         with open_sandbox(plan, info.id, run_id, keep) as sandbox:
             record.sandbox, record.kept = sandbox.name, keep
-            sandbox.load(archive.pack(plan.files, plan.data))
+            with archive.pack(plan.files, plan.data) as stream:
+                sandbox.load(stream)
             start(sandbox)
             if plan.user and plan.data:
                 sandbox.chown(plan.user, [d.to for d in plan.data])
-            _run_steps(plan, sandbox, record, on_step)
-            _capture(plan, sandbox, record)
-        record.reproduced, record.oracle = oracle.evaluate(plan.oracle, record.steps,
-                                                           record.captures)
-        record.status = "complete"
+            if replay:
+                _run_steps(plan, sandbox, record, on_step)
+                _capture(plan, sandbox, record)
+                record.reproduced, record.oracle = oracle.evaluate(
+                    plan.oracle, record.steps, record.captures)
+            record.status = "complete" if replay else "not replayed"
+            if pause is not None:
+                pause(sandbox, record)
     except Interrupted as exc:
         record.status, record.error = "interrupted", str(exc)
         raise

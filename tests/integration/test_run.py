@@ -207,3 +207,31 @@ def test_two_simultaneous_runs_of_one_scenario_stay_apart(project: Project) -> N
     assert [p.returncode for p in procs] == [0, 0]
     assert results[0]["run_id"] != results[1]["run_id"]
     assert all(r["reproduced"] for r in results)
+
+
+def test_shell_enters_the_loaded_sandbox_and_removes_it_on_exit(project: Project) -> None:
+    import os
+    import subprocess
+    import sys
+
+    sid = project.scenario("shell", """\
+        environment: bb
+        data: [{from: data.txt, to: /data/data.txt}]
+        steps:
+          - {name: touch, run: "echo replayed > /tmp/after-steps"}
+        oracle:
+          any: [{step: touch, exit_code: 0}]
+        """, files={"data.txt": "customer data\n"})
+    script = "cat /data/data.txt /etc/app/app.conf; cat /tmp/after-steps; exit\n"
+    env = {**os.environ, "NO_COLOR": "1"}
+    before = subprocess.run([sys.executable, "-m", "repro", "shell", sid, "--no-steps"],
+                            cwd=project.root, input=script, capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert before.returncode == 0, before.stderr
+    assert before.stdout.startswith("customer data\ngreeting = hello\n")
+    assert "replayed" not in before.stdout
+    after = subprocess.run([sys.executable, "-m", "repro", "shell", sid], cwd=project.root,
+                           input=script, capture_output=True, text=True, timeout=120, env=env)
+    assert after.returncode == 0, after.stderr
+    assert "REPRODUCED  (expected: reproduces) -> as expected" in after.stdout
+    assert after.stdout.rstrip().endswith("replayed")
