@@ -1,0 +1,52 @@
+"""The README's demo, exactly as a new user runs it: ticket ACME-4521 and its fix."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def _repro(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "repro", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=900, env={**os.environ, "NO_COLOR": "1"})
+
+
+def _customer_digest() -> dict[str, str]:
+    folder = REPO / "scenarios" / "ACME-4521" / "customer"
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+def test_demo_reproduces_on_1_4_2_and_is_fixed_on_1_4_3() -> None:
+    before = _customer_digest()
+    ticket = _repro("run", "scenarios/ACME-4521", "--json")
+    fixed = _repro("run", "scenarios/ACME-4521-fixed", "--json")
+    again = _repro("run", "scenarios/ACME-4521")
+
+    assert ticket.returncode == 0, ticket.stderr
+    result = json.loads(ticket.stdout)
+    assert (result["reproduced"], result["expected"], result["ok"]) == (True, "reproduces", True)
+    record = json.loads((REPO / result["record"]).read_text())
+    steps = {s["name"]: s for s in record["steps"]}
+    assert "ValueError: invalid amount: '1.234.50'" in steps["import"]["stderr"]
+    assert steps["totals"]["status"] == "skipped"
+    assert record["parameters"]["decimal_separator"] == ","  # from the customer's INI export
+
+    assert fixed.returncode == 0, fixed.stderr
+    result = json.loads(fixed.stdout)
+    assert (result["reproduced"], result["expected"], result["ok"]) == (False, "fixed", True)
+
+    # A second run rebuilds nothing, and the customer's files are byte-identical.
+    assert again.returncode == 0 and "building image" not in again.stderr
+    assert "(cached)" in again.stdout and "REPRODUCED  (expected: reproduces)" in again.stdout
+    assert _customer_digest() == before
+
+
+def test_demo_files_validate() -> None:
+    done = _repro("validate")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().endswith("3 of 3 files valid")
