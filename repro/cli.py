@@ -159,16 +159,15 @@ def plan(scenario: Path = typer.Argument(..., help="Scenario directory or scenar
          param: list[str] = ParamOpt,
          as_json: bool = typer.Option(False, "--json", help="JSON instead of YAML.")) -> int:
     """Print the fully resolved plan of a scenario without touching Docker."""
-    import yaml
-
     from repro.params import parse_cli_params
     from repro.plan import plan_scenario
+    from repro.yamlout import dump
 
     data = plan_scenario(scenario, parse_cli_params(param)).to_dict()
     if as_json:
         print(json.dumps(data, indent=2))
     else:
-        print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), end="")
+        print(dump(data), end="")
     return EXIT_OK
 
 
@@ -183,10 +182,13 @@ def validate(paths: list[Path] | None = typer.Argument(  # noqa: UP007 - typer n
 
     files = checker.targets(list(paths or []), project_root(Path.cwd()))
     failed = 0
+    shown: set[str] = set()
     for path in files:
-        kind, problems = checker.validate(path)
-        for problem in problems:
-            print(problem, file=sys.stderr)
+        _, problems = checker.validate(path)
+        for line in map(str, problems):
+            if line not in shown:  # one template error reached from many scenarios
+                print(line, file=sys.stderr)
+                shown.add(line)
         failed += bool(problems)
     print(f"{len(files) - failed} of {len(files)} files valid", file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK

@@ -138,6 +138,7 @@ class Environment:
     user: str | None = spec(None, doc="User the steps run as (name or uid[:gid])")
     network: Network = spec(factory=Network, doc="Network policy")
     limits: Limits = spec(factory=Limits, doc="Resource limits")
+    normalize: list[Rule] = spec(factory=list, doc="Normalisation rules shared by scenarios")
 
     def check(self) -> Issues:
         issues: Issues = [(("parameters", name), "parameter names must be identifiers "
@@ -158,6 +159,8 @@ class ParameterFile:
     path: str = spec(doc="File, relative to the scenario directory")
     format: Literal["auto", "yaml", "json", "ini", "env"] = spec("auto", doc="File format")
     section: str | None = spec(None, doc="INI: read only this section")
+    ignore_unknown: bool = spec(False, doc="Skip keys the environment does not declare "
+                                "(listed in the plan and record) instead of failing")
 
     shorthand_schema = {"type": "string", "description": "File path"}
 
@@ -215,6 +218,11 @@ class Capture:
 
     path: str = spec(doc="Absolute path in the sandbox")
     name: str | None = spec(None, doc="Name in the record (default: the file name)")
+    type: Literal["auto", "text", "json", "yaml", "csv", "tsv", "binary"] = spec(
+        "auto", doc="How to compare it with the baseline (auto: by file extension)")
+    key: list[str] = spec(factory=list, doc="CSV/TSV: columns identifying a row")
+    ordered: bool = spec(True, doc="CSV/TSV without key: row order matters")
+    tolerance: float | None = spec(None, doc="JSON/YAML/CSV: numbers this close are equal")
 
     shorthand_schema = {"type": "string", "description": "Absolute path in the sandbox"}
 
@@ -225,7 +233,37 @@ class Capture:
         raise Invalid("expected a path or a mapping with 'path'")
 
     def check(self) -> Issues:
-        return _absolute(self.path, "path")
+        issues = _absolute(self.path, "path")
+        if self.key and self.type not in ("csv", "tsv", "auto"):
+            issues.append((("key",), "key columns apply to csv and tsv captures"))
+        if self.tolerance is not None and self.tolerance < 0:
+            issues.append((("tolerance",), "must be zero or more"))
+        return issues
+
+
+MASKS = ("iso8601", "log-timestamp", "uuid", "hex-id", "duration", "tmp-path", "pid",
+         "container-id", "hostname")
+_ACTIONS = ["mask", "replace", "ignore_fields", "ignore_columns", "sort_lines"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One normalisation rule, applied to every channel it names before diffing and recording."""
+
+    mask: Literal[MASKS] | None = spec(  # type: ignore[valid-type]
+        None, doc="Built-in mask: " + ", ".join(MASKS))
+    replace: str | None = spec(None, parse=units.regex, doc="Regex to replace",
+                               schema={"type": "string"})
+    with_: str = spec("<masked>", alias="with", doc="Replacement for `replace` (\\1 works)")
+    ignore_fields: list[str] | None = spec(None, doc="JSON/YAML paths to ignore, e.g. "
+                                           "meta.generated_at or items.*.id")
+    ignore_columns: list[str] | None = spec(None, doc="CSV/TSV columns to ignore")
+    sort_lines: bool | None = spec(None, doc="Sort the lines of text channels")
+    channels: list[str] = spec(factory=lambda: ["*"], doc="Channels it applies to (globs: "
+                               "steps.NAME.stdout, steps.*.stderr, files.NAME)")
+
+    def check(self) -> Issues:
+        return _one_of(self, _ACTIONS, "a rule")
 
 
 _STEP_TESTS = ["exit_code", "failed", "timed_out", "stdout", "stderr"]
@@ -297,6 +335,8 @@ class Scenario:
     parameters: dict[str, Any] = spec(factory=dict, doc="Parameters (override the files)")
     data: list[DataLoad] = spec(factory=list, doc="Customer data to load")
     capture: list[Capture] = spec(factory=list, doc="Files read back after the steps")
+    normalize: list[Rule] = spec(factory=list, doc="Normalisation rules of this scenario "
+                                 "(after the environment's)")
     step_timeout: float = spec(300.0, parse=units.duration, doc="Default step timeout",
                                schema=_DURATION_SCHEMA)
 

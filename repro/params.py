@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -132,13 +133,22 @@ def coerce(value: Scalar, like: Any) -> Scalar:
 
 
 def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Source,
-            scenario_dir: Path, cli: dict[str, str]) -> dict[str, Scalar]:
-    """Merge every layer, then check each value against the environment's declaration."""
+            scenario_dir: Path, cli: dict[str, str]) -> tuple[dict[str, Scalar], list[str]]:
+    """Merge every layer, then check each value against the environment's declaration.
+
+    Returns the values and the export keys skipped by `ignore_unknown` (for the record).
+    """
     declared = env.parameters
     layers: list[tuple[dict[str, Scalar], Any]] = []
+    skipped: list[str] = []
     for pfile in scenario.parameters_from:
         values, shown = read_parameter_file(pfile, scenario_dir)
-        layers.append((values, lambda key, shown=shown: Problem(shown, None, key, "")))
+        if pfile.ignore_unknown:
+            skipped += [f"{shown}: {k}" for k in values if k not in declared]
+            values = {k: v for k, v in values.items() if k in declared}
+        text = (scenario_dir / pfile.path).read_text(encoding="utf-8-sig", errors="replace")
+        layers.append((values, lambda key, shown=shown, text=text:
+                       Problem(shown, _line_of(key, text), key, "")))
     layers.append((dict(scenario.parameters),
                    lambda key: scen_src.problem(("parameters", key), "")))
     layers.append((dict(cli), lambda key: Problem("--param", None, key, "")))
@@ -150,7 +160,8 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
         for key, value in layer.items():
             if key not in declared:
                 hint = did_you_mean(key, declared) or (
-                    f"; declare it under `parameters:` in {env_src.file}")
+                    f"; declare it under `parameters:` in {env_src.file}, or set "
+                    "`ignore_unknown: true` on a customer export to skip such keys")
                 problems.append(_with(where(key), f"unknown parameter{hint}"))
                 continue
             spec = declared[key]
@@ -171,7 +182,14 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
                                              f"--param {key}=VALUE"))
     if problems:
         raise ConfigError(problems)
-    return values
+    return values, skipped
+
+
+def _line_of(key: str, text: str) -> int | None:
+    """Where a key is set in an export (INI, .env, YAML or JSON), for the error line."""
+    pattern = re.compile(rf"^\s*(?:export\s+)?[\"']?{re.escape(key)}[\"']?\s*[=:]", re.M)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def _with(problem: Problem, message: str) -> Problem:

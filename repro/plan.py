@@ -8,7 +8,15 @@ from typing import Any
 
 from repro import params as params_mod
 from repro.errors import ConfigError, Problem
-from repro.model import Environment, Limits, Oracle, Scenario, capture_names, step_names
+from repro.model import (
+    Environment,
+    Limits,
+    Oracle,
+    Rule,
+    Scenario,
+    capture_names,
+    step_names,
+)
 from repro.project import Loaded, environment_file, load_environment, load_scenario
 from repro.templating import render
 from repro.yamlsrc import Loc, Source, display_path
@@ -57,6 +65,10 @@ class StepPlan:
 class CapturePlan:
     name: str
     path: str
+    type: str = "auto"
+    key: tuple[str, ...] = ()
+    ordered: bool = True
+    tolerance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,8 @@ class Plan:
     user: str | None
     egress: bool
     limits: Limits
+    rules: tuple[Rule, ...] = ()
+    skipped_parameters: tuple[str, ...] = ()
 
     @property
     def project_root(self) -> Path:
@@ -105,10 +119,11 @@ class Plan:
                           "context": display_path(self.image.context),
                           "dockerfile": self.image.dockerfile,
                           "args": {k: mask(v) for k, v in self.image.build_args.items()}}},
-            "parameters": {k: MASK if k in self.secret_parameters else v
+            "parameters": {k: MASK if k in self.secret_parameters and v != "" else v
                            for k, v in sorted(self.parameters.items())},
+            "skipped_parameters": list(self.skipped_parameters),
             "env": {k: mask(v) for k, v in self.env.items()},
-            "files": [{"path": f.path, "mode": oct(f.mode), "from": f.origin,
+            "files": [{"path": f.path, "mode": f"{f.mode:04o}", "from": f.origin,
                        "content": mask(f.content.decode("utf-8", "replace"))}
                       for f in self.files],
             "data": [{"from": display_path(d.source), "to": d.to, "kind": d.kind}
@@ -144,22 +159,14 @@ def plan_scenario(target: Path, cli_params: dict[str, str] | None = None) -> Pla
 def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
     scenario: Scenario = scen.record  # type: ignore[assignment]
     env: Environment = envl.record  # type: ignore[assignment]
-    values = params_mod.resolve(env, envl.source, scenario, scen.source, scen.base, cli_params)
+    values, skipped = params_mod.resolve(env, envl.source, scenario, scen.source, scen.base,
+                                         cli_params)
     scenario_id = scenario.id or scen.base.name
     context = {**values, "params": values,
                "scenario": {"id": scenario_id, "ticket": scenario.ticket, "title": scenario.title}}
     problems: list[Problem] = []
-
-    def text(value: str, src: Source, loc: Loc) -> str:
-        try:
-            return render(value, context, src.problem(loc, ""))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-            return value
-
-    image = _image_plan(env, envl, text, problems)
-    env_vars = {k: text(v, envl.source, ("env", k)) for k, v in env.env.items()}
-    files = tuple(_file_write(f, i, envl, context, problems) for i, f in enumerate(env.files))
+    text = _renderer(context, problems)
+    image, env_vars, files = render_environment(envl, context, problems)
     data = tuple(_data_copy(d, i, scen, problems) for i, d in enumerate(scenario.data))
     steps = []
     for i, (step, name) in enumerate(zip(scenario.steps, step_names(scenario), strict=True)):
@@ -189,7 +196,32 @@ def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
         secret_parameters=frozenset(k for k, p in env.parameters.items() if p.secret),
         env=env_vars, files=files, data=data, steps=tuple(steps),
         captures=_captures(scenario), oracle=scenario.oracle, workdir=env.workdir,
-        user=env.user, egress=env.network.egress, limits=env.limits)
+        user=env.user, egress=env.network.egress, limits=env.limits,
+        rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped))
+
+
+def _renderer(context: dict, problems: list[Problem]) -> Any:
+    """render(value, source, loc) that collects problems instead of stopping at the first."""
+
+    def text(value: str, src: Source, loc: Loc) -> str:
+        try:
+            return render(value, context, src.problem(loc, ""))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            return value
+
+    return text
+
+
+def render_environment(envl: Loaded, context: dict, problems: list[Problem]
+                       ) -> tuple[ImagePlan, dict[str, str], tuple[FileWrite, ...]]:
+    """The environment's templated parts: image (build args), env vars, config files."""
+    env: Environment = envl.record  # type: ignore[assignment]
+    text = _renderer(context, problems)
+    image = _image_plan(env, envl, text, problems)
+    env_vars = {k: text(v, envl.source, ("env", k)) for k, v in env.env.items()}
+    files = tuple(_file_write(f, i, envl, context, problems) for i, f in enumerate(env.files))
+    return image, env_vars, files
 
 
 def _image_plan(env: Environment, envl: Loaded, text: Any, problems: list) -> ImagePlan:
@@ -265,8 +297,8 @@ def _data_copy(spec: Any, i: int, scen: Loaded, problems: list) -> DataCopy:
 
 
 def _captures(scenario: Scenario) -> tuple[CapturePlan, ...]:
-    captures = [CapturePlan(n, c.path) for n, c in zip(capture_names(scenario),
-                                                         scenario.capture, strict=True)]
+    captures = [CapturePlan(n, c.path, c.type, tuple(c.key), c.ordered, c.tolerance)
+                for n, c in zip(capture_names(scenario), scenario.capture, strict=True)]
     known = {c.path for c in captures} | {c.name for c in captures}
     for cond in scenario.oracle.conditions:
         # The oracle can only look at what was captured: capture what it names.

@@ -94,6 +94,7 @@ class RunRecord:
             "ended_at": iso(ended),
             "duration_s": round(ended - self.started, 3),
             "parameters": plan.to_dict()["parameters"],
+            "skipped_parameters": list(plan.skipped_parameters),
             "image": self.image,
             "facts": {"repro_version": __version__, "host_os": platform.platform(),
                       **self.facts},

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from repro.errors import ConfigError, Problem
 from repro.model import Environment
-from repro.plan import build_plan
+from repro.plan import build_plan, render_environment
 from repro.project import (
     SCENARIO_FILE,
     Loaded,
@@ -65,12 +65,13 @@ def check_environment(env: Loaded) -> list[Problem]:
         except jinja2.TemplateSyntaxError as exc:
             problems.append(Problem(display_path(path), exc.lineno, "",
                                     f"template syntax error: {exc.message}"))
-    if record.image.build is not None:
-        context = env.base / record.image.build.context
-        if not (context / record.image.build.dockerfile).is_file():
-            problems.append(env.source.problem(("image", "build"), f"no "
-                                               f"{record.image.build.dockerfile} in "
-                                               f"{display_path(context)}"))
+    if problems:
+        return problems
+    defaults = {k: p.default for k, p in record.parameters.items()}
+    if all(value is not None for value in defaults.values()):
+        # Every parameter has a default: render everything as a scenario would.
+        render_environment(env, {**defaults, "params": defaults,
+                                 "scenario": {"id": "", "ticket": "", "title": ""}}, problems)
     return problems
 
 

@@ -154,3 +154,11 @@ def _debootstrap(suite: str, root: Path) -> None:
         for item in (root / leftover).glob("*"):
             if item.is_file():
                 item.unlink()
+    # Like the usual Debian container images: apt keeps no downloaded packages around,
+    # so `apt-get install` in a Dockerfile does not bloat every layer.
+    (root / "etc/apt/apt.conf.d/docker-clean").write_text(
+        'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb '
+        '/var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\n'
+        'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb '
+        '/var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };\n'
+        'Dir::Cache::pkgcache ""; Dir::Cache::srcpkgcache "";\n')

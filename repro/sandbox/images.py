@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import os
+import posixpath
 import re
 import time
 from collections.abc import Callable
@@ -81,12 +81,50 @@ def _local_or_pull(ref: str, say: Say) -> str:
             f"bookworm` or `FROM {bases.PREFIX}busybox` (see `repro base --help`)") from None
 
 
-def _ignored_patterns(context: Path) -> list[str]:
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern as a regex: `**` any depth, `*` and `?` within a name."""
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
+            end = pattern.index("]", i + 1)
+            out, i = out + "[" + pattern[i + 1:end].replace("!", "^", 1) + "]", end + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out + r"\Z")
+
+
+def ignore_matcher(context: Path) -> Callable[[str], bool]:
+    """Docker's .dockerignore semantics: last matching pattern wins, `!` re-includes, a
+    pattern matching a folder covers everything below it."""
     ignore = context / ".dockerignore"
-    if not ignore.is_file():
-        return []
-    return [line.strip().rstrip("/") for line in ignore.read_text().splitlines()
-            if line.strip() and not line.startswith("#") and not line.startswith("!")]
+    rules: list[tuple[bool, re.Pattern[str]]] = []
+    if ignore.is_file():
+        for raw in ignore.read_text().splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            pattern = posixpath.normpath(line.lstrip("!").strip()).lstrip("/")
+            rules.append((negate, _glob_regex(pattern)))
+
+    def ignored(rel: str) -> bool:
+        parts = rel.split("/")
+        prefixes = ["/".join(parts[:k]) for k in range(1, len(parts) + 1)]
+        verdict = False
+        for negate, regex in rules:
+            if any(regex.match(prefix) for prefix in prefixes):
+                verdict = not negate
+        return verdict
+
+    return ignored
 
 
 def cache_key(image: ImagePlan) -> str:
@@ -96,13 +134,13 @@ def cache_key(image: ImagePlan) -> str:
     digest.update(f"dockerfile={image.dockerfile}\n".encode())
     for key, value in sorted(image.build_args.items()):
         digest.update(f"arg {key}={value}\n".encode())
-    patterns = _ignored_patterns(image.context)
+    ignored = ignore_matcher(image.context)
     for folder, dirs, files in os.walk(image.context):
         dirs.sort()
         for name in sorted(files):
             path = Path(folder) / name
             rel = path.relative_to(image.context).as_posix()
-            if any(fnmatch.fnmatch(rel, p) or rel.startswith(p + "/") for p in patterns):
+            if ignored(rel):
                 continue
             digest.update(f"file {rel} {oct(path.stat().st_mode & 0o777)}\n".encode())
             digest.update(path.read_bytes())
