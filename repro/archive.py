@@ -5,8 +5,10 @@ from __future__ import annotations
 import posixpath
 import tarfile
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +21,7 @@ _SPOOL_BYTES = 64 * 1024 * 1024  # beyond this the tar stream spills to a temp f
 
 def pack(files: Iterable[FileWrite], data: Iterable[DataCopy]) -> IO[bytes]:
     """A tar stream to extract at `/` in the sandbox; the caller closes it."""
+    now = time.time()
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - returned
     with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for copy in data:
@@ -29,7 +32,7 @@ def pack(files: Iterable[FileWrite], data: Iterable[DataCopy]) -> IO[bytes]:
                         filter=_neutral_owner)
         for f in files:  # last, so rendered config wins over data at the same path
             info = tarfile.TarInfo(_member(f.path))
-            info.size, info.mode = len(f.content), f.mode
+            info.size, info.mode, info.mtime = len(f.content), f.mode, int(now)
             tar.addfile(info, _bytes_io(f.content))
     spool.seek(0)
     return spool
@@ -85,7 +88,8 @@ def _add_archive(tar: tarfile.TarFile, copy: DataCopy) -> None:
                     info.linkname = posixpath.join(base, info.linkname)
                 tar.addfile(info, body)
     except (tarfile.TarError, EOFError, OSError) as exc:
-        raise _bad_archive(copy, f"cannot read the archive: {exc}") from None
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _bad_archive(copy, f"cannot read the archive: {reason}") from None
 
 
 def _add_zip(tar: tarfile.TarFile, copy: DataCopy, base: str) -> None:
@@ -96,6 +100,7 @@ def _add_zip(tar: tarfile.TarFile, copy: DataCopy, base: str) -> None:
                     raise _bad_archive(copy, f"archive entry {item.filename!r} points outside "
                                        "its folder; refusing to extract it")
                 info = tarfile.TarInfo(posixpath.join(base, item.filename.rstrip("/")))
+                info.mtime = int(datetime(*item.date_time).timestamp())
                 mode = (item.external_attr >> 16) & 0o7777
                 if item.is_dir():
                     info.type, info.mode = tarfile.DIRTYPE, mode or 0o755
@@ -105,7 +110,8 @@ def _add_zip(tar: tarfile.TarFile, copy: DataCopy, base: str) -> None:
                 with src.open(item) as body:
                     tar.addfile(info, body)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise _bad_archive(copy, f"cannot read the archive: {exc}") from None
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _bad_archive(copy, f"cannot read the archive: {reason}") from None
 
 
 def read_member(stream: Iterable[bytes], dest: Path) -> str:

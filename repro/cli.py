@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -51,6 +52,9 @@ def handled(command: Callable[..., int | None]) -> Callable[..., None]:
             for line in exc.lines():
                 print(f"repro: error: {line}", file=sys.stderr)
             code = exc.exit_code
+        except BrokenPipeError:  # `repro schema | head`: the reader has what it wanted
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
+            code = EXIT_OK
         except KeyboardInterrupt:
             exc = Interrupted()
             print(f"repro: error: {exc}", file=sys.stderr)

@@ -75,14 +75,22 @@ def _read_json(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
 def _read_ini(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
     parser = configparser.ConfigParser(interpolation=None, default_section="\x00")
     parser.optionxform = str  # keep the customer's key case
+    first = next((line.strip() for line in text.splitlines()
+                  if line.strip() and line.strip()[0] not in "#;"), "[")
+    bare = not first.startswith("[")  # a key=value file without any section header
     try:
-        parser.read_string(text, source=shown)
-    except configparser.MissingSectionHeaderError:
-        parser.read_string("[\x01]\n" + text, source=shown)  # a bare key=value file
+        parser.read_string("[\x01]\n" + text if bare else text, source=shown)
     except configparser.Error as exc:
         line = getattr(exc, "lineno", None)
-        raise ConfigError(Problem(shown, line, "", f"invalid INI: {exc.message.splitlines()[0]}")
-                          ) from None
+        if isinstance(exc, configparser.ParsingError) and exc.errors:
+            line = exc.errors[0][0]
+            what = f"cannot read line {exc.errors[0][1]}"
+        else:
+            what = exc.message.splitlines()[0].replace("'\x01'", "the top").replace(
+                f"While reading from '{shown}' [line {line:2d}]: ", "")
+        if line is not None and bare:
+            line -= 1
+        raise ConfigError(Problem(shown, line, "", f"invalid INI: {what}")) from None
     sections = [section] if section else parser.sections()
     if section and not parser.has_section(section):
         found = ", ".join(parser.sections()) or "none"
@@ -110,26 +118,40 @@ def _read_env(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0]  # `KEY=v  # comment`
         out[key.strip()] = value
     return out
 
 
 def coerce(value: Scalar, like: Any) -> Scalar:
-    """Values from files and the command line are text: give them the default's type."""
-    if not isinstance(value, str) or like is None or isinstance(like, str):
+    """Give a value the type of the parameter's default (files and --param give text)."""
+    if like is None:
         return value
-    text = value.strip()
+    if isinstance(like, str):
+        return str(value).lower() if isinstance(value, bool) else str(value)
     if isinstance(like, bool):
-        lowered = text.lower()
+        if isinstance(value, bool):
+            return value
+        lowered = str(value).strip().lower() if isinstance(value, str) else ""
         if lowered in ("true", "yes", "on", "1"):
             return True
         if lowered in ("false", "no", "off", "0"):
             return False
         raise ValueError("expected true or false")
-    try:
-        return int(text) if isinstance(like, int) else float(text)
-    except ValueError:
-        raise ValueError(f"expected a {type(like).__name__}") from None
+    wanted = "a whole number" if isinstance(like, int) else "a number"
+    if isinstance(value, bool):
+        raise ValueError(f"expected {wanted}")
+    if isinstance(value, str):
+        try:
+            return int(value.strip()) if isinstance(like, int) else float(value.strip())
+        except ValueError:
+            raise ValueError(f"expected {wanted}") from None
+    if isinstance(like, int):
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"expected {wanted}")
+        return int(value)
+    return float(value)
 
 
 def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Source,
@@ -165,13 +187,14 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
                 problems.append(_with(where(key), f"unknown parameter{hint}"))
                 continue
             spec = declared[key]
+            shown = "a secret value" if spec.secret else repr(value)  # never echo secrets
             try:
                 value = coerce(value, spec.default)
             except ValueError as exc:
-                problems.append(_with(where(key), f"{exc}, got {value!r}"))
+                problems.append(_with(where(key), f"{exc}, got {shown}"))
                 continue
             if spec.choices and str(value) not in spec.choices:
-                problems.append(_with(where(key), f"{value!r} is not one of "
+                problems.append(_with(where(key), f"{shown} is not one of "
                                       f"{', '.join(spec.choices)}"))
                 continue
             values[key] = value

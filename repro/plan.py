@@ -114,7 +114,7 @@ class Plan:
                          "expect": self.expect, "path": display_path(self.scenario_path)},
             "environment": {"name": self.environment,
                             "path": display_path(self.environment_path)},
-            "image": {"ref": self.image.ref,
+            "image": {"ref": None if self.image.ref is None else mask(self.image.ref),
                       "build": None if self.image.context is None else {
                           "context": display_path(self.image.context),
                           "dockerfile": self.image.dockerfile,
@@ -205,7 +205,9 @@ def _renderer(context: dict, problems: list[Problem]) -> Any:
 
     def text(value: str, src: Source, loc: Loc) -> str:
         try:
-            return render(value, context, src.problem(loc, ""))
+            where = src.problem(loc, "")
+            return render(value, context, Problem(where.file, src.value_line(loc), where.path,
+                                                  ""))
         except ConfigError as exc:
             problems.extend(exc.problems)
             return value
@@ -252,9 +254,7 @@ def _file_write(spec: Any, i: int, envl: Loaded, context: dict, problems: list) 
         origin = display_path(path)
     else:
         raw = spec.content.encode()
-        line = envl.source.line((*loc, "content"))
-        # A block scalar (`content: |`) starts on the line after its key.
-        where = Problem(envl.source.file, line + 1 if line else None,
+        where = Problem(envl.source.file, envl.source.value_line((*loc, "content")),
                         f"files[{i}].content", "")
         origin = f"{envl.source.file} files[{i}].content"
     try:

@@ -48,7 +48,7 @@ def _type_name(tp: Any) -> str:
     if tp is str:
         return "a string"
     if tp is int:
-        return "an integer"
+        return "a whole number"
     if tp is float:
         return "a number"
     if tp is bool:
@@ -180,6 +180,7 @@ def _convert_record(cls: type, raw: Any, loc: Loc, src: Source, problems: list) 
             problems.append(src.problem((*loc, key), f"unknown key{hint}"))
     hints = _hints(cls)
     values: dict[str, Any] = {}
+    failed: list[dataclasses.Field] = []
     before = len(problems)
     for key, f in fields.items():
         if key not in raw:
@@ -190,19 +191,43 @@ def _convert_record(cls: type, raw: Any, loc: Loc, src: Source, problems: list) 
         parse = f.metadata.get("parse")
         if parse is not None:
             try:
-                values[f.name] = parse(raw[key])
+                if getattr(parse, "wants_text", False):  # e.g. `0644` vs `644`
+                    values[f.name] = parse(raw[key], src.texts.get(sub))
+                else:
+                    values[f.name] = parse(raw[key])
             except Invalid as exc:
                 problems.append(src.problem(sub, str(exc)))
+                failed.append(f)
             continue
+        count = len(problems)
         values[f.name] = _convert(hints[f.name], raw[key], sub, src, problems)
+        if len(problems) > count:
+            failed.append(f)
     if len(problems) > before:
+        # Still run the record's own checks when every broken field has a default to
+        # stand in: independent problems are all reported at once.
+        if any(f.default is _MISSING and f.default_factory is _MISSING for f in failed) \
+                or any(_key(f) not in raw for f in fields.values()
+                       if f.default is _MISSING and f.default_factory is _MISSING):
+            return None
+        for f in failed:
+            values[f.name] = f.default if f.default is not _MISSING else f.default_factory()
+        # Only findings about fields that converted fine: the stand-ins prove nothing.
+        broken = {_key(f) for f in failed}
+        _run_check(cls(**values), loc, src, problems, lambda sub: bool(sub) and
+                   sub[0] not in broken)
         return None
     record = cls(**values)
+    _run_check(record, loc, src, problems, lambda sub: True)
+    return record
+
+
+def _run_check(record: Any, loc: Loc, src: Source, problems: list, keep: Any) -> None:
     check = getattr(record, "check", None)
     if check is not None:
         for sub, message in check():
-            problems.append(src.problem((*loc, *sub), message))
-    return record
+            if keep(sub):
+                problems.append(src.problem((*loc, *sub), message))
 
 
 # ---- JSON Schema ---------------------------------------------------------------------

@@ -45,6 +45,10 @@ def render(text: str, context: dict[str, Any], where: Problem) -> str:
     except jinja2.TemplateError as exc:
         raise ConfigError(_at(where, _template_line(exc, name), f"template error: {exc}")) \
             from None
+    except Exception as exc:  # noqa: BLE001 - `{{ 1 / 0 }}`, `{{ 1 + 'x' }}`, include...
+        what = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(_at(where, _template_line(exc, name),
+                              f"template error: {type(exc).__name__}: {what}")) from None
 
 
 def _template_line(exc: BaseException, name: str) -> int | None:

@@ -38,14 +38,17 @@ def memory(raw: Any) -> int:
     return value
 
 
-def file_mode(raw: Any) -> int:
-    """`"0644"` or `0o644` or `644` -> 0o644 (YAML reads 0644 unquoted as octal already)."""
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw if raw <= 0o7777 else file_mode(str(raw))
-    text = str(raw).strip().removeprefix("0o")
+def file_mode(raw: Any, text: str | None = None) -> int:
+    """`"0644"`, `0644`, `644` or `0o644` -> 0o644: the digits as written are octal."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        raise Invalid(f"expected an octal file mode like \"0644\", got {raw!r}")
+    text = (text if text is not None else str(raw)).strip().removeprefix("0o")
     if not re.fullmatch(r"[0-7]{3,4}", text):
         raise Invalid(f"expected an octal file mode like \"0644\", got {raw!r}")
     return int(text, 8)
+
+
+file_mode.wants_text = True  # type: ignore[attr-defined]
 
 
 def regex(raw: Any) -> str:

@@ -33,6 +33,11 @@ class Source:
     file: str
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
+    value_lines: dict[Loc, int] = field(default_factory=dict)  # where a value's text starts
+    texts: dict[Loc, str] = field(default_factory=dict)  # scalars as written (`0644`)
+
+    def value_line(self, loc: Loc) -> int | None:
+        return self.value_lines.get(loc) or self.line(loc)
 
     def line(self, loc: Loc) -> int | None:
         # Fall back to the nearest enclosing key that we know the line of.
@@ -108,4 +113,7 @@ def _build(node: yaml.Node, loc: Loc, src: Source, problems: list[Problem], ctor
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*loc, i), src, problems, ctor) for i, item in enumerate(node.value)]
+    # A block scalar (`key: |`) starts on the line after its indicator.
+    src.value_lines[loc] = node.start_mark.line + 1 + (1 if node.style in ("|", ">") else 0)
+    src.texts[loc] = node.value
     return ctor.construct_object(node, deep=True)

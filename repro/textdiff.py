@@ -1,0 +1,157 @@
+"""Line diffs that stay fast on million-line outputs (patience anchors, difflib in the gaps)."""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+from collections.abc import Sequence
+
+Opcode = tuple[str, int, int, int, int]  # like difflib: tag, a from, a to, b from, b to
+_SMALL = 250_000  # gaps up to this many line pairs go to difflib directly
+
+
+def opcodes(a: Sequence[str], b: Sequence[str]) -> list[Opcode]:
+    """Equal/replace/delete/insert spans turning `a` into `b`."""
+    matches: list[tuple[int, int, int]] = []  # (i, j, size) equal runs, in order
+    stack = [(0, len(a), 0, len(b))]
+    while stack:
+        alo, ahi, blo, bhi = stack.pop()
+        # Common prefix and suffix cost one comparison per line.
+        start = 0
+        while alo + start < ahi and blo + start < bhi and a[alo + start] == b[blo + start]:
+            start += 1
+        if start:
+            matches.append((alo, blo, start))
+            alo, blo = alo + start, blo + start
+        end = 0
+        while alo < ahi - end and blo < bhi - end and a[ahi - end - 1] == b[bhi - end - 1]:
+            end += 1
+        if end:
+            matches.append((ahi - end, bhi - end, end))
+            ahi, bhi = ahi - end, bhi - end
+        if alo == ahi or blo == bhi:
+            continue
+        anchors = _unique_anchors(a, b, alo, ahi, blo, bhi)
+        if not anchors:
+            if (ahi - alo) * (bhi - blo) <= _SMALL:
+                matcher = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+                matches += [(alo + i, blo + j, n) for i, j, n in matcher.get_matching_blocks()
+                            if n]
+            continue
+        # Recurse into the gaps between anchors (each anchor is an equal line).
+        prev_a, prev_b = alo, blo
+        for i, j in anchors:
+            stack.append((prev_a, i, prev_b, j))
+            matches.append((i, j, 1))
+            prev_a, prev_b = i + 1, j + 1
+        stack.append((prev_a, ahi, prev_b, bhi))
+    return _to_opcodes(sorted(matches), len(a), len(b))
+
+
+def _unique_anchors(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int,
+                    bhi: int) -> list[tuple[int, int]]:
+    """Lines occurring exactly once on each side, longest increasing run (patience diff)."""
+    count_a: dict[str, int] = {}
+    for i in range(alo, ahi):
+        line = a[i]
+        count_a[line] = -1 if line in count_a else i
+    count_b: dict[str, int] = {}
+    for j in range(blo, bhi):
+        line = b[j]
+        if count_a.get(line, -1) >= 0:
+            count_b[line] = -1 if line in count_b else j
+    pairs = [(count_a[line], j) for line, j in count_b.items() if j >= 0]
+    pairs.sort()
+    # Longest increasing subsequence on j, keeping back-pointers.
+    tails: list[int] = []
+    tail_idx: list[int] = []
+    back = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        pos = bisect.bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tail_idx.append(k)
+        else:
+            tails[pos], tail_idx[pos] = j, k
+        back[k] = tail_idx[pos - 1] if pos else -1
+    out: list[tuple[int, int]] = []
+    k = tail_idx[-1] if tail_idx else -1
+    while k >= 0:
+        out.append(pairs[k])
+        k = back[k]
+    return out[::-1]
+
+
+def _to_opcodes(matches: list[tuple[int, int, int]], na: int, nb: int) -> list[Opcode]:
+    ops: list[Opcode] = []
+    i = j = 0
+    for mi, mj, size in [*matches, (na, nb, 0)]:
+        if i < mi or j < mj:
+            tag = "replace" if i < mi and j < mj else ("delete" if i < mi else "insert")
+            ops.append((tag, i, mi, j, mj))
+        if size:
+            if ops and ops[-1][0] == "equal" and ops[-1][2] == mi and ops[-1][4] == mj:
+                ops[-1] = ("equal", ops[-1][1], mi + size, ops[-1][3], mj + size)
+            else:
+                ops.append(("equal", mi, mi + size, mj, mj + size))
+        i, j = mi + size, mj + size
+    return ops
+
+
+def unified(a: Sequence[str], b: Sequence[str], label_a: str, label_b: str,
+            context: int = 3, max_lines: int = 200) -> list[str]:
+    """A unified diff (lines without newlines), cut after `max_lines` with a note."""
+    ops = opcodes(a, b)
+    out = [f"--- {label_a}", f"+++ {label_b}"]
+    hunks = _group(ops, context)
+    for hunk in hunks:
+        i1, i2, j1, j2 = hunk[0][1], hunk[-1][2], hunk[0][3], hunk[-1][4]
+        out.append(f"@@ -{_range(i1, i2)} +{_range(j1, j2)} @@")
+        for tag, x1, x2, y1, y2 in hunk:
+            if tag == "equal":
+                out += [" " + line.rstrip("\n") for line in a[x1:x2]]
+                continue
+            out += ["-" + line.rstrip("\n") for line in a[x1:x2]]
+            out += ["+" + line.rstrip("\n") for line in b[y1:y2]]
+        if len(out) > max_lines:
+            out = out[:max_lines]
+            out.append(f"... diff cut at {max_lines} lines")
+            break
+    return out
+
+
+def _range(lo: int, hi: int) -> str:
+    length = hi - lo
+    start = lo + 1 if length else lo
+    return f"{start}" if length == 1 else f"{start},{length}"
+
+
+def _group(ops: list[Opcode], n: int) -> list[list[Opcode]]:
+    """Hunks of changes with `n` lines of context, long equal stretches elided."""
+    changes = [k for k, op in enumerate(ops) if op[0] != "equal"]
+    if not changes:
+        return []
+    groups: list[list[Opcode]] = []
+    current: list[Opcode] = []
+    for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag != "equal":
+            current.append((tag, i1, i2, j1, j2))
+            continue
+        first, last = k == 0, k == len(ops) - 1
+        if not current:  # leading context
+            if not first or i2 - i1 > 0:
+                start = max(i1, i2 - n)
+                current.append(("equal", start, i2, j2 - (i2 - start), j2))
+            continue
+        if last or i2 - i1 > 2 * n:
+            current.append(("equal", i1, min(i2, i1 + n), j1, min(j2, j1 + n)))
+            groups.append(current)
+            current = []
+            if not last:
+                start = max(i1, i2 - n)
+                current.append(("equal", start, i2, j2 - (i2 - start), j2))
+        else:
+            current.append((tag, i1, i2, j1, j2))
+    if current and any(op[0] != "equal" for op in current):
+        groups.append(current)
+    return [[op for op in g if op[1] != op[2] or op[3] != op[4]] for g in groups]
