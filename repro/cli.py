@@ -20,6 +20,7 @@ from repro.errors import (
     EXIT_OK,
     EXIT_SANDBOX,
     EXIT_USAGE,
+    ConfigError,
     Interrupted,
     ReproError,
 )
@@ -106,10 +107,15 @@ def run(scenario: Path = typer.Argument(..., help="Scenario directory, its scena
     from repro.plan import plan_scenario
 
     plan = plan_scenario(scenario, parse_cli_params(param))
+    expected = None
+    if plan.baseline_path.is_file():  # comparing costs imports only when there is one
+        from repro.baseline import load as load_baseline
+
+        expected = load_baseline(plan)  # a broken baseline fails now, not after the run
     show = None if as_json else _step_progress
     if not as_json:
         say(f"running {plan.scenario_id} in a fresh sandbox ...")
-    record = runner.run(plan, say, keep=keep, on_step=show)
+    record = runner.run(plan, say, keep=keep, on_step=show, expected=expected)
     if as_json:
         print(json.dumps(report.run_json(record), indent=2))
     else:
@@ -150,6 +156,109 @@ def shell(scenario: Path = typer.Argument(..., help="Scenario directory, its sce
     if record.reproduced is None:
         return EXIT_OK
     return EXIT_OK if record.ok else EXIT_NOT_AS_EXPECTED
+
+
+@app.command("baseline")
+@handled
+def baseline_cmd(scenario: Path = typer.Argument(..., help="Scenario directory, its "
+                                                 "scenario.yaml, or its id"),
+                 param: list[str] = ParamOpt,
+                 repeat: int = typer.Option(1, "--repeat", "-n", help="Replay N times and "
+                                            "refuse if the observations differ."),
+                 yes: bool = typer.Option(False, "--yes", "-y", help="Replace an existing "
+                                          "baseline without asking.")) -> int:
+    """Replay a scenario and store its normalised behaviour as the baseline next to it."""
+    from repro import approve, baseline, report
+    from repro.params import parse_cli_params
+    from repro.plan import plan_scenario
+    from repro.yamlout import dump
+
+    plan = plan_scenario(scenario, parse_cli_params(param))
+    recording = approve.replay(plan, say, repeat, on_step=_step_progress)
+    style = report.Style(sys.stdout)
+    if recording.varied:
+        print(style.bad(f"not deterministic: {len(recording.varied)} difference(s) between "
+                        f"{repeat} runs; nothing recorded"))
+        for v in recording.varied:
+            print(f"  {style.bold(v.channel)} {v.where}:\n    run 1: {v.first[:160]}\n"
+                  f"    later: {v.second[:160]}")
+        rules = [v.rule for v in recording.varied if v.fixable]
+        if rules:
+            print("\nadd to `normalize:` in the scenario (or the environment) and re-run:")
+            print("    " + dump({"normalize": _merge_rules(rules)}).replace("\n", "\n    "))
+        if any(not v.fixable for v in recording.varied):
+            print("some differences are in exit codes or presence of files: the behaviour "
+                  "itself varies; make the steps deterministic first")
+        return EXIT_NOT_AS_EXPECTED
+    new = recording.observations[0]
+    change, unreadable = approve.against_current(plan, new)
+    target = baseline.path_for(plan)
+    if unreadable:
+        say(f"replacing an unreadable baseline ({unreadable})")
+    if change is not None and change.verdict == "match":
+        print(f"baseline unchanged: {_shown(target)} already holds this behaviour")
+        return EXIT_OK
+    if change is not None:
+        print(f"re-recording changes {len(change.diverged)} channel(s):")
+        for line in report.comparison_lines(change, style):
+            print(line)
+        if not yes and not _confirm("replace the baseline?"):
+            raise ConfigError(f"{_shown(target)}: kept as it was; re-run with --yes to "
+                              "replace it")
+    written = baseline.write(plan, new, recording.runs[0].to_dict())
+    print(f"baseline recorded: {_shown(written)} ({len(new)} channels, run "
+          f"{recording.runs[0].run_id})")
+    return EXIT_OK
+
+
+def _merge_rules(rules: list[dict]) -> list[dict]:
+    """One rule per action, its channels gathered (the proposal stays short)."""
+    merged: dict[str, dict] = {}
+    for rule in rules:
+        action = {k: v for k, v in rule.items() if k != "channels"}
+        key = json.dumps(action, sort_keys=True)
+        entry = merged.setdefault(key, {**action, "channels": []})
+        for channel in rule["channels"]:
+            if channel not in entry["channels"]:
+                entry["channels"].append(channel)
+    return list(merged.values())
+
+
+def _shown(path: Path) -> str:
+    from repro.yamlsrc import display_path
+
+    return display_path(path)
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+@app.command()
+@handled
+def diff(first: str = typer.Argument(..., help="Run id, run folder or record.json"),
+         second: str = typer.Argument(..., help="Run id, run folder or record.json"),
+         as_json: bool = typer.Option(False, "--json", help="The structured diff as JSON.")
+         ) -> int:
+    """Compare two runs channel by channel with the scenario's rulebook (exit 1 if different)."""
+    from repro import approve, report
+
+    comparison, notes = approve.diff_runs(first, second)
+    for note in notes:
+        say(note)
+    if as_json:
+        print(json.dumps(comparison.to_dict(), indent=2, default=str))
+    else:
+        style = report.Style(sys.stdout)
+        if comparison.verdict == "match":
+            print(f"{style.good('match')}: {len(comparison.channels)} channels equal")
+        else:
+            print(f"{style.bad('diverged')} in {', '.join(comparison.diverged)}")
+            for line in report.comparison_lines(comparison, style):
+                print(line)
+    return EXIT_OK if comparison.verdict == "match" else EXIT_NOT_AS_EXPECTED
 
 
 def _step_progress(step: Any) -> None:

@@ -97,6 +97,10 @@ class Plan:
     skipped_parameters: tuple[str, ...] = ()
 
     @property
+    def baseline_path(self) -> Path:
+        return self.scenario_path.parent / "baseline.yaml"
+
+    @property
     def project_root(self) -> Path:
         return self.environment_path.parent.parent
 

@@ -10,13 +10,16 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repro import __version__
 from repro.observe import INLINE_LIMIT, CaptureObservation, StepObservation
 from repro.oracle import ConditionResult
 from repro.plan import Plan, redactor
 from repro.yamlsrc import display_path
+
+if TYPE_CHECKING:  # comparing is only imported by runs that have a baseline
+    from repro.compare import Comparison
 
 FORMAT = 1
 
@@ -51,12 +54,20 @@ class RunRecord:
     error: str | None = None
     sandbox: str | None = None
     kept: bool = False
+    comparison: Comparison | None = None  # against the baseline, when there is one
+
+    @property
+    def baseline_verdict(self) -> str:
+        return "none" if self.comparison is None else self.comparison.verdict
 
     @property
     def ok(self) -> bool | None:
+        """As expected: the oracle as `expect` says, and for `fixed` the baseline matched."""
         if self.reproduced is None:
             return None
-        return self.reproduced == (self.plan.expect == "reproduces")
+        if self.plan.expect == "fixed":
+            return not self.reproduced and self.baseline_verdict != "diverged"
+        return self.reproduced
 
     @property
     def path(self) -> Path:
@@ -106,6 +117,8 @@ class RunRecord:
                        "fired": self.reproduced,
                        "conditions": [{"condition": r.description, "fired": r.fired,
                                        "observed": mask(r.detail)} for r in self.oracle]},
+            "baseline": {"verdict": self.baseline_verdict} if self.comparison is None else
+            self.comparison.to_dict(),
         }
 
     def _artifact(self, path: Path | None) -> str | None:

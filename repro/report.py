@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from repro.record import RunRecord
 from repro.sandbox.docker_sandbox import container_name
 from repro.yamlsrc import display_path
+
+if TYPE_CHECKING:
+    from repro.compare import Comparison
 
 TAIL_LINES = 6
 
@@ -83,6 +86,7 @@ def summary(record: RunRecord, out: TextIO = sys.stdout) -> None:
     for cond in oracle["conditions"]:
         mark = s.bad("fired") if cond["fired"] else s.dim("quiet")
         print(f"  {mark} {cond['condition']}  {s.dim('-> ' + cond['observed'])}", file=out)
+    _baseline_section(record, s, out)
     word = verdict_word(record)
     outcome = s.good("as expected") if record.ok else s.bad("NOT as expected")
     print(f"\n{s.bold(word)}  (expected: {plan.expect}) -> {outcome}", file=out)
@@ -93,10 +97,52 @@ def summary(record: RunRecord, out: TextIO = sys.stdout) -> None:
               f"`repro gc --run {record.run_id}`", file=out)
 
 
+def _baseline_section(record: RunRecord, s: Style, out: TextIO) -> None:
+    comparison = record.comparison
+    if comparison is None:
+        folder = display_path(record.plan.scenario_path.parent)
+        print(s.dim(f"\nbaseline: none (record one with `repro baseline {folder}`)"), file=out)
+        return
+    if comparison.verdict == "match":
+        print(f"\nbaseline: {s.good('match')} ({len(comparison.channels)} channels)", file=out)
+        return
+    print(f"\nbaseline: {s.bad('DIVERGED')} in {', '.join(comparison.diverged)}", file=out)
+    for line in comparison_lines(comparison, s):
+        print(line, file=out)
+
+
+def comparison_lines(comparison: Comparison, s: Style, per_channel: int = 40) -> list[str]:
+    """Diverged channels, each with its diff: red removals, green additions on a tty."""
+    out = []
+    for diff in comparison.channels:
+        if diff.verdict != "diverged":
+            continue
+        out.append(f"  {s.bold(diff.name)} ({diff.kind}): {diff.summary}")
+        shown = diff.lines[:per_channel]
+        for line in shown:
+            if line.startswith(("+++", "---")):
+                styled = s.dim(line)
+            elif line.startswith("+"):
+                styled = s.good(line)
+            elif line.startswith("-"):
+                styled = s.bad(line)
+            elif line.startswith("@@"):
+                styled = s.dim(line)
+            else:
+                styled = line
+            out.append("    " + styled)
+        if len(diff.lines) > per_channel:
+            out.append(s.dim(f"    ... {len(diff.lines) - per_channel} more lines "
+                             "(`--json` or the run record has them all)"))
+    return out
+
+
 def run_json(record: RunRecord) -> dict[str, Any]:
     return {"scenario": record.plan.scenario_id, "run_id": record.run_id,
             "status": record.status, "reproduced": record.reproduced,
             "expected": record.plan.expect, "ok": record.ok,
             "verdict": verdict_word(record), "record": display_path(record.path),
             "error": record.error,
+            "baseline": record.baseline_verdict,
+            "diverged": record.comparison.diverged if record.comparison else [],
             "sandbox": container_name(record.run_id) if record.kept else None}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from repro import archive, oracle
 from repro.errors import Interrupted, ReproError
@@ -15,6 +16,9 @@ from repro.sandbox import images
 from repro.sandbox.docker_sandbox import DockerSandbox, open_sandbox, start
 from repro.sandbox.engine import engine_facts
 
+if TYPE_CHECKING:
+    from repro.normalise import Normal
+
 Say = Callable[[str], None]
 Pause = Callable[[DockerSandbox, RunRecord], None]
 
@@ -24,7 +28,8 @@ def runs_dir(plan: Plan) -> Path:
 
 
 def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = None,
-        replay: bool = True, pause: Pause | None = None) -> RunRecord:
+        replay: bool = True, pause: Pause | None = None,
+        expected: list[Normal] | None = None) -> RunRecord:
     """Execute the plan; the record is written whatever happens, then errors propagate.
 
     `pause` is called with the live sandbox after the verdict and before teardown
@@ -50,6 +55,12 @@ def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = Non
                 _capture(plan, sandbox, record)
                 record.reproduced, record.oracle = oracle.evaluate(
                     plan.oracle, record.steps, record.captures)
+                record.scrub_artifacts()  # secrets never reach a comparison or baseline
+                if expected is not None:
+                    from repro import baseline
+
+                    record.comparison = baseline.check(plan, expected, record.to_dict(),
+                                                       record.directory)
             record.status = "complete" if replay else "not replayed"
             if pause is not None:
                 pause(sandbox, record)

@@ -150,15 +150,18 @@ def open_sandbox(plan: Plan, image_id: str, run_id: str, keep: bool) -> Iterator
             if plan.egress:
                 network = engine.networks.create(container_name(run_id), driver="bridge",
                                                   labels=run_labels)
-            limits = plan.limits
-            container = engine.containers.create(
-                image_id, entrypoint=KEEPALIVE, command=[], name=container_name(run_id),
-                hostname=HOSTNAME, labels=run_labels, environment=plan.env,
-                working_dir=plan.workdir or None, user=plan.user or None,
-                network=network.name if network else None,
-                network_mode=None if network else "none",
+            limits, api, name = plan.limits, engine.api, container_name(run_id)
+            host_config = api.create_host_config(
+                network_mode=network.name if network else "none",
                 nano_cpus=int(limits.cpus * 1e9) if limits.cpus else None,
-                mem_limit=limits.memory, pids_limit=limits.pids, detach=True)
+                mem_limit=limits.memory, pids_limit=limits.pids)
+            created = api.create_container(
+                image_id, entrypoint=KEEPALIVE, command=[], name=name, hostname=HOSTNAME,
+                labels=run_labels, environment=plan.env, working_dir=plan.workdir or None,
+                user=plan.user or None, host_config=host_config)
+            # A model without the inspect round trip the high-level create() makes.
+            container = engine.containers.prepare_model({"Id": created["Id"],
+                                                         "Name": "/" + name})
         yield DockerSandbox(container, network)
     finally:
         if not keep:

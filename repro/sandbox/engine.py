@@ -10,6 +10,8 @@ from typing import Any
 
 from repro.errors import SandboxError
 
+API_VERSION = "1.41"
+
 
 def client() -> Any:
     """The shared Docker client (docker is imported only when a command needs it)."""
@@ -19,11 +21,14 @@ def client() -> Any:
 @lru_cache(maxsize=1)
 def _connect() -> tuple[Any, dict]:
     import docker
+    import requests
 
     try:
-        engine = docker.from_env(timeout=120)
+        # A fixed API version spares the SDK its own /version round trip at connect;
+        # 1.41 (Docker 20.10) is served by every engine still in support.
+        engine = docker.from_env(timeout=120, version=API_VERSION)
         version = engine.version()  # one round trip that also proves the engine answers
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
         raise SandboxError(
             f"cannot reach the Docker engine at {where} ({_reason(exc)}): start it "
