@@ -35,6 +35,9 @@ ParamOpt = typer.Option([], "--param", "-p", metavar="KEY=VALUE",
                         help="Override a parameter (repeatable); wins over the scenario.")
 
 
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a writer killed by SIGPIPE
+
+
 def say(message: str) -> None:
     print(f"repro: {message}", file=sys.stderr, flush=True)
 
@@ -55,7 +58,7 @@ def handled(command: Callable[..., int | None]) -> Callable[..., None]:
             code = exc.exit_code
         except BrokenPipeError:  # `repro schema | head`: the reader has what it wanted
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
-            code = EXIT_OK
+            code = EXIT_BROKEN_PIPE
         except KeyboardInterrupt:
             exc = Interrupted()
             print(f"repro: error: {exc}", file=sys.stderr)

@@ -54,8 +54,9 @@ def collect(run_id: str | None = None, include_kept: bool = False,
                 else:
                     resource.remove()
             except docker.errors.NotFound:
-                pass
+                pass  # gone meanwhile: what we wanted
             except docker.errors.APIError as exc:
-                reason = f"the engine refused: {exc.explanation}"
+                if "already in progress" not in str(exc.explanation):  # a concurrent gc
+                    reason = f"the engine refused: {exc.explanation}"
         report.append(Leftover(kind, resource.name, rid, reason))
     return report

@@ -51,6 +51,8 @@ def test_interrupted_run_removes_its_sandbox_and_exits_130(project: Project, sig
     assert json.loads(records[0].read_text())["status"] == "interrupted"
 
 
+# Both run a global `repro gc`: on one xdist worker, so neither sweeps the other's case.
+@pytest.mark.xdist_group("global-gc")
 def test_gc_removes_what_a_killed_run_left_and_nothing_else(project: Project) -> None:
     sid = project.scenario("killed", LONG)
     foreign = f"not-repro-{project.tag}"
@@ -74,6 +76,7 @@ def test_gc_removes_what_a_killed_run_left_and_nothing_else(project: Project) ->
         subprocess.run(["docker", "rm", "-f", foreign], capture_output=True)
 
 
+@pytest.mark.xdist_group("global-gc")
 def test_gc_spares_a_run_in_progress(project: Project) -> None:
     sid = project.scenario("busy", LONG)
     proc = _start(project, sid)

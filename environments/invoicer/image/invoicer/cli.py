@@ -16,7 +16,7 @@ from invoicer.formats import format_amount
 
 def cmd_info(settings: config.Settings, args: argparse.Namespace) -> int:
     """Print the effective configuration (support asks for it in every ticket)."""
-    now = time.strftime("%Y-%m-%d %H:%M %Z")
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")  # e.g. 2024-03-31T14:05:09+0200
     print(f"invoicer {__version__}")
     print(f"config            {settings.path}")
     print(f"company           {settings.company}")

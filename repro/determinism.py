@@ -1,0 +1,106 @@
+"""The determinism gate: what varies between repeated runs, and the rule that would fix it."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from repro import textdiff
+from repro.compare import compare
+from repro.normalise import BUILTIN, Normal
+
+# Most specific first: a UUID is also hex, an ISO timestamp also contains a time.
+_ORDER = ["uuid", "iso8601", "log-timestamp", "container-id", "hex-id", "duration",
+          "tmp-path", "pid", "hostname"]
+_TOKEN = re.compile(r"[\w.:/+-]+")
+
+
+@dataclass(frozen=True)
+class Variation:
+    channel: str
+    where: str  # line N / JSON path / column
+    first: str
+    second: str
+    rule: dict  # a normalisation rule that would remove the variation
+    fixable: bool = True
+
+
+def variations(runs: list[list[Normal]]) -> list[Variation]:
+    """Compare the first run with each other one; one Variation per distinct finding."""
+    found: dict[tuple[str, str], Variation] = {}
+    for other in runs[1:]:
+        for diff in compare(runs[0], other, labels=("run 1", "run N")).channels:
+            if diff.verdict != "diverged":
+                continue
+            a = next((n for n in runs[0] if n.name == diff.name), None)
+            b = next((n for n in other if n.name == diff.name), None)
+            for v in _explain(diff.name, a, b, diff.changes):
+                found.setdefault((v.channel, json.dumps(v.rule, sort_keys=True)), v)
+    return list(found.values())
+
+
+def _explain(name: str, a: Normal | None, b: Normal | None, changes: list) -> list[Variation]:
+    if a is None or b is None or a.text is None or b.text is None or a.kind != b.kind:
+        first = "absent" if a is None else str(a.value if a.text is None else a.kind)
+        second = "absent" if b is None else str(b.value if b.text is None else b.kind)
+        return [Variation(name, "value", first, second, {}, fixable=False)]
+    if a.kind in ("json", "yaml"):
+        return [Variation(name, c["path"], json.dumps(c.get("old")), json.dumps(c.get("new")),
+                          {"ignore_fields": [_wild(c["path"])], "channels": [name]})
+                for c in changes if c.get("path")]
+    if a.kind in ("csv", "tsv") and changes and "columns" in changes[0]:
+        out = []
+        for change in changes:
+            for column, values in change.get("columns", {}).items():
+                out.append(Variation(name, f"column {column}", values["old"], values["new"],
+                                     {"ignore_columns": [column], "channels": [name]}))
+        return out
+    return _text_variations(name, a.text.splitlines(), b.text.splitlines())
+
+
+def _wild(path: str) -> str:
+    return re.sub(r"\[\d+\]", ".*", path).lstrip(".")
+
+
+def _text_variations(name: str, old: list[str], new: list[str]) -> list[Variation]:
+    out = []
+    for tag, i1, i2, j1, j2 in textdiff.opcodes(old, new):
+        if tag == "equal":
+            continue
+        for k in range(max(i2 - i1, j2 - j1)):
+            x = old[i1 + k] if i1 + k < i2 else ""
+            y = new[j1 + k] if j1 + k < j2 else ""
+            out.append(_line_variation(name, i1 + k + 1, x, y))
+    return out
+
+
+def _line_variation(name: str, line: int, x: str, y: str) -> Variation:
+    tokens_x, tokens_y = _TOKEN.findall(x), _TOKEN.findall(y)
+    differing = [(p, q) for p, q in zip(tokens_x, tokens_y, strict=False) if p != q]
+    for mask in _ORDER:
+        regex = re.compile(BUILTIN[mask][0])
+        if differing and all(_covered(regex, x, p) and _covered(regex, y, q)
+                             for p, q in differing):
+            return Variation(name, f"line {line}", x, y, {"mask": mask, "channels": [name]})
+    if differing:
+        p, q = differing[0]
+        return Variation(name, f"line {line}", x, y,
+                         {"replace": _generalise(p, q), "with": "<varies>", "channels": [name]})
+    return Variation(name, f"line {line}", x, y, {"sort_lines": True, "channels": [name]})
+
+
+def _generalise(p: str, q: str) -> str:
+    """A regex matching both tokens: digits become \\d+, the rest stays literal if it can."""
+    pattern = "".join(r"\d+" if part.isdigit() else re.escape(part)
+                      for part in re.findall(r"\d+|\D", p))
+    return pattern if re.fullmatch(pattern, q) else r"\S+"
+
+
+def _covered(regex: re.Pattern[str], line: str, token: str) -> bool:
+    """Does some match of `regex` in `line` cover (part of) `token`'s variable part?"""
+    start = line.find(token)
+    if start < 0:
+        return False
+    end = start + len(token)
+    return any(m.start() < end and m.end() > start for m in regex.finditer(line))

@@ -1,0 +1,195 @@
+"""One rulebook for every channel: masks, replacements, ignored fields/columns, sorted lines.
+
+Each channel is reduced to a canonical text (what a baseline stores and diffs compare):
+text as is, JSON/YAML as sorted-key JSON, CSV/TSV re-serialised, exit codes as values.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import hashlib
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from repro.channels import Channel
+from repro.errors import ConfigError, Problem
+from repro.model import Rule
+
+IGNORED = "<ignored>"
+
+# Built-in masks: name -> (regex, placeholder stem). Placeholders are numbered by first
+# appearance in a channel, so one value keeps one placeholder and a diff stays readable.
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+BUILTIN: dict[str, tuple[str, str]] = {
+    "iso8601": (r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
+                r"(?:Z|[+-]\d{2}:?\d{2})?(?![\d:])", "timestamp"),
+    "log-timestamp": (rf"\b\d{{2}}/{_MONTH}/\d{{4}}:\d{{2}}:\d{{2}}:\d{{2}}(?: [+-]\d{{4}})?"
+                      rf"|\b{_MONTH} [ \d]\d \d{{2}}:\d{{2}}:\d{{2}}\b"
+                      r"|\b\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?\b", "time"),
+    "uuid": (r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
+             "uuid"),
+    "container-id": (r"\b[0-9a-f]{64}\b|\b[0-9a-f]{12}\b", "container"),
+    "hex-id": (r"\b(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}\b", "hex"),
+    "duration": (r"\b\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|seconds|min|mins|minutes|h)\b",
+                 "duration"),
+    "tmp-path": (r"/(?:var/)?tmp/[\w.-]+(?:/[\w.-]+)*", "tmp"),
+    "pid": (r"(?i)\bpid[ =:#]*(?P<v>\d+)|\[(?P<w>\d+)\]:", "pid"),
+    "hostname": (r"\bsandbox\b|\brepro-[\w.-]+-\d{8}T\d{6}Z-[0-9a-f]{4}\b", "host"),
+}
+
+
+@dataclass(frozen=True)
+class Normal:
+    """A channel after the rulebook: canonical text (or value) and its hash."""
+
+    name: str
+    kind: str
+    value: Any  # exit code/status, or None
+    text: str | None  # canonical text, None for binary and value channels
+    sha256: str
+    raw_sha256: str | None
+    size: int | None = None
+    note: str | None = None  # e.g. "not valid JSON: compared as text"
+    key: tuple[str, ...] = ()  # CSV/TSV key columns (from the capture)
+    tolerance: float | None = None  # numeric tolerance (from the capture)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Rulebook:
+    """The environment's rules then the scenario's, each scoped to channel globs."""
+
+    def __init__(self, rules: tuple[Rule, ...] | list[Rule]):
+        self.rules = list(rules)
+        self._compiled: dict[int, re.Pattern[str]] = {}
+        for i, rule in enumerate(self.rules):
+            pattern = BUILTIN[rule.mask][0] if rule.mask else rule.replace
+            if pattern is not None:
+                self._compiled[i] = re.compile(pattern, re.MULTILINE)
+
+    def applying(self, channel: str) -> list[tuple[int, Rule]]:
+        return [(i, r) for i, r in enumerate(self.rules)
+                if any(fnmatch.fnmatchcase(channel, glob) for glob in r.channels)]
+
+    def text_rules(self, channel: str, text: str) -> str:
+        counters: dict[str, dict[str, str]] = {}
+        for i, rule in self.applying(channel):
+            regex = self._compiled.get(i)
+            if rule.mask:
+                stem = BUILTIN[rule.mask][1]
+                seen = counters.setdefault(stem, {})
+                text = regex.sub(_numbered(stem, seen), text)
+            elif rule.replace is not None:
+                text = regex.sub(rule.with_, text)
+            elif rule.sort_lines:
+                text = "".join(sorted(text.splitlines(keepends=True),
+                                      key=lambda line: line.rstrip("\n")))
+        return text
+
+    def fields(self, channel: str) -> list[str]:
+        return [f for _, r in self.applying(channel) for f in (r.ignore_fields or [])]
+
+    def columns(self, channel: str) -> list[str]:
+        return [c for _, r in self.applying(channel) for c in (r.ignore_columns or [])]
+
+    def normalise(self, channel: Channel) -> Normal:
+        if channel.kind in ("exit_code", "absent"):
+            return Normal(channel.name, channel.kind, channel.value, None,
+                          _sha(repr(channel.value)), None)
+        raw = channel.raw()
+        raw_sha = hashlib.sha256(raw).hexdigest()
+        if channel.kind == "binary":
+            return Normal(channel.name, "binary", None, None, raw_sha, raw_sha, len(raw))
+        text = self.text_rules(channel.name, raw.decode("utf-8", "replace"))
+        kind, note = channel.kind, None
+        if kind in ("json", "yaml"):
+            try:
+                text = self._structured(channel.name, kind, text)
+            except ValueError as exc:
+                kind, note = "text", f"not valid {channel.kind.upper()} ({exc}): compared as text"
+        elif kind in ("csv", "tsv"):
+            text = self._table(channel, text)
+        capture = channel.capture
+        return Normal(channel.name, kind, None, text, _sha(text), raw_sha, len(raw), note,
+                      tuple(capture.key) if capture else (),
+                      capture.tolerance if capture else None)
+
+    def _structured(self, name: str, kind: str, text: str) -> str:
+        if kind == "json":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"line {exc.lineno}: {exc.msg}") from None
+        else:
+            import yaml
+
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise ValueError(str(exc).splitlines()[0]) from None
+        for path in self.fields(name):
+            data = _ignore_path(data, path.split("."))
+        return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, default=str) + "\n"
+
+    def _table(self, channel: Channel, text: str) -> str:
+        delimiter = "\t" if channel.kind == "tsv" else ","
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        header = rows[0] if rows else []
+        capture = channel.capture
+        key = list(capture.key) if capture else []
+        where = f"capture {channel.name.removeprefix('files.')!r}"
+        for column in key:
+            if column not in header:
+                raise ConfigError(Problem(where, None, "key", f"key column {column!r} is not "
+                                          f"in the header ({', '.join(header) or 'empty'})"))
+        dropped = {header.index(c) for c in self.columns(channel.name) if c in header}
+        keep = [i for i in range(len(header)) if i not in dropped]
+        body = [[row[i] if i < len(row) else "" for i in keep] for row in rows[1:]]
+        header = [header[i] for i in keep]
+        if key:
+            positions = [header.index(c) for c in key]
+            body.sort(key=lambda row: [row[p] for p in positions])
+        elif capture is not None and not capture.ordered:
+            body.sort()
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(body)
+        return out.getvalue()
+
+
+def _numbered(stem: str, seen: dict[str, str]) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        # A mask may name the part to replace (`pid=<v>`), keeping its context.
+        group = next((g for g, v in match.groupdict().items() if v is not None), 0)
+        value = match.group(group)
+        if value not in seen:
+            seen[value] = f"<{stem}-{len(seen) + 1}>"
+        start, end = match.start(group) - match.start(), match.end(group) - match.start()
+        whole = match.group(0)
+        return whole[:start] + seen[value] + whole[end:]
+
+    return replace
+
+
+def _ignore_path(data: Any, parts: list[str]) -> Any:
+    """Replace the value at a dotted path (`*` = every key or item) with <ignored>."""
+    if not parts:
+        return IGNORED
+    head, rest = parts[0], parts[1:]
+    if isinstance(data, dict):
+        keys = list(data) if head == "*" else [head] if head in data else []
+        return {k: (_ignore_path(v, rest) if k in keys else v) for k, v in data.items()}
+    if isinstance(data, list):
+        if head == "*":
+            return [_ignore_path(v, rest) for v in data]
+        if head.isdigit() and int(head) < len(data):
+            return [(_ignore_path(v, rest) if i == int(head) else v) for i, v in enumerate(data)]
+    return data
