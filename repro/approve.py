@@ -61,12 +61,12 @@ def diff_runs(first: str, second: str) -> tuple[Comparison, list[str]]:
         notes.append(f"no normalisation rules applied: the scenario of {rec_a['run_id']} "
                      f"cannot be loaded ({exc.lines()[0]})")
     if plan is not None:
-        normals = [baseline.observe(plan, rec, folder) for rec, folder in
-                   ((rec_a, dir_a), (rec_b, dir_b))]
+        book = Rulebook(plan.rules)
+        sides = [baseline.channels_of(plan, rec, folder) for rec, folder in
+                 ((rec_a, dir_a), (rec_b, dir_b))]
     else:
         from repro.channels import from_record
 
         book = Rulebook([])
-        normals = [[book.normalise(c) for c in from_record(rec, folder)]
-                   for rec, folder in ((rec_a, dir_a), (rec_b, dir_b))]
-    return compare(*normals, labels=(rec_a["run_id"], rec_b["run_id"])), notes
+        sides = [from_record(rec, folder) for rec, folder in ((rec_a, dir_a), (rec_b, dir_b))]
+    return compare(*sides, book=book, labels=(rec_a["run_id"], rec_b["run_id"])), notes

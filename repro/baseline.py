@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from repro.channels import from_record
+from repro.channels import Channel, from_record
 from repro.compare import Comparison, compare
 from repro.errors import ConfigError
 from repro.normalise import Normal, Rulebook
@@ -61,11 +61,14 @@ def path_for(plan: Plan) -> Path:
     return plan.baseline_path
 
 
+def channels_of(plan: Plan, record: dict, folder: Path) -> list[Channel]:
+    return from_record(record, folder, {c.name: c for c in plan.captures})
+
+
 def observe(plan: Plan, record: dict, folder: Path) -> list[Normal]:
     """A run's channels through the plan's rulebook."""
-    captures = {c.name: c for c in plan.captures}
     book = Rulebook(plan.rules)
-    return [book.normalise(channel) for channel in from_record(record, folder, captures)]
+    return [book.normalise(channel) for channel in channels_of(plan, record, folder)]
 
 
 def load(plan: Plan) -> list[Normal] | None:
@@ -125,7 +128,7 @@ def _steps_change(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> str
 
 
 def check(plan: Plan, expected: list[Normal], record: dict, folder: Path) -> Comparison:
-    return compare(expected, observe(plan, record, folder))
+    return compare(expected, channels_of(plan, record, folder), Rulebook(plan.rules))
 
 
 def write(plan: Plan, normals: list[Normal], record: dict) -> Path:

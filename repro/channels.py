@@ -30,13 +30,18 @@ class Channel:
         return self.path.read_bytes() if self.path is not None else b""
 
     def raw_sha256(self) -> str | None:
+        """Streamed and remembered: large outputs are hashed once, never held in memory."""
         if self.path is None:
             return None
+        cached = self.__dict__.get("_sha")
+        if cached is not None:
+            return cached
         digest = hashlib.sha256()
         with self.path.open("rb") as handle:
             while chunk := handle.read(_HASH_CHUNK):
                 digest.update(chunk)
-        return digest.hexdigest()
+        object.__setattr__(self, "_sha", digest.hexdigest())  # frozen, but a cache
+        return self.__dict__["_sha"]
 
 
 def _content_kind(path: Path, capture: CapturePlan | None) -> str:

@@ -79,8 +79,8 @@ def _line_variation(name: str, line: int, x: str, y: str) -> Variation:
     tokens_x, tokens_y = _TOKEN.findall(x), _TOKEN.findall(y)
     differing = [(p, q) for p, q in zip(tokens_x, tokens_y, strict=False) if p != q]
     for mask in _ORDER:
-        regex = re.compile(BUILTIN[mask][0])
-        if differing and all(_covered(regex, x, p) and _covered(regex, y, q)
+        regexes = [re.compile(pattern) for pattern, _ in BUILTIN[mask]]
+        if differing and all(any(_covered(r, x, p) and _covered(r, y, q) for r in regexes)
                              for p, q in differing):
             return Variation(name, f"line {line}", x, y, {"mask": mask, "channels": [name]})
     if differing:

@@ -22,8 +22,12 @@ def _resources() -> list[tuple[str, Any, dict[str, str]]]:
     selector = {"label": labels.MANAGED}
     found: list[tuple[str, Any, dict[str, str]]] = []
     with translated("listing repro's resources"):
-        for container in engine.containers.list(all=True, filters=selector):
-            found.append(("container", container, container.labels or {}))
+        # The plain list call: no per-container inspect that a concurrent removal could
+        # make fail with "no such container".
+        for entry in engine.api.containers(all=True, filters=selector):
+            model = engine.containers.prepare_model({"Id": entry["Id"],
+                                                     "Name": entry["Names"][0]})
+            found.append(("container", model, entry.get("Labels") or {}))
         for network in engine.networks.list(filters=selector):
             found.append(("network", network, network.attrs.get("Labels") or {}))
         for volume in engine.volumes.list(filters=selector):
