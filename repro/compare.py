@@ -109,18 +109,30 @@ def diff_channel(a: Normal | None, b: Normal | None,
     elif kind in ("csv", "tsv"):
         result = _table_diff(a, b, b.tolerance)
     else:
-        lines = textdiff.unified(a.text.splitlines(), b.text.splitlines(), labels[0], labels[1])
-        changed = sum(1 for line in lines[2:] if line[:1] in "+-")
-        result = ChannelDiff(name, kind, "diverged" if changed else "match",
-                             f"{changed} line(s) differ", lines)
+        result = _text_diff(a, b, labels)
     if b.note:
         result.summary = f"{result.summary}; {b.note}"
     return result
 
 
+def _text_diff(a: Normal, b: Normal, labels: tuple[str, str]) -> ChannelDiff:
+    old, new = a.text or "", b.text or ""
+    lines, removed, added = textdiff.unified_counted(old.splitlines(), new.splitlines(),
+                                                     labels[0], labels[1])
+    if removed or added:
+        return ChannelDiff(a.name, b.kind, "diverged", f"{removed} line(s) removed, "
+                           f"{added} added", lines)
+    # Same lines, different text: only line endings or the final newline differ.
+    what = "line endings differ (\\r\\n vs \\n)" if ("\r\n" in old) != ("\r\n" in new) else \
+        "the final newline differs"
+    return ChannelDiff(a.name, b.kind, "diverged", what, [f"~ {what}"])
+
+
 def _show(value: Any) -> str:
-    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
-        text = "absent" if value is None else str(value)
+    if value is None:
+        text = "null"
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = str(value)
     else:
         text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= MAX_VALUE else text[:MAX_VALUE - 3] + "..."
@@ -150,7 +162,8 @@ def _structured_diff(a: Normal, b: Normal, tolerance: float | None) -> ChannelDi
     from deepdiff import DeepDiff  # imported only when two documents really differ
 
     old, new = json.loads(a.text or "null"), json.loads(b.text or "null")
-    options: dict[str, Any] = {"view": "tree", "verbose_level": 2}
+    options: dict[str, Any] = {"view": "tree", "verbose_level": 2,
+                               "ignore_numeric_type_changes": True}  # 10 vs 10.0
     if tolerance:
         options["math_epsilon"] = tolerance
     found = DeepDiff(old, new, **options)
@@ -210,8 +223,10 @@ def _table_diff(a: Normal, b: Normal, tolerance: float | None) -> ChannelDiff:
 
     def keyed(rows: list[list[str]]) -> dict[tuple, list[str]]:
         out: dict[tuple, list[str]] = {}
-        for n, row in enumerate(rows):
-            key = tuple(row[i] for i in index) if index else (n,)
+        for row in rows:
+            key = tuple(row[i] for i in index)
+            while key in out:  # a repeated key: the n-th occurrence pairs with the n-th
+                key = (*key, "#")
             out[key] = row
         return out
 

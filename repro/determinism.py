@@ -64,30 +64,54 @@ def _wild(path: str) -> str:
 
 
 def _text_variations(name: str, old: list[str], new: list[str]) -> list[Variation]:
+    if sorted(old) == sorted(new):  # the same lines in another order
+        return [Variation(name, "line order", old[0] if old else "", new[0] if new else "",
+                          {"sort_lines": True, "channels": [name]})]
     out = []
     for tag, i1, i2, j1, j2 in textdiff.opcodes(old, new):
         if tag == "equal":
             continue
-        for k in range(max(i2 - i1, j2 - j1)):
-            x = old[i1 + k] if i1 + k < i2 else ""
-            y = new[j1 + k] if j1 + k < j2 else ""
-            out.append(_line_variation(name, i1 + k + 1, x, y))
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            for k in range(i2 - i1):
+                out += _line_variations(name, i1 + k + 1, old[i1 + k], new[j1 + k])
+            continue
+        for k in range(max(i2 - i1, j2 - j1)):  # lines one run printed and another did not
+            x = old[i1 + k] if i1 + k < i2 else "(no such line)"
+            y = new[j1 + k] if j1 + k < j2 else "(no such line)"
+            out.append(Variation(name, f"line {i1 + k + 1}", x, y, {}, fixable=False))
     return out
 
 
-def _line_variation(name: str, line: int, x: str, y: str) -> Variation:
+def _line_variations(name: str, line: int, x: str, y: str) -> list[Variation]:
+    """One finding per varying token; a built-in mask where one covers it."""
     tokens_x, tokens_y = _TOKEN.findall(x), _TOKEN.findall(y)
-    differing = [(p, q) for p, q in zip(tokens_x, tokens_y, strict=False) if p != q]
-    for mask in _ORDER:
-        regexes = [re.compile(pattern) for pattern, _ in BUILTIN[mask]]
-        if differing and all(any(_covered(r, x, p) and _covered(r, y, q) for r in regexes)
-                             for p, q in differing):
-            return Variation(name, f"line {line}", x, y, {"mask": mask, "channels": [name]})
-    if differing:
-        p, q = differing[0]
-        return Variation(name, f"line {line}", x, y,
-                         {"replace": _generalise(p, q), "with": "<varies>", "channels": [name]})
-    return Variation(name, f"line {line}", x, y, {"sort_lines": True, "channels": [name]})
+    if len(tokens_x) != len(tokens_y):
+        return [Variation(name, f"line {line}", x, y, {}, fixable=False)]
+    out = []
+    pos_x = pos_y = 0
+    for p, q in zip(tokens_x, tokens_y, strict=True):
+        start_x, start_y = x.find(p, pos_x), y.find(q, pos_y)
+        pos_x, pos_y = start_x + len(p), start_y + len(q)
+        if p == q:
+            continue
+        rule = next(({"mask": mask} for mask in _ORDER
+                     if any(_covered(re.compile(pattern), x, p) and
+                            _covered(re.compile(pattern), y, q)
+                            for pattern, _ in BUILTIN[mask])), None)
+        if rule is None:
+            rule = {"replace": _context(x, start_x, y, start_y) + _generalise(p, q),
+                    "with": "<varies>"}
+        out.append(Variation(name, f"line {line}", x, y, {**rule, "channels": [name]}))
+    return out
+
+
+def _context(x: str, start_x: int, y: str, start_y: int) -> str:
+    """A fixed-width look-behind on the text both lines share before the token, so the
+    proposed replacement touches this value and not every word of the output."""
+    size = 0
+    while size < min(12, start_x, start_y) and x[start_x - size - 1] == y[start_y - size - 1]:
+        size += 1
+    return f"(?<={re.escape(x[start_x - size:start_x])})" if size else ""
 
 
 def _generalise(p: str, q: str) -> str:

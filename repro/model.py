@@ -263,7 +263,28 @@ class Rule:
                                "steps.NAME.stdout, steps.*.stderr, files.NAME)")
 
     def check(self) -> Issues:
-        return _one_of(self, _ACTIONS, "a rule")
+        issues = _one_of(self, _ACTIONS, "a rule")
+        if self.replace is not None and not issues:
+            try:  # a bad template (`\\2` with one group, `C:\\path`) fails only at a match
+                re.compile(self.replace).sub(self.with_, "")
+                _check_template(self.replace, self.with_)
+            except (re.error, IndexError) as exc:
+                issues.append((("with",), f"invalid replacement {self.with_!r}: {exc}"))
+        return issues
+
+
+def _check_template(pattern: str, template: str) -> None:
+    """Raise re.error for a replacement template the pattern cannot fill."""
+    compiled = re.compile(pattern)
+    dummy = re.compile("".join(f"(?P<{n}>)" if n else "()" for n in _group_names(compiled)))
+    dummy.match("").expand(template)
+
+
+def _group_names(compiled: re.Pattern[str]) -> list[str | None]:
+    names: list[str | None] = [None] * compiled.groups
+    for name, index in compiled.groupindex.items():
+        names[index - 1] = name
+    return names
 
 
 _STEP_TESTS = ["exit_code", "failed", "timed_out", "stdout", "stderr"]

@@ -34,11 +34,13 @@ BUILTIN: dict[str, list[tuple[str, str]]] = {
     "log-timestamp": [(rf"\b{_D}{{2}}/{_MONTH}/{_D}{{4}}:{_D}{{2}}:{_D}{{2}}:{_D}{{2}}"
                        rf"(?: [+-]{_D}{{4}})?", "<timestamp>"),
                       (rf"\b{_MONTH} [ 0-9]{_D} {_D}{{2}}:{_D}{{2}}:{_D}{{2}}\b", "<timestamp>"),
-                      (rf"(?<![0-9:]){_D}{{2}}:{_D}{{2}}:{_D}{{2}}(?:[.,]{_D}{{1,9}})?(?![0-9:])",
-                       "<time>")],
+                      # a bare time, unless an ISO date leads it (that is iso8601's)
+                      (rf"(?<![0-9:])(?<!{_D}{{4}}-{_D}{{2}}-{_D}{{2}}[T ])"
+                       rf"{_D}{{2}}:{_D}{{2}}:{_D}{{2}}(?:[.,]{_D}{{1,9}})?(?![0-9:])", "<time>")],
     "uuid": [(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
               "<uuid>")],
-    "container-id": [(r"\b[0-9a-f]{64}\b|\b[0-9a-f]{12}\b", "<container>")],
+    # 12 hex digits with at least one letter: a plain 12-digit number is not an id
+    "container-id": [(r"\b[0-9a-f]{64}\b|\b(?=[0-9]{0,11}[a-f])[0-9a-f]{12}\b", "<container>")],
     "hex-id": [(r"\b(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{8,}\b", "<hex>")],
     "duration": [(rf"\b{_D}+(?:\.{_D}+)?\s?(?:ns|us|µs|ms|s|sec|secs|seconds|min|mins|minutes|h)\b",
                   "<duration>")],
@@ -89,10 +91,15 @@ class Rulebook:
         for i, rule in self.applying(channel):
             if i in self._compiled:
                 for regex, replacement in self._compiled[i]:
-                    text = regex.sub(replacement, text)
+                    try:
+                        text = regex.sub(replacement, text)
+                    except re.error as exc:  # a bad `with:` template shows only at a match
+                        raise ConfigError(Problem("normalize", None, f"[{i}].with",
+                                                  f"invalid replacement {replacement!r}: "
+                                                  f"{exc}")) from None
             elif rule.sort_lines:
-                text = "".join(sorted(text.splitlines(keepends=True),
-                                      key=lambda line: line.rstrip("\n")))
+                ending = "\n" if text.endswith("\n") else ""
+                text = "\n".join(sorted(text.splitlines())) + ending
         return text
 
     def fields(self, channel: str) -> list[str]:
@@ -151,7 +158,12 @@ class Rulebook:
             if column not in header:
                 raise ConfigError(Problem(where, None, "key", f"key column {column!r} is not "
                                           f"in the header ({', '.join(header) or 'empty'})"))
-        dropped = {header.index(c) for c in self.columns(channel.name) if c in header}
+        ignored = self.columns(channel.name)
+        for column in key:
+            if column in ignored:
+                raise ConfigError(Problem(where, None, "key", f"key column {column!r} is also "
+                                          "in ignore_columns; a row needs its key"))
+        dropped = {i for i, name in enumerate(header) if name in ignored}
         keep = [i for i in range(len(header)) if i not in dropped]
         body = [[row[i] if i < len(row) else "" for i in keep] for row in rows[1:]]
         header = [header[i] for i in keep]

@@ -16,7 +16,7 @@ def opcodes(a: Sequence[str], b: Sequence[str]) -> list[Opcode]:
         # The common case of a regression: same length, a few lines changed in place.
         # One pass in C finds them; no alignment search is needed.
         changed = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-        if len(changed) <= max(10, len(a) // 1000):
+        if len(changed) <= max(10, len(a) // 1000) and _isolated(changed, a, b):
             return _in_place(changed, len(a))
     matches: list[tuple[int, int, int]] = []  # (i, j, size) equal runs, in order
     stack = [(0, len(a), 0, len(b))]
@@ -39,10 +39,7 @@ def opcodes(a: Sequence[str], b: Sequence[str]) -> list[Opcode]:
             continue
         anchors = _unique_anchors(a, b, alo, ahi, blo, bhi)
         if not anchors:
-            if (ahi - alo) * (bhi - blo) <= _SMALL:
-                matcher = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
-                matches += [(alo + i, blo + j, n) for i, j, n in matcher.get_matching_blocks()
-                            if n]
+            matches += _repeated(a, b, alo, ahi, blo, bhi)
             continue
         # Recurse into the gaps between anchors (each anchor is an equal line).
         prev_a, prev_b = alo, blo
@@ -52,6 +49,45 @@ def opcodes(a: Sequence[str], b: Sequence[str]) -> list[Opcode]:
             prev_a, prev_b = i + 1, j + 1
         stack.append((prev_a, ahi, prev_b, bhi))
     return _to_opcodes(sorted(matches), len(a), len(b))
+
+
+def _runs(seq: Sequence[str], lo: int, hi: int) -> list[tuple[str, int, int]]:
+    """Consecutive equal lines folded: (line, first index, count)."""
+    out: list[tuple[str, int, int]] = []
+    for i in range(lo, hi):
+        if out and out[-1][0] == seq[i]:
+            out[-1] = (seq[i], out[-1][1], out[-1][2] + 1)
+        else:
+            out.append((seq[i], i, 1))
+    return out
+
+
+def _repeated(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int,
+              bhi: int) -> list[tuple[int, int, int]]:
+    """No line is unique on both sides (heartbeats, blank lines...): difflib over runs of
+    equal lines, so a thousand heartbeats are one token and the search stays small."""
+    runs_a, runs_b = _runs(a, alo, ahi), _runs(b, blo, bhi)
+    small = len(runs_a) * len(runs_b) <= _SMALL
+    matcher = difflib.SequenceMatcher(None, [r[0] for r in runs_a], [r[0] for r in runs_b],
+                                      autojunk=not small)
+    out = []
+    for i, j, n in matcher.get_matching_blocks():
+        for k in range(n):
+            (_, start_a, count_a), (_, start_b, count_b) = runs_a[i + k], runs_b[j + k]
+            out.append((start_a, start_b, min(count_a, count_b)))
+    return out
+
+
+def _isolated(changed: list[int], a: Sequence[str], b: Sequence[str]) -> bool:
+    """Changes that are edits in place, not a shift (a line inserted here, one deleted
+    there, everything between moved by one): only then is the shortcut the right diff."""
+    for k, i in enumerate(changed):
+        if k >= 2 and changed[k - 2] == i - 2:
+            return False  # three consecutive changed lines: let the aligner decide
+        for d in (-1, 1):
+            if 0 <= i + d < len(b) and a[i] == b[i + d]:
+                return False
+    return True
 
 
 def _in_place(changed: list[int], n: int) -> list[Opcode]:
@@ -66,7 +102,7 @@ def _in_place(changed: list[int], n: int) -> list[Opcode]:
             ops.append(("equal", pos, i, pos, i))
         ops.append(("replace", i, i + 1, i, i + 1))
         pos = i + 1
-    if pos < n or not ops:
+    if pos < n:
         ops.append(("equal", pos, n, pos, n))
     return ops
 
@@ -124,7 +160,15 @@ def _to_opcodes(matches: list[tuple[int, int, int]], na: int, nb: int) -> list[O
 def unified(a: Sequence[str], b: Sequence[str], label_a: str, label_b: str,
             context: int = 3, max_lines: int = 200) -> list[str]:
     """A unified diff (lines without newlines), cut after `max_lines` with a note."""
+    return unified_counted(a, b, label_a, label_b, context, max_lines)[0]
+
+
+def unified_counted(a: Sequence[str], b: Sequence[str], label_a: str, label_b: str,
+                    context: int = 3, max_lines: int = 200) -> tuple[list[str], int, int]:
+    """The unified diff, and how many lines were removed and added in all (not just shown)."""
     ops = opcodes(a, b)
+    removed = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag != "equal")
+    added = sum(j2 - j1 for tag, _, _, j1, j2 in ops if tag != "equal")
     out = [f"--- {label_a}", f"+++ {label_b}"]
     hunks = _group(ops, context)
     for hunk in hunks:
@@ -140,7 +184,7 @@ def unified(a: Sequence[str], b: Sequence[str], label_a: str, label_b: str,
             out = out[:max_lines]
             out.append(f"... diff cut at {max_lines} lines")
             break
-    return out
+    return out, removed, added
 
 
 def _range(lo: int, hi: int) -> str:
