@@ -27,26 +27,39 @@ IGNORED = "<ignored>"
 # print, and Python's re scans it markedly faster.
 _D = "[0-9]"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
 BUILTIN: dict[str, list[tuple[str, str]]] = {
     "iso8601": [(rf"(?<!{_D}){_D}{{4}}-{_D}{{2}}-{_D}{{2}}[T ]{_D}{{2}}:{_D}{{2}}"
-                 rf"(?::{_D}{{2}}(?:[.,]{_D}+)?)?(?:Z|[+-]{_D}{{2}}:?{_D}{{2}})?(?![0-9:])",
+                 rf"(?::{_D}{{2}}(?:[.,]{_D}+)?)?(?:Z|[+-]{_D}{{2}}(?::?{_D}{{2}})?)?(?![0-9:])",
                  "<timestamp>")],
-    "log-timestamp": [(rf"\b{_D}{{2}}/{_MONTH}/{_D}{{4}}:{_D}{{2}}:{_D}{{2}}:{_D}{{2}}"
-                       rf"(?: [+-]{_D}{{4}})?", "<timestamp>"),
-                      (rf"\b{_MONTH} [ 0-9]{_D} {_D}{{2}}:{_D}{{2}}:{_D}{{2}}\b", "<timestamp>"),
-                      # a bare time, unless an ISO date leads it (that is iso8601's)
-                      (rf"(?<![0-9:])(?<!{_D}{{4}}-{_D}{{2}}-{_D}{{2}}[T ])"
-                       rf"{_D}{{2}}:{_D}{{2}}:{_D}{{2}}(?:[.,]{_D}{{1,9}})?(?![0-9:])", "<time>")],
+    "log-timestamp": [
+        # Apache access [05/Mar/2024:14:22:01 +0000], Apache error [Tue Mar 05 14:22:01.1 2024]
+        (rf"\b{_D}{{2}}/{_MONTH}/{_D}{{4}}:{_D}{{2}}:{_D}{{2}}:{_D}{{2}}(?: [+-]{_D}{{4}})?",
+         "<timestamp>"),
+        (rf"\b{_DAY} {_MONTH} [ 0-9]{_D} {_D}{{2}}:{_D}{{2}}:{_D}{{2}}(?:\.{_D}+)? {_D}{{4}}\b",
+         "<timestamp>"),
+        # Go/nginx 2024/03/05 14:22:01, syslog Mar  5 14:22:01
+        (rf"(?<!{_D}){_D}{{4}}/{_D}{{2}}/{_D}{{2}} {_D}{{2}}:{_D}{{2}}:{_D}{{2}}(?:\.{_D}+)?",
+         "<timestamp>"),
+        (rf"\b{_MONTH} [ 0-9]{_D} {_D}{{2}}:{_D}{{2}}:{_D}{{2}}\b", "<timestamp>"),
+        # a bare time, unless an ISO date leads it (that is iso8601's)
+        (rf"(?<![0-9:])(?<!{_D}{{4}}-{_D}{{2}}-{_D}{{2}}[T ])"
+         rf"{_D}{{2}}:{_D}{{2}}:{_D}{{2}}(?:[.,]{_D}{{1,9}})?(?![0-9:])", "<time>")],
     "uuid": [(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
               "<uuid>")],
     # 12 hex digits with at least one letter: a plain 12-digit number is not an id
     "container-id": [(r"\b[0-9a-f]{64}\b|\b(?=[0-9]{0,11}[a-f])[0-9a-f]{12}\b", "<container>")],
-    "hex-id": [(r"\b(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{8,}\b", "<hex>")],
-    "duration": [(rf"\b{_D}+(?:\.{_D}+)?\s?(?:ns|us|µs|ms|s|sec|secs|seconds|min|mins|minutes|h)\b",
-                  "<duration>")],
-    "tmp-path": [(r"/(?:var/)?tmp/[\w.-]+(?:/[\w.-]+)*", "<tmp>")],
-    "pid": [(rf"(?i)(\bpid[ =:#]*){_D}+", r"\1<pid>"), (rf"\[{_D}+\](?=:)", "[<pid>]")],
-    "hostname": [(r"\bsandbox\b|\brepro-[\w.-]+-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}\b", "<host>")],
+    "hex-id": [(r"\b0x[0-9a-fA-F]+\b", "<hex>"),
+               (r"\b(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{8,}\b", "<hex>")],
+    "duration": [(rf"\b(?:{_D}+(?:\.{_D}+)?(?:ns|us|µs|ms|s|m|h|d)){{1,4}}\b", "<duration>"),
+                 (rf"\b{_D}+(?:\.{_D}+)?\s?(?:ns|us|µs|ms|s|sec|secs|seconds?|mins?|minutes?"
+                  r"|hours?|days?)\b", "<duration>")],
+    "tmp-path": [(r"(?<![\w/])/(?:var/)?tmp/[\w.-]*[\w-](?:/[\w.-]*[\w-])*", "<tmp>")],
+    "pid": [(rf"(?i)(\bpid[ =:#]*){_D}+", r"\1<pid>"), (rf"(?<=[A-Za-z_-])\[{_D}+\](?=:)",
+                                                       "[<pid>]")],
+    # The sandbox's own hostname is fixed ("sandbox"); other containers are named
+    # repro-<run id>[-service].
+    "hostname": [(r"\brepro-[\w.-]+-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}(?:-[\w.-]+)?\b", "<host>")],
 }
 
 
