@@ -205,8 +205,8 @@ def report(args: argparse.Namespace, runs: dict, starts: dict, facts: dict) -> s
         "outside the timing.", "",
         "- **repro**: wall time of `python -m repro run scenarios/bench --json` as a fresh "
         "process. Includes interpreter start-up and imports, loading and validating the "
-        "YAML, rendering the config from the parameter, the image lookup, one engine "
-        "version query (repro pins the API version, so the SDK does not negotiate), "
+        "YAML, rendering the config from the parameter, the image lookup, one unversioned "
+        "/version query (it also picks the API version, so the SDK does not negotiate), "
         "container create, copy, start, exec (create/start/inspect), writing the step's "
         "stdout/stderr files and `record.json`, evaluating the oracle, printing the JSON "
         "summary, and removing the container.",

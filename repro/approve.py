@@ -14,6 +14,7 @@ from repro.errors import ConfigError, Problem
 from repro.normalise import Normal, Rulebook
 from repro.plan import Plan, plan_scenario
 from repro.record import RunRecord
+from repro.yamlsrc import display_path
 
 
 @dataclass
@@ -34,7 +35,14 @@ def replay(plan: Plan, say: Callable[[str], None], repeat: int,
             say(f"run {number} of {repeat}")
         record = runner.run(plan, say, on_step=on_step)
         runs.append(record)
-        observations.append(baseline.observe(plan, record.to_dict(), record.directory))
+        observed = baseline.observe(plan, record.to_dict(), record.directory)
+        for normal in observed:  # a key that is not there is a scenario mistake here
+            if normal.note and normal.note.startswith("key column"):
+                raise ConfigError(Problem(display_path(plan.scenario_path), None,
+                                          f"capture {normal.name.removeprefix('files.')}",
+                                          normal.note.removesuffix(": compared as text") +
+                                          "; fix `key:`"))
+        observations.append(observed)
     return Recording(runs, observations, variations(observations) if repeat > 1 else [])
 
 

@@ -28,7 +28,10 @@ def pack(files: Iterable[FileWrite], data: Iterable[DataCopy]) -> IO[bytes]:
             if copy.kind == "archive":
                 _add_archive(tar, copy)
             else:
-                tar.add(str(copy.source), arcname=_member(copy.to), recursive=True,
+                # `to: /srv/import/` puts a file into that folder, under its own name
+                to = copy.to + copy.source.name if copy.to.endswith("/") and \
+                    copy.kind == "file" else copy.to
+                tar.add(str(copy.source), arcname=_member(to), recursive=True,
                         filter=_neutral_owner)
         for f in files:  # last, so rendered config wins over data at the same path
             info = tarfile.TarInfo(_member(f.path))
@@ -70,13 +73,19 @@ def _add_archive(tar: tarfile.TarFile, copy: DataCopy) -> None:
     if copy.source.name.lower().endswith(".zip"):
         _add_zip(tar, copy, base)
         return
+    links: set[str] = set()  # symlinks already written: nothing may be placed through one
     try:
         with tarfile.open(copy.source, mode="r:*") as src:
             for info in src:
-                if _unsafe(info.name) or (info.issym() and _unsafe(
+                name = posixpath.normpath(info.name)
+                parents = name.split("/")[:-1]
+                through = any("/".join(parents[:k]) in links for k in range(1, len(parents) + 1))
+                if _unsafe(info.name) or through or (info.issym() and _unsafe(
                         posixpath.join(posixpath.dirname(info.name), info.linkname))):
                     raise _bad_archive(copy, f"archive entry {info.name!r} points outside "
                                        "its folder; refusing to extract it")
+                if info.issym():
+                    links.add(name)
                 if info.islnk() and _unsafe(info.linkname):
                     raise _bad_archive(copy, f"hard link {info.name!r} points outside")
                 if not (info.isfile() or info.isdir() or info.issym() or info.islnk()):
@@ -100,7 +109,10 @@ def _add_zip(tar: tarfile.TarFile, copy: DataCopy, base: str) -> None:
                     raise _bad_archive(copy, f"archive entry {item.filename!r} points outside "
                                        "its folder; refusing to extract it")
                 info = tarfile.TarInfo(posixpath.join(base, item.filename.rstrip("/")))
-                info.mtime = int(datetime(*item.date_time).timestamp())
+                try:
+                    info.mtime = int(datetime(*item.date_time).timestamp())
+                except ValueError:  # zeroed DOS dates, seen in generated zips
+                    info.mtime = 0
                 mode = (item.external_attr >> 16) & 0o7777
                 if item.is_dir():
                     info.type, info.mode = tarfile.DIRTYPE, mode or 0o755
@@ -122,6 +134,8 @@ def read_member(stream: Iterable[bytes], dest: Path) -> str:
         tmp.seek(0)
         with tarfile.open(fileobj=tmp, mode="r:") as tar:
             members = tar.getmembers()
+            if len(members) == 1 and members[0].issym():
+                return "link:" + members[0].linkname  # the caller fetches the target
             if len(members) == 1 and members[0].isfile():
                 body = tar.extractfile(members[0])
                 assert body is not None

@@ -26,7 +26,7 @@ KINDS = ("exit_code", "absent", "text", "json", "yaml", "csv", "tsv", "binary")
 @dataclass(frozen=True)
 class StoredStep:
     name: str = spec(doc="Step name")
-    command: str = spec(doc="The step's command when the baseline was recorded")
+    command: str = spec(doc="The step's command as written (before templating)")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def load(plan: Plan) -> list[Normal] | None:
                                       f"{display_path(plan.scenario_path.parent)}`"))
     stored: StoredBaseline = build(StoredBaseline, src)
     recorded = [(s.name, s.command) for s in stored.steps]
-    current = [(s.name, s.command) for s in plan.steps]
+    current = [(s.name, s.source) for s in plan.steps]
     if recorded != current:
         what = _steps_change(recorded, current)
         raise ConfigError(src.problem(("steps",), f"recorded for other steps ({what}): "
@@ -163,7 +163,9 @@ def write(plan: Plan, normals: list[Normal], record: dict) -> Path:
         "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "run_id": record["run_id"],
         "parameters": record["parameters"],
-        "steps": [{"name": s.name, "command": s.command} for s in plan.steps],
+        # Commands as written: no secret or parameter value, and `--param` runs still
+        # compare with the baseline.
+        "steps": [{"name": s.name, "command": s.source} for s in plan.steps],
         "channels": channels,
     }
     header = (f"# Baseline of scenario {plan.scenario_id}: its approved behaviour, normalised.\n"

@@ -72,10 +72,16 @@ def load_record(target: str | Path) -> tuple[dict, Path]:
     for candidate in candidates:
         if candidate.is_file():
             try:
-                return json.loads(candidate.read_text()), candidate.parent
+                data = json.loads(candidate.read_text())
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise ConfigError(Problem(display_path(candidate), None, "",
                                           f"not a run record: {exc}")) from None
+            if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or \
+                    "run_id" not in data:
+                raise ConfigError(Problem(display_path(candidate), None, "", "not a run "
+                                          "record (no run_id and steps): give a run id or a "
+                                          ".repro/runs/<id>/record.json"))
+            return data, candidate.parent
     raise ConfigError(Problem(str(target), None, "", "no such run: give a run id from "
                               ".repro/runs/, a run folder, or a record.json path"))
 

@@ -23,6 +23,7 @@ from repro.errors import (
     ConfigError,
     Interrupted,
     ReproError,
+    scrub,
 )
 
 app = typer.Typer(
@@ -54,7 +55,7 @@ def handled(command: Callable[..., int | None]) -> Callable[..., None]:
             code = command(*args, **kwargs) or EXIT_OK
         except ReproError as exc:
             for line in exc.lines():
-                print(f"repro: error: {line}", file=sys.stderr)
+                print(f"repro: error: {scrub(line)}", file=sys.stderr)
             code = exc.exit_code
         except BrokenPipeError:  # `repro schema | head`: the reader has what it wanted
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
@@ -118,7 +119,12 @@ def run(scenario: Path = typer.Argument(..., help="Scenario directory, its scena
     show = None if as_json else _step_progress
     if not as_json:
         say(f"running {plan.scenario_id} in a fresh sandbox ...")
-    record = runner.run(plan, say, keep=keep, on_step=show, expected=expected)
+    try:
+        record = runner.run(plan, say, keep=keep, on_step=show, expected=expected)
+    except ReproError as exc:  # --json still says what happened, on stdout
+        if as_json and getattr(exc, "record", None) is not None:
+            print(json.dumps(report.run_json(exc.record), indent=2))
+        raise
     if as_json:
         print(json.dumps(report.run_json(record), indent=2))
     else:

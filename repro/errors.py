@@ -11,6 +11,20 @@ EXIT_SANDBOX = 3
 EXIT_INTERRUPTED = 130
 
 
+_SECRETS: list[str] = []  # secret parameter values of the plan being run
+
+
+def register_secrets(values: list[str]) -> None:
+    """Values no message may show (build logs, engine errors, echoed input)."""
+    _SECRETS[:] = sorted({v for v in values if v}, key=len, reverse=True)
+
+
+def scrub(text: str) -> str:
+    for secret in _SECRETS:
+        text = text.replace(secret, "***")
+    return text
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input file, located as precisely as we can."""
@@ -61,5 +75,6 @@ class Interrupted(ReproError):
 
     exit_code = EXIT_INTERRUPTED
 
-    def __init__(self, signal_name: str = "SIGINT"):
-        super().__init__(f"interrupted by {signal_name}; the sandbox was removed")
+    def __init__(self, signal_name: str = "SIGINT", outcome: str = ""):
+        self.signal_name = signal_name
+        super().__init__(f"interrupted by {signal_name}" + (f"; {outcome}" if outcome else ""))

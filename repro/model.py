@@ -370,6 +370,12 @@ class Scenario:
             if name in names:
                 issues.append((("steps", i, "name"), f"duplicate step name {name!r}"))
             names[name] = i
+        seen: dict[str, int] = {}
+        for i, name in enumerate(capture_names(self)):
+            if name in seen:
+                issues.append((("capture", i), f"two captures are named {name!r}: give this "
+                               "one a `name:` of its own"))
+            seen[name] = i
         captured = {c.path for c in self.capture} | set(capture_names(self))
         conditions = self.oracle.conditions
         key = "any" if self.oracle.any is not None else "all"

@@ -137,7 +137,10 @@ class Rulebook:
             except ValueError as exc:
                 kind, note = "text", f"not valid {channel.kind.upper()} ({exc}): compared as text"
         elif kind in ("csv", "tsv"):
-            text = self._table(channel, text)
+            try:
+                text = self._table(channel, text)
+            except MissingKey as exc:  # the product changed its columns: a divergence
+                kind, note = "text", f"{exc}: compared as text"
         capture = channel.capture
         return Normal(channel.name, kind, None, text, _sha(text), raw_sha, len(raw), note,
                       tuple(capture.key) if capture else (),
@@ -169,8 +172,8 @@ class Rulebook:
         where = f"capture {channel.name.removeprefix('files.')!r}"
         for column in key:
             if column not in header:
-                raise ConfigError(Problem(where, None, "key", f"key column {column!r} is not "
-                                          f"in the header ({', '.join(header) or 'empty'})"))
+                raise MissingKey(f"key column {column!r} is not in the header "
+                                 f"({', '.join(header) or 'empty'})")
         ignored = self.columns(channel.name)
         for column in key:
             if column in ignored:
@@ -190,6 +193,10 @@ class Rulebook:
         writer.writerow(header)
         writer.writerows(body)
         return out.getvalue()
+
+
+class MissingKey(ValueError):
+    """A declared key column is absent from a table's header."""
 
 
 def _ignore_path(data: Any, parts: list[str]) -> Any:

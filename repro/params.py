@@ -84,9 +84,9 @@ def _read_ini(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
         line = getattr(exc, "lineno", None)
         if isinstance(exc, configparser.ParsingError) and exc.errors:
             line = exc.errors[0][0]
-            what = f"cannot read line {exc.errors[0][1]}"
+            what = "expected `key = value` or a [section] header"  # no echo: may be secret
         else:
-            what = exc.message.splitlines()[0].replace("'\x01'", "the top").replace(
+            what = exc.message.splitlines()[0].replace("'\\x01'", "the top").replace(
                 f"While reading from '{shown}' [line {line:2d}]: ", "")
         if line is not None and bare:
             line -= 1
@@ -113,8 +113,8 @@ def _read_env(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
         if not line or line.startswith("#"):
             continue
         key, sep, value = line.removeprefix("export ").partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(Problem(shown, number, "", f"expected KEY=VALUE, got {raw!r}"))
+        if not sep or not key.strip():  # the line itself is not echoed: it may hold a secret
+            raise ConfigError(Problem(shown, number, "", "expected KEY=VALUE"))
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
@@ -181,9 +181,11 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
     for layer, where in layers:
         for key, value in layer.items():
             if key not in declared:
+                from_file = layer is not layers[-1][0] and layer is not layers[-2][0]
                 hint = did_you_mean(key, declared) or (
-                    f"; declare it under `parameters:` in {env_src.file}, or set "
-                    "`ignore_unknown: true` on a customer export to skip such keys")
+                    f"; declare it under `parameters:` in {env_src.file}" + (
+                        ", or set `ignore_unknown: true` on this export to skip such keys"
+                        if from_file else ""))
                 problems.append(_with(where(key), f"unknown parameter{hint}"))
                 continue
             spec = declared[key]

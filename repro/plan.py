@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from repro import params as params_mod
-from repro.errors import ConfigError, Problem
+from repro.errors import ConfigError, Problem, register_secrets
 from repro.model import (
     Environment,
     Limits,
@@ -59,6 +59,7 @@ class StepPlan:
     user: str | None
     stdin: bytes | None
     stop_on_failure: bool
+    source: str = ""  # the command as written, before templating (no parameter values)
 
 
 @dataclass(frozen=True)
@@ -190,9 +191,11 @@ def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
             timeout=step.timeout or scenario.step_timeout,
             env={k: text(v, scen.source, (*loc, "env", k)) for k, v in step.env.items()},
             workdir=step.workdir, user=step.user, stdin=stdin,
-            stop_on_failure=step.stop_on_failure))
+            stop_on_failure=step.stop_on_failure,
+            source=step.run if isinstance(step.run, str) else " ".join(step.run)))
     if problems:
         raise ConfigError(problems)
+    _refuse_secret_build_args(env, envl, image, values)
     return Plan(
         scenario_id=scenario_id, title=scenario.title, ticket=scenario.ticket,
         expect=scenario.expect, scenario_path=scen.path, environment=envl.path.stem,
@@ -202,6 +205,21 @@ def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
         captures=_captures(scenario), oracle=scenario.oracle, workdir=env.workdir,
         user=env.user, egress=env.network.egress, limits=env.limits,
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped))
+
+
+def _refuse_secret_build_args(env: Environment, envl: Loaded, image: ImagePlan,
+                              values: dict[str, Any]) -> None:
+    """Build args end up in the image history (`docker history`): no secrets there."""
+    secrets = {k: str(values[k]) for k, p in env.parameters.items()
+               if p.secret and str(values.get(k, ""))}
+    register_secrets(list(secrets.values()))
+    for arg, value in image.build_args.items():
+        for name, secret in secrets.items():
+            if secret in value:
+                raise ConfigError(envl.source.problem(
+                    ("image", "build", "args", arg), f"uses the secret parameter {name!r}: "
+                    "build args are kept in the image history; pass it with `env:` or a "
+                    "config file (`files:`) instead"))
 
 
 def _renderer(context: dict, problems: list[Problem]) -> Any:
@@ -284,6 +302,11 @@ def _read_bytes(path: Path, src: Source, loc: Loc, problems: list) -> bytes:
 
 def _data_copy(spec: Any, i: int, scen: Loaded, problems: list) -> DataCopy:
     source = (scen.base / spec.source).resolve()
+    root = scen.base.parent.parent.resolve()
+    if not Path(spec.source).is_absolute() and not source.is_relative_to(root):
+        problems.append(scen.source.problem(("data", i, "from"), f"{spec.source!r} leads "
+                                            "outside the project (through `..` or a symlink); "
+                                            "write an absolute path if that is intended"))
     if source.is_dir():
         kind = "dir"
     elif source.is_file():

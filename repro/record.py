@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -25,7 +26,8 @@ FORMAT = 1
 
 
 def new_run_id(scenario_id: str) -> str:
-    slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in scenario_id).strip("-.")
+    # Docker names take [A-Za-z0-9_.-] only: `Müller-4711` becomes `M-ller-4711`.
+    slug = re.sub(r"[^A-Za-z0-9_.-]", "-", scenario_id).strip("-.")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{slug or 'run'}-{stamp}-{secrets.token_hex(2)}"
 
@@ -78,12 +80,14 @@ class RunRecord:
         secret_values = self.plan.secrets()
         if not secret_values:
             return
-        mask = redactor(secret_values)
+        encoded = [s.encode() for s in secret_values]
         for artifact in self.directory.rglob("*"):
             if artifact.is_file() and artifact.name != "record.json":
                 data = artifact.read_bytes()
-                if any(s.encode() in data for s in secret_values):
-                    artifact.write_bytes(mask(data.decode("utf-8", "replace")).encode())
+                if any(s in data for s in encoded):
+                    for secret in encoded:  # bytes: binary artifacts stay intact otherwise
+                        data = data.replace(secret, b"***")
+                    artifact.write_bytes(data)
 
     def to_dict(self) -> dict[str, Any]:
         plan = self.plan

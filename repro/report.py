@@ -6,6 +6,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from repro.errors import scrub
 from repro.record import RunRecord
 from repro.sandbox.docker_sandbox import container_name
 from repro.yamlsrc import display_path
@@ -142,7 +143,7 @@ def run_json(record: RunRecord) -> dict[str, Any]:
             "status": record.status, "reproduced": record.reproduced,
             "expected": record.plan.expect, "ok": record.ok,
             "verdict": verdict_word(record), "record": display_path(record.path),
-            "error": record.error,
+            "error": None if record.error is None else scrub(record.error),
             "baseline": record.baseline_verdict,
             "diverged": record.comparison.diverged if record.comparison else [],
             "sandbox": container_name(record.run_id) if record.kept else None}

@@ -65,10 +65,17 @@ def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = Non
             if pause is not None:
                 pause(sandbox, record)
     except Interrupted as exc:
-        record.status, record.error = "interrupted", str(exc)
-        raise
+        record.status = "interrupted"
+        outcome = _kept(record) if keep and record.sandbox else "the sandbox was removed"
+        error = Interrupted(exc.signal_name, outcome)
+        record.error = str(error)
+        error.record = record  # type: ignore[attr-defined]
+        raise error from None
     except ReproError as exc:
         record.status, record.error = "error", str(exc)
+        if keep and record.sandbox:
+            say(_kept(record))
+        exc.record = record  # type: ignore[attr-defined]
         raise
     except BaseException as exc:
         record.status, record.error = "error", f"internal error: {exc!r}"
@@ -77,6 +84,11 @@ def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = Non
         record.scrub_artifacts()
         record.write()
     return record
+
+
+def _kept(record: RunRecord) -> str:
+    return (f"the sandbox {record.sandbox} was kept (--keep): enter it with `docker exec -it "
+            f"{record.sandbox} sh`, remove it with `repro gc --run {record.run_id}`")
 
 
 def _slug(name: str) -> str:

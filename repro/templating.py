@@ -9,15 +9,32 @@ from typing import Any
 
 from repro.errors import ConfigError, Problem
 
+MAX_RENDERED = 10 * 1024 * 1024  # characters one template operation may produce
+
 
 @lru_cache(maxsize=1)
 def _jinja() -> Any:
     # Imported lazily: most commands and many scenarios never render a template.
     import jinja2
+    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import SandboxedEnvironment
 
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                               autoescape=False)
+    class Bounded(SandboxedEnvironment):
+        """No `{{ 'a' * 10**10 }}`: a template must not exhaust memory or time."""
+
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**" and isinstance(right, int) and right > 64:
+                raise SecurityError("exponent too large")
+            if operator == "*":
+                for seq, times in ((left, right), (right, left)):
+                    if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and \
+                            len(seq) * times > MAX_RENDERED:
+                        raise SecurityError("result too large")
+            return super().call_binop(context, operator, left, right)
+
+    env = Bounded(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     return jinja2, env
 
 

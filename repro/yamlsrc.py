@@ -85,7 +85,14 @@ def parse_yaml(text: str, shown: str) -> Source:
         src.data = {}
         return src
     problems: list[Problem] = []
-    src.data = _build(node, (), src, problems, yaml.constructor.SafeConstructor())
+    try:
+        src.data = _build(node, (), src, problems, yaml.constructor.SafeConstructor())
+    except yaml.MarkedYAMLError as exc:  # e.g. an unknown `!tag`
+        mark = exc.problem_mark or exc.context_mark
+        raise ConfigError(Problem(shown, mark.line + 1 if mark else None, "",
+                                  f"unsupported YAML: {exc.problem or exc.context}")) from None
+    except RecursionError:
+        raise ConfigError(Problem(shown, None, "", "a YAML alias refers to itself")) from None
     if problems:
         raise ConfigError(problems)
     return src

@@ -62,7 +62,9 @@ def create(ref: str, say: Callable[[str], None]) -> str:
                 tar.seek(0)
                 _import(tar, f"{PREFIX}debian", tag, f"debian:{tag}")
         return f"{PREFIX}debian:{tag}"
-    raise SandboxError(f"unknown offline base {ref!r}: repro can make "
+    from repro.errors import ConfigError
+
+    raise ConfigError(f"unknown offline base {ref!r}: repro can make "
                        f"{PREFIX}busybox and {PREFIX}debian:SUITE (e.g. {PREFIX}debian:bookworm)")
 
 

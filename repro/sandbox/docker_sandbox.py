@@ -76,9 +76,11 @@ class DockerSandbox:
         started = time.time()
         reader = threading.Thread(target=_pump, args=(sock, stdout, stderr), daemon=True)
         reader.start()
+        if step.stdin is not None:
+            # Fed from its own thread: a step that never reads its input must still
+            # meet its timeout.
+            threading.Thread(target=_feed, args=(raw, step.stdin), daemon=True).start()
         try:
-            if step.stdin is not None:
-                _feed(raw, step.stdin)
             reader.join(step.timeout)
             timed_out = reader.is_alive()
             if timed_out:
@@ -97,16 +99,24 @@ class DockerSandbox:
             self.container.exec_run(KILL_ALL, user="0")
 
     def fetch(self, path: str, dest: Path) -> str | None:
-        """Copy `path` out of the sandbox to `dest`: 'file', 'dir', or None if absent."""
+        """Copy `path` out of the sandbox to `dest`: 'file', 'dir', or None if absent.
+        Symbolic links are followed (a few levels), as a reader of the path would."""
+        import posixpath
+
         import docker
 
-        try:
-            stream, _ = self.container.get_archive(path)
-        except docker.errors.NotFound:
-            return None
-        except docker.errors.APIError as exc:
-            raise SandboxError(f"capturing {path} failed: {exc.explanation}") from None
-        return archive.read_member(stream, dest)
+        for _ in range(8):
+            try:
+                stream, _ = self.container.get_archive(path)
+            except docker.errors.NotFound:
+                return None
+            except docker.errors.APIError as exc:
+                raise SandboxError(f"capturing {path} failed: {exc.explanation}") from None
+            kind = archive.read_member(stream, dest)
+            if not kind.startswith("link:"):
+                return kind
+            path = posixpath.join(posixpath.dirname(path), kind.removeprefix("link:"))
+        raise SandboxError(f"capturing {path} failed: too many levels of symbolic links")
 
 
 def _pump(sock: Any, stdout: IO[bytes], stderr: IO[bytes]) -> None:
@@ -144,13 +154,14 @@ def open_sandbox(plan: Plan, image_id: str, run_id: str, keep: bool) -> Iterator
     """Create the sandbox; remove it on leaving, whatever happens, unless `keep`."""
     engine = client()
     run_labels = labels.for_run(run_id, plan.scenario_id, keep)
+    name = container_name(run_id)
     network = container = None
     try:
         with translated("creating the sandbox"):
             if plan.egress:
                 network = engine.networks.create(container_name(run_id), driver="bridge",
                                                   labels=run_labels)
-            limits, api, name = plan.limits, engine.api, container_name(run_id)
+            limits, api = plan.limits, engine.api
             host_config = api.create_host_config(
                 network_mode=network.name if network else "none",
                 nano_cpus=int(limits.cpus * 1e9) if limits.cpus else None,
@@ -166,7 +177,19 @@ def open_sandbox(plan: Plan, image_id: str, run_id: str, keep: bool) -> Iterator
     finally:
         if not keep:
             with shielded():
-                remove(container, network)
+                # Interrupted while a create call was in flight, the handle is None but
+                # the engine may have made it: remove by name then.
+                remove(container or _by_name(engine.containers, name),
+                       network or (_by_name(engine.networks, name) if plan.egress else None))
+
+
+def _by_name(collection: Any, name: str) -> Any:
+    import docker
+
+    try:
+        return collection.get(name)
+    except docker.errors.DockerException:
+        return None
 
 
 def start(sandbox: DockerSandbox) -> None:
@@ -177,6 +200,7 @@ def start(sandbox: DockerSandbox) -> None:
 def remove(container: Any, network: Any) -> None:
     """Best effort, and never masking the error that brought us here."""
     import docker
+    import requests
 
     for resource, how in ((container, {"force": True, "v": True}), (network, {})):
         if resource is None:
@@ -185,7 +209,7 @@ def remove(container: Any, network: Any) -> None:
             resource.remove(**how)
         except docker.errors.NotFound:
             pass
-        except docker.errors.DockerException as exc:
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             import sys
 
             print(f"repro: warning: could not remove {resource.name}: {exc}; "

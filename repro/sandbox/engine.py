@@ -10,7 +10,15 @@ from typing import Any
 
 from repro.errors import SandboxError
 
-API_VERSION = "1.41"
+MIN_API = "1.24"  # what the SDK supports at the least
+
+
+def _api_version(server: dict) -> str:
+    from docker.constants import DEFAULT_DOCKER_API_VERSION as newest
+    from docker.utils import version_lt
+
+    offered = server.get("ApiVersion", newest)
+    return offered if version_lt(offered, newest) else newest
 
 
 def client() -> Any:
@@ -24,10 +32,13 @@ def _connect() -> tuple[Any, dict]:
     import requests
 
     try:
-        # A fixed API version spares the SDK its own /version round trip at connect;
-        # 1.41 (Docker 20.10) is served by every engine still in support.
-        engine = docker.from_env(timeout=120, version=API_VERSION)
-        version = engine.version()  # one round trip that also proves the engine answers
+        # One unversioned /version call proves the engine answers, gives the facts for
+        # the record, and picks the API version: the engine's own, capped at what the
+        # SDK speaks (engines refuse clients older than their minimum, e.g. 1.44 for
+        # Engine 29). from_env(version="auto") would ask again.
+        probe = docker.from_env(timeout=120, version=MIN_API)
+        version = probe.api.version(api_version=False)
+        engine = docker.from_env(timeout=120, version=_api_version(version))
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
         raise SandboxError(

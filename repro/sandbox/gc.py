@@ -19,7 +19,7 @@ class Leftover:
 
 def _resources() -> list[tuple[str, Any, dict[str, str]]]:
     engine = client()
-    selector = {"label": labels.MANAGED}
+    selector = {"label": [labels.MANAGED, labels.RUN]}  # both: set only at sandbox creation
     found: list[tuple[str, Any, dict[str, str]]] = []
     with translated("listing repro's resources"):
         # The plain list call: no per-container inspect that a concurrent removal could
@@ -47,8 +47,12 @@ def collect(run_id: str | None = None, include_kept: bool = False,
         reason = None
         if run_id is not None and rid != run_id:
             continue
-        if run_id is None and labels.owner_alive(tags.get(labels.OWNER)):
-            reason = f"its run is still going (repro process {tags[labels.OWNER].split(':')[1]})"
+        owner = tags.get(labels.OWNER, "")
+        if run_id is None and labels.owner_alive(owner):
+            reason = f"its run is still going (repro process {owner.split(':')[1]})"
+        elif run_id is None and not include_kept and not labels.owner_here(owner):
+            reason = (f"created by repro on host {owner.split(':')[0] or '?'}, whose runs this "
+                      "host cannot see (remove with `repro gc --run ID` or `--all`)")
         elif run_id is None and tags.get(labels.KEEP) and not include_kept:
             reason = "kept with --keep (remove with `repro gc --run ID` or `--all`)"
         if reason is None and not dry_run:

@@ -154,7 +154,9 @@ def _build(image: ImagePlan, tag: str, key: str, say: Say) -> str:
         stream = client().api.build(
             path=str(image.context), dockerfile=image.dockerfile, tag=tag,
             buildargs=dict(image.build_args), rm=True, forcerm=True, decode=True,
-            labels={labels.CACHE_KEY: key, labels.MANAGED: "1"})
+            # Not MANAGED: containers inherit image labels, and gc must never take a
+            # user's own container started from a cached image for a sandbox.
+            labels={labels.CACHE_KEY: key})
         image_id = ""
         for chunk in stream:
             if "stream" in chunk:

@@ -34,6 +34,11 @@ def for_run(run_id: str, scenario_id: str, keep: bool) -> dict[str, str]:
     return labels
 
 
+def owner_here(value: str | None) -> bool:
+    """Was it created by a repro process on this host (so we can tell if it lives)?"""
+    return (value or "").split(":")[0] == socket.gethostname()
+
+
 def owner_alive(value: str | None) -> bool:
     """True when the labelled owner is a live process on this host."""
     parts = (value or "").split(":")

@@ -193,8 +193,8 @@ def test_missing_key_column_names_the_capture(project: Project) -> None:
     done = project.repro("baseline", f"scenarios/{sid}")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1] == (
-        "repro: error: capture 'out.csv': key: key column 'invoice' is not in the header "
-        "(id, amount, stamp)")
+        f"repro: error: scenarios/{sid}/scenario.yaml: capture out.csv: key column 'invoice' "
+        "is not in the header (id, amount, stamp); fix `key:`")
 
 
 def test_diff_of_two_runs(project: Project) -> None:

@@ -51,41 +51,53 @@ def test_interrupted_run_removes_its_sandbox_and_exits_130(project: Project, sig
     assert json.loads(records[0].read_text())["status"] == "interrupted"
 
 
-# Both run a global `repro gc`: on one xdist worker, so neither sweeps the other's case.
-@pytest.mark.xdist_group("global-gc")
-def test_gc_removes_what_a_killed_run_left_and_nothing_else(project: Project) -> None:
-    sid = project.scenario("killed", LONG)
-    foreign = f"not-repro-{project.tag}"
-    subprocess.run(["docker", "create", "--name", foreign, "--label", "app=other",
-                    "repro-base/busybox", "true"], check=True, capture_output=True)
+def test_gc_removes_only_what_dead_runs_left(project: Project) -> None:
+    """One test on purpose: a global `repro gc` in a parallel test would sweep the
+    killed run's leftovers before this one looks."""
+    project.env("built", "image:\n  build: {context: app}\n",
+                files={"app/Dockerfile": f"FROM repro-base/busybox\nRUN echo {project.tag}\n"})
+    built = project.scenario("built", """\
+        environment: built
+        steps: [{name: s, run: "true"}]
+        oracle: {any: [{step: s, failed: true}]}
+        """)
+    image = project.record(project.run_json(built)[1])["image"]["ref"]
+    killed, busy = project.scenario("killed", LONG), project.scenario("busy", LONG)
+    foreign, mine, remote = (f"{what}-{project.tag}" for what in ("not-repro", "users-own",
+                                                                   "repro-remote"))
+    running = _start(project, busy)
     try:
-        proc = _start(project, sid)
-        proc.kill()  # SIGKILL: no chance to clean up
-        proc.wait(timeout=30)
-        assert engine_names("container", f"io.repro.scenario={sid}") != []
+        subprocess.run(["docker", "create", "--name", foreign, "--label", "app=other",
+                        "repro-base/busybox", "true"], check=True, capture_output=True)
+        # A user's own container from a cached environment image inherits its labels.
+        subprocess.run(["docker", "create", "--name", mine, image, "true"], check=True,
+                       capture_output=True)
+        # A sandbox of a run on another host sharing this engine: its liveness is unknown.
+        subprocess.run(["docker", "create", "--name", remote, "--label", "io.repro.managed=1",
+                        "--label", f"io.repro.run=remote-{project.tag}", "--label",
+                        "io.repro.owner=ci-runner-7:4242:123", "repro-base/busybox", "true"],
+                       check=True, capture_output=True)
+        victim = _start(project, killed)
+        victim.kill()  # SIGKILL: no chance to clean up
+        victim.wait(timeout=30)
+        assert engine_names("container", f"io.repro.scenario={killed}") != []
+
         dry = project.repro("gc", "--dry-run")
-        assert dry.returncode == 0 and f"would remove container repro-{sid}" in dry.stdout
-        assert engine_names("container", f"io.repro.scenario={sid}") != []
+        assert dry.returncode == 0 and f"would remove container repro-{killed}" in dry.stdout
+        assert engine_names("container", f"io.repro.scenario={killed}") != []
         done = project.repro("gc")
         assert done.returncode == 0, done.stderr
-        assert f"removed container repro-{sid}" in done.stdout
-        assert project.leftovers() == []
-        # Anything repro did not create is never touched.
-        assert foreign in engine_names("container", "app=other")
+        assert f"removed container repro-{killed}" in done.stdout
+        assert engine_names("container", f"io.repro.scenario={killed}") == []
+        assert f"left container repro-{busy}" in done.stdout and "still going" in done.stdout
+        assert f"left container {remote}" in done.stdout and "ci-runner-7" in done.stdout
+        assert mine not in done.stdout and foreign not in done.stdout
+        names = subprocess.run(["docker", "ps", "-a", "--format", "{{.Names}}"],
+                               capture_output=True, text=True).stdout.split()
+        assert {foreign, mine, remote} <= set(names)
+        assert engine_names("container", f"io.repro.scenario={busy}") != []
     finally:
-        subprocess.run(["docker", "rm", "-f", foreign], capture_output=True)
-
-
-@pytest.mark.xdist_group("global-gc")
-def test_gc_spares_a_run_in_progress(project: Project) -> None:
-    sid = project.scenario("busy", LONG)
-    proc = _start(project, sid)
-    try:
-        done = project.repro("gc")
-        assert done.returncode == 0
-        assert f"left container repro-{sid}" in done.stdout and "still going" in done.stdout
-        assert engine_names("container", f"io.repro.scenario={sid}") != []
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
-    assert project.leftovers() == []
+        running.send_signal(signal.SIGINT)
+        running.communicate(timeout=60)
+        subprocess.run(["docker", "rm", "-f", foreign, mine, remote], capture_output=True)
+        subprocess.run(["docker", "rmi", "-f", image], capture_output=True)

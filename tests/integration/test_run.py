@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 import zipfile
 from pathlib import Path
@@ -235,3 +236,48 @@ def test_shell_enters_the_loaded_sandbox_and_removes_it_on_exit(project: Project
     assert after.returncode == 0, after.stderr
     assert "REPRODUCED  (expected: reproduces) -> as expected" in after.stdout
     assert after.stdout.rstrip().endswith("replayed")
+
+
+def test_step_with_unread_stdin_still_times_out(project: Project) -> None:
+    sid = project.scenario("stdin-hang", """\
+        environment: bb
+        steps:
+          - {name: hang, run: "sleep 60", timeout: 2s, stdin_file: big.bin}
+        oracle: {any: [{step: hang, timed_out: true}]}
+        """, files={"big.bin": b"\0" * 5_000_000})
+    code, result, _ = project.run_json(sid)
+    step = project.record(result)["steps"][0]
+    assert code == 0 and step["status"] == "timed_out" and step["duration_s"] < 10
+
+
+def test_captured_symlink_and_trailing_slash_destination(project: Project) -> None:
+    sid = project.scenario("links", """\
+        environment: bb
+        data: [{from: orders.csv, to: /srv/import/}]
+        steps:
+          - {name: link, run: "ln -s /srv/import/orders.csv /tmp/latest.csv && ls /srv/import"}
+        capture: [/tmp/latest.csv]
+        oracle: {any: [{file: latest.csv, contains: "^1,10$"}]}
+        """, files={"orders.csv": "id,amount\n1,10\n"})
+    code, result, _ = project.run_json(sid)
+    record = project.record(result)
+    assert code == 0, record
+    assert record["steps"][0]["stdout"] == "orders.csv\n"
+    assert record["captures"][0]["kind"] == "file"
+
+
+def test_json_output_and_kept_sandbox_when_a_run_fails(project: Project) -> None:
+    sid = project.scenario("broken-data", """\
+        environment: bb
+        data: [{from: bad.tar.gz, to: /data}]
+        steps: [{name: s, run: "true"}]
+        oracle: {any: [{step: s, failed: true}]}
+        """, files={"bad.tar.gz": b"this is not gzip data"})
+    done = project.repro("run", f"scenarios/{sid}", "--json", "--keep")
+    assert done.returncode == 2
+    result = json.loads(done.stdout)
+    assert result["status"] == "error" and "cannot read the archive" in result["error"]
+    assert "was kept (--keep)" in done.stderr and f"repro gc --run {result['run_id']}" \
+        in done.stderr
+    gc = project.repro("gc", "--run", result["run_id"])
+    assert gc.returncode == 0 and "removed container" in gc.stdout

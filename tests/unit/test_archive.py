@@ -220,3 +220,21 @@ def test_read_member_unpacks_a_captured_file_or_folder(tmp_path):
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
         "app.log", "out", "out/state", "out/state/a.db", "out/state/sub", "out/state/sub/b.db"]
     assert (tmp_path / "out/state/sub/b.db").read_bytes() == b"B"
+
+
+def test_a_chain_of_symlinks_cannot_carry_an_entry_out(tmp_path):
+    # Each link alone stays inside; written through them, etc/pwned would land in /etc.
+    chain = make_tgz(tmp_path / "chain.tar.gz", [
+        ("d/l", None, {"type": tarfile.SYMTYPE, "linkname": ".."}),
+        ("d/l/x", None, {"type": tarfile.SYMTYPE, "linkname": ".."}),
+        ("d/l/x/etc/pwned", b"boom", {}),
+    ])
+    with pytest.raises(ConfigError, match="'d/l/x' points outside its folder"):
+        packed(data=[DataCopy(chain, "/data", "archive")])
+
+
+def test_a_file_copied_to_a_folder_path_keeps_its_name(tmp_path):
+    source = tmp_path / "orders.csv"
+    source.write_text("id\n")
+    assert "srv/import/orders.csv" in members(packed(data=[DataCopy(source, "/srv/import/",
+                                                                    "file")]))

@@ -123,7 +123,7 @@ SECRET_ENV = dedent("""\
     image:
       build:
         context: ctx
-        args: {TOKEN: "{{ api_token }}"}
+        args: {PORT: "{{ port }}"}
     parameters:
       port: 8080
       api_token: {secret: true}
@@ -148,6 +148,20 @@ SECRET_SCENARIO = dedent("""\
     """)
 
 
+def test_a_secret_in_build_args_is_refused(project, cli):
+    # Build args stay readable in `docker history` of the cached image.
+    project.environment("app", SECRET_ENV.replace('PORT: "{{ port }}"',
+                                                  'TOKEN: "{{ api_token }}"'))
+    project.write("environments/ctx/Dockerfile", "FROM busybox\n")
+    project.write("environments/db.conf.j2", "[db]\npassword={{ db_password }}\n")
+    project.scenario("T-1", SECRET_SCENARIO)
+    result = cli("plan", "T-1", "-p", "api_token=tok-7Q2x9")
+    assert result.exit_code == 2
+    assert "tok-7Q2x9" not in result.stdout + result.stderr
+    assert "environments/app.yaml:4: image.build.args.TOKEN: uses the secret parameter " \
+        "'api_token': build args are kept in the image history" in result.stderr
+
+
 @pytest.mark.parametrize("fmt", [(), ("--json",)])
 def test_secret_parameters_never_appear_in_plan_output(project, cli, fmt):
     project.environment("app", SECRET_ENV)
@@ -156,8 +170,7 @@ def test_secret_parameters_never_appear_in_plan_output(project, cli, fmt):
     project.scenario("T-1", SECRET_SCENARIO)
     token = "tok-7Q2x9"
     plan = plan_scenario(Path("T-1"), {"api_token": token})
-    # the secrets are really used: in the build, env, both files and both steps
-    assert plan.image.build_args == {"TOKEN": token}
+    # the secrets are really used: in env, both files and both steps
     assert SECRET in plan.env["DB_URL"] and SECRET in plan.steps[0].env["PGPASSWORD"]
     assert all(SECRET.encode() in f.content for f in plan.files)
     assert all(SECRET in s.command for s in plan.steps) and token in plan.steps[0].command
@@ -169,7 +182,6 @@ def test_secret_parameters_never_appear_in_plan_output(project, cli, fmt):
     data = json.loads(result.stdout) if fmt else yaml.safe_load(result.stdout)
     assert data["parameters"] == {"api_token": "***", "db_password": "***", "port": 8080}
     assert data["env"]["DB_URL"] == "postgres://app:***@db:5432/app"
-    assert data["image"]["build"]["args"] == {"TOKEN": "***"}
     assert data["steps"][1]["run"] == "app --password=***"
 
 

@@ -410,7 +410,7 @@ def test_a_hand_edited_baseline_is_compared_by_its_text(
     (None, "file: baseline.d/steps.start.stdout",
      "channels.steps.start.stdout.file: scenarios/T-1/baseline.d/steps.start.stdout is "
      "missing"),
-    (lambda text: text.replace("app --port 8080", "app --port 9090"), "steps:",
+    (lambda text: text.replace("app --port {{ port }}", "app --port {{ port }} -v"), "steps:",
      "steps: recorded for other steps (command of start changed): re-record it with "
      "`repro baseline scenarios/T-1`"),
 ])

@@ -281,3 +281,20 @@ def test_file_mode_written_any_documented_way_means_rw_r_r(project, written):
     path = project.environment("app", f"image: a\nfiles:\n  - path: /x\n    content: x\n"
                                       f"    mode: {written}\n")
     assert oct(load_environment(path).record.files[0].mode) == oct(0o644)
+
+
+def test_two_captures_with_one_name_are_refused(project):
+    text = "environment: app\nsteps: [{name: a, run: x}]\ncapture:\n  - /etc/app.conf\n" \
+           "  - /tmp/app.conf\noracle: {any: [{file: app.conf, exists: true}]}\n"
+    path = project.scenario("T-1", text)
+    assert problems_of(load_scenario, path) == [
+        "scenarios/T-1/scenario.yaml:5: capture[1]: two captures are named 'app.conf': give "
+        "this one a `name:` of its own"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("environment: !custom app\n", "scenarios/T-1/scenario.yaml:1: unsupported YAML: could "
+     "not determine a constructor for the tag '!custom'"),
+])
+def test_yaml_tags_are_config_errors(project, text, expected):
+    assert problems_of(load_scenario, project.scenario("T-1", text)) == [expected]

@@ -132,7 +132,7 @@ def test_env_file_inline_comment_is_not_part_of_the_value(project):
 
 @pytest.mark.parametrize("listed, written, content, expected", [
     (".env", ".env", "region=eu\nnot a pair\n",
-     "scenarios/T-1/.env:2: expected KEY=VALUE, got 'not a pair'"),
+     "scenarios/T-1/.env:2: expected KEY=VALUE"),
     ("c.json", "c.json", '{"region": "eu",\n "port": }\n',
      "scenarios/T-1/c.json:2: invalid JSON: Expecting value"),
     ("c.json", "c.json", '["eu"]',
