@@ -13,7 +13,7 @@ from repro.channels import Channel, from_record
 from repro.compare import Comparison, compare
 from repro.errors import ConfigError
 from repro.normalise import Normal, Rulebook
-from repro.plan import Plan
+from repro.plan import CapturePlan, Plan
 from repro.spec import build, spec
 from repro.yamlsrc import display_path, load_yaml
 
@@ -62,7 +62,15 @@ def path_for(plan: Plan) -> Path:
 
 
 def channels_of(plan: Plan, record: dict, folder: Path) -> list[Channel]:
-    return from_record(record, folder, {c.name: c for c in plan.captures})
+    return from_record(record, folder, capture_plans(plan))
+
+
+def capture_plans(plan: Plan) -> dict[str, CapturePlan]:
+    """How each captured file, and each query's rows, is compared."""
+    out = {c.name: c for c in plan.captures}
+    for q in plan.queries:
+        out[f"query:{q.name}"] = CapturePlan(q.name, f"query:{q.name}", "csv", q.key)
+    return out
 
 
 def observe(plan: Plan, record: dict, folder: Path) -> list[Normal]:
@@ -88,7 +96,9 @@ def load(plan: Plan) -> list[Normal] | None:
         raise ConfigError(src.problem(("steps",), f"recorded for other steps ({what}): "
                                       "re-record it with `repro baseline "
                                       f"{display_path(plan.scenario_path.parent)}`"))
-    captures = {f"files.{c.name}": c for c in plan.captures}
+    captures = {f"files.{c.name}": c for c in plan.captures} | {
+        f"queries.{q.name}": CapturePlan(q.name, f"query:{q.name}", "csv", q.key)
+        for q in plan.queries}
     out = []
     for name, ch in stored.channels.items():
         text = ch.text

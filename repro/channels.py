@@ -106,6 +106,15 @@ def from_record(record: dict, folder: Path,
             else:
                 out.append(Channel(f"{base}.{stream}", _content_kind(path, None), path=path))
     for cap in record.get("captures", []):
+        if cap.get("query"):  # database state: rows as CSV, keyed like the query says
+            plan = captures.get(f"query:{cap['name']}")
+            if not cap.get("exists"):
+                out.append(Channel(f"queries.{cap['name']}", "absent",
+                                   f"(query failed: {cap.get('error')})", capture=plan))
+            else:
+                out.append(Channel(f"queries.{cap['name']}", "csv",
+                                   path=folder / cap["artifact"], capture=plan))
+            continue
         name, plan = cap["name"], captures.get(cap["name"])
         if not cap.get("exists"):
             out.append(Channel(f"files.{name}", "absent", "(absent)", capture=plan))

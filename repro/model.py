@@ -7,13 +7,38 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from repro import units
-from repro.spec import Invalid, spec
+from repro.model_services import SERVICE_NAME, DbLoad, Query, Ready
+from repro.spec import Invalid, did_you_mean, spec
 
 Issues = list[tuple[tuple, str]]  # (location below the record, message) from check()
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SCALAR_SCHEMA = {"type": ["string", "number", "boolean"]}
 _DURATION_SCHEMA = {"type": ["number", "string"], "examples": [30, "30s", "2m", "500ms"]}
+
+
+def _cycle(graph: dict[str, list[str]]) -> list[str]:
+    """A dependency cycle, if any, as the names around it."""
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        state[node] = 1
+        for dep in graph.get(node, []):
+            if state.get(dep) == 1:
+                return [*path[path.index(dep):], dep] if dep in path else [node, dep]
+            if dep in graph and not state.get(dep):
+                found = visit(dep, [*path, dep])
+                if found:
+                    return found
+        state[node] = 2
+        return []
+
+    for node in graph:
+        if not state.get(node):
+            found = visit(node, [node])
+            if found:
+                return found
+    return []
 
 
 def _one_of(record: Any, names: list[str], what: str) -> Issues:
@@ -126,6 +151,19 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A sidecar container (database, cache, mock API) on the run's private network."""
+
+    image: Image = spec(doc="Image reference or {build: ...}, as for the environment")
+    env: dict[str, str] = spec(factory=dict, doc="Environment variables (Jinja templates)")
+    files: list[ConfigFile] = spec(factory=list, doc="Config files rendered from parameters")
+    command: str | list[str] | None = spec(None, doc="Replace the image's command")
+    ready: Ready | None = spec(None, doc="Readiness check (default: started is ready)")
+    depends_on: list[str] = spec(factory=list, doc="Services that must be ready first")
+    limits: Limits = spec(factory=Limits, doc="Resource limits")
+
+
+@dataclass(frozen=True)
 class Environment:
     """A declaratively described installation of the vendor's product."""
 
@@ -139,6 +177,8 @@ class Environment:
     network: Network = spec(factory=Network, doc="Network policy")
     limits: Limits = spec(factory=Limits, doc="Resource limits")
     normalize: list[Rule] = spec(factory=list, doc="Normalisation rules shared by scenarios")
+    services: dict[str, Service] = spec(factory=dict, doc="Sidecar containers (database, "
+                                        "cache, ...) reachable by name")
 
     def check(self) -> Issues:
         issues: Issues = [(("parameters", name), "parameter names must be identifiers "
@@ -146,6 +186,18 @@ class Environment:
                           if not _NAME.match(name)]
         if self.workdir is not None:
             issues += _absolute(self.workdir, "workdir")
+        for name, service in self.services.items():
+            if not SERVICE_NAME.match(name) or name == "sandbox":
+                issues.append((("services", name), "service names are lower-case letters, "
+                               "digits, - and _ (and not 'sandbox', the steps' container)"))
+            for dep in service.depends_on:
+                if dep not in self.services:
+                    issues.append((("services", name, "depends_on"), f"no service {dep!r}"
+                                   + did_you_mean(dep, self.services)))
+        cycle = _cycle({n: list(s.depends_on) for n, s in self.services.items()})
+        if cycle:
+            issues.append((("services",), "services depend on each other in a circle: "
+                           + " -> ".join(cycle)))
         return issues
 
 
@@ -180,6 +232,7 @@ class DataLoad:
     to: str = spec(doc="Absolute destination path in the sandbox")
     extract: bool | None = spec(None, doc="Unpack an archive into `to` (default: yes for "
                                 ".tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip)")
+    service: str | None = spec(None, doc="Copy into this service's filesystem instead")
 
     def check(self) -> Issues:
         return _absolute(self.to, "to")
@@ -296,7 +349,7 @@ class Condition:
     """One observation that means the customer's error showed."""
 
     step: str | None = spec(None, doc="Name of the step observed")
-    file: str | None = spec(None, doc="Captured file observed (capture name or path)")
+    file: str | None = spec(None, doc="Captured file or query observed (its name, or a path)")
     exit_code: int | None = spec(None, doc="The step exited with this code")
     failed: bool | None = spec(None, doc="The step exited non-zero or timed out")
     timed_out: bool | None = spec(None, doc="The step hit its timeout")
@@ -356,6 +409,9 @@ class Scenario:
     parameters: dict[str, Any] = spec(factory=dict, doc="Parameters (override the files)")
     data: list[DataLoad] = spec(factory=list, doc="Customer data to load")
     capture: list[Capture] = spec(factory=list, doc="Files read back after the steps")
+    load: list[DbLoad] = spec(factory=list, doc="Customer exports loaded into database "
+                              "services (SQL dumps, CSV into tables)")
+    queries: list[Query] = spec(factory=list, doc="Database state read after the steps")
     normalize: list[Rule] = spec(factory=list, doc="Normalisation rules of this scenario "
                                  "(after the environment's)")
     step_timeout: float = spec(300.0, parse=units.duration, doc="Default step timeout",
@@ -363,6 +419,10 @@ class Scenario:
 
     def check(self) -> Issues:
         issues: Issues = []
+        clash = set(capture_names(self)) & {q.name for q in self.queries}
+        if clash:
+            issues.append((("queries",), f"{', '.join(sorted(clash))}: a query and a capture "
+                           "share the name; the oracle could not tell them apart"))
         if not self.steps:
             issues.append((("steps",), "a scenario needs at least one step"))
         names: dict[str, int] = {}
@@ -376,7 +436,8 @@ class Scenario:
                 issues.append((("capture", i), f"two captures are named {name!r}: give this "
                                "one a `name:` of its own"))
             seen[name] = i
-        captured = {c.path for c in self.capture} | set(capture_names(self))
+        captured = {c.path for c in self.capture} | set(capture_names(self)) | {
+            q.name for q in self.queries}
         conditions = self.oracle.conditions
         key = "any" if self.oracle.any is not None else "all"
         for i, cond in enumerate(conditions):

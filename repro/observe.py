@@ -42,6 +42,8 @@ class CaptureObservation:
     path: str
     kind: str | None  # file | dir | None when absent
     artifact: Path | None
+    query: bool = False  # rows of a database query (queries.NAME), not a file
+    error: str | None = None  # the query failed: what the database said
 
     @property
     def exists(self) -> bool:

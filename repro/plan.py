@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,59 +17,23 @@ from repro.model import (
     capture_names,
     step_names,
 )
+from repro.plan_services import plan_loads, plan_queries, plan_services
+from repro.plan_types import (  # noqa: F401 - re-exported: the plan's vocabulary
+    CapturePlan,
+    DataCopy,
+    FileWrite,
+    ImagePlan,
+    LoadPlan,
+    QueryPlan,
+    ServicePlan,
+    StepPlan,
+)
 from repro.project import Loaded, environment_file, load_environment, load_scenario
-from repro.templating import render
-from repro.yamlsrc import Loc, Source, display_path
+from repro.render import read_bytes, render_environment, renderer
+from repro.yamlsrc import Loc, display_path
 
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".zip")
 MASK = "***"
-
-
-@dataclass(frozen=True)
-class ImagePlan:
-    ref: str | None
-    context: Path | None = None
-    dockerfile: str = "Dockerfile"
-    build_args: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class FileWrite:
-    path: str
-    content: bytes
-    mode: int
-    origin: str
-
-
-@dataclass(frozen=True)
-class DataCopy:
-    source: Path
-    to: str
-    kind: str  # file | dir | archive
-
-
-@dataclass(frozen=True)
-class StepPlan:
-    name: str
-    argv: tuple[str, ...]
-    command: str
-    timeout: float
-    env: dict[str, str]
-    workdir: str | None
-    user: str | None
-    stdin: bytes | None
-    stop_on_failure: bool
-    source: str = ""  # the command as written, before templating (no parameter values)
-
-
-@dataclass(frozen=True)
-class CapturePlan:
-    name: str
-    path: str
-    type: str = "auto"
-    key: tuple[str, ...] = ()
-    ordered: bool = True
-    tolerance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +60,9 @@ class Plan:
     limits: Limits
     rules: tuple[Rule, ...] = ()
     skipped_parameters: tuple[str, ...] = ()
+    services: tuple[ServicePlan, ...] = ()  # in start order
+    loads: tuple[LoadPlan, ...] = ()
+    queries: tuple[QueryPlan, ...] = ()
 
     @property
     def baseline_path(self) -> Path:
@@ -138,6 +105,18 @@ class Plan:
                        "user": s.user, "stdin_bytes": None if s.stdin is None else len(s.stdin),
                        "stop_on_failure": s.stop_on_failure} for s in self.steps],
             "capture": [{"name": c.name, "path": c.path} for c in self.captures],
+            "services": [{"name": s.name, "image": s.image.ref or display_path(s.image.context),
+                          "env": {k: mask(v) for k, v in s.env.items()},
+                          "files": [f.path for f in s.files], "depends_on": list(s.depends_on),
+                          "ready": None if s.ready is None else
+                          next(f"{k}: {getattr(s.ready, k)}" for k in
+                               ("command", "tcp", "log", "healthcheck")
+                               if getattr(s.ready, k) not in (None, False))}
+                         for s in self.services],
+            "load": [{"service": ld.service, "kind": ld.kind, "from": display_path(ld.source),
+                      "database": ld.database, "table": ld.table} for ld in self.loads],
+            "queries": [{"name": q.name, "service": q.service, "sql": q.sql}
+                        for q in self.queries],
             "sandbox": {"workdir": self.workdir, "user": self.user,
                         "network_egress": self.egress,
                         "limits": {"cpus": self.limits.cpus, "memory_bytes": self.limits.memory,
@@ -170,9 +149,11 @@ def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
     context = {**values, "params": values,
                "scenario": {"id": scenario_id, "ticket": scenario.ticket, "title": scenario.title}}
     problems: list[Problem] = []
-    text = _renderer(context, problems)
+    text = renderer(context, problems)
     image, env_vars, files = render_environment(envl, context, problems)
-    data = tuple(_data_copy(d, i, scen, problems) for i, d in enumerate(scenario.data))
+    services = plan_services(envl, context, problems)
+    data = tuple(_data_copy(d, i, scen, env, problems) for i, d in enumerate(scenario.data))
+    loads, queries = plan_loads(scen, env, problems), plan_queries(scen, env, problems)
     steps = []
     for i, (step, name) in enumerate(zip(scenario.steps, step_names(scenario), strict=True)):
         loc: Loc = ("steps", i)
@@ -184,7 +165,7 @@ def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
             command = " ".join(argv)
         stdin = step.stdin.encode() if step.stdin is not None else None
         if step.stdin_file is not None:
-            stdin = _read_bytes(scen.base / step.stdin_file, scen.source, (*loc, "stdin_file"),
+            stdin = read_bytes(scen.base / step.stdin_file, scen.source, (*loc, "stdin_file"),
                                 problems)
         steps.append(StepPlan(
             name=name, argv=argv, command=command,
@@ -204,7 +185,8 @@ def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
         env=env_vars, files=files, data=data, steps=tuple(steps),
         captures=_captures(scenario), oracle=scenario.oracle, workdir=env.workdir,
         user=env.user, egress=env.network.egress, limits=env.limits,
-        rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped))
+        rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
+        services=services, loads=loads, queries=queries)
 
 
 def _refuse_secret_build_args(env: Environment, envl: Loaded, image: ImagePlan,
@@ -222,85 +204,8 @@ def _refuse_secret_build_args(env: Environment, envl: Loaded, image: ImagePlan,
                     "config file (`files:`) instead"))
 
 
-def _renderer(context: dict, problems: list[Problem]) -> Any:
-    """render(value, source, loc) that collects problems instead of stopping at the first."""
-
-    def text(value: str, src: Source, loc: Loc) -> str:
-        try:
-            where = src.problem(loc, "")
-            return render(value, context, Problem(where.file, src.value_line(loc), where.path,
-                                                  ""))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-            return value
-
-    return text
-
-
-def render_environment(envl: Loaded, context: dict, problems: list[Problem]
-                       ) -> tuple[ImagePlan, dict[str, str], tuple[FileWrite, ...]]:
-    """The environment's templated parts: image (build args), env vars, config files."""
-    env: Environment = envl.record  # type: ignore[assignment]
-    text = _renderer(context, problems)
-    image = _image_plan(env, envl, text, problems)
-    env_vars = {k: text(v, envl.source, ("env", k)) for k, v in env.env.items()}
-    files = tuple(_file_write(f, i, envl, context, problems) for i, f in enumerate(env.files))
-    return image, env_vars, files
-
-
-def _image_plan(env: Environment, envl: Loaded, text: Any, problems: list) -> ImagePlan:
-    if env.image.ref is not None:
-        return ImagePlan(ref=text(env.image.ref, envl.source, ("image", "ref")))
-    build = env.image.build
-    assert build is not None
-    context = (envl.base / build.context).resolve()
-    if not context.is_dir():
-        problems.append(envl.source.problem(("image", "build", "context"),
-                                            f"build context {display_path(context)} is not a "
-                                            "directory"))
-    elif not (context / build.dockerfile).is_file():
-        problems.append(envl.source.problem(("image", "build", "dockerfile"),
-                                            f"{build.dockerfile} not found in "
-                                            f"{display_path(context)}"))
-    args = {k: text(v, envl.source, ("image", "build", "args", k))
-            for k, v in build.args.items()}
-    return ImagePlan(ref=None, context=context, dockerfile=build.dockerfile, build_args=args)
-
-
-def _file_write(spec: Any, i: int, envl: Loaded, context: dict, problems: list) -> FileWrite:
-    loc: Loc = ("files", i)
-    if spec.template is not None:
-        path = envl.base / spec.template
-        raw = _read_bytes(path, envl.source, (*loc, "template"), problems)
-        where = Problem(display_path(path), None, "", "")
-        origin = display_path(path)
-    else:
-        raw = spec.content.encode()
-        where = Problem(envl.source.file, envl.source.value_line((*loc, "content")),
-                        f"files[{i}].content", "")
-        origin = f"{envl.source.file} files[{i}].content"
-    try:
-        body = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        problems.append(envl.source.problem(loc, "templates must be UTF-8 text"))
-        return FileWrite(spec.path, raw, spec.mode, origin)
-    try:
-        rendered = render(body, context, where)
-    except ConfigError as exc:
-        problems.extend(exc.problems)
-        rendered = body
-    return FileWrite(spec.path, rendered.encode("utf-8"), spec.mode, origin)
-
-
-def _read_bytes(path: Path, src: Source, loc: Loc, problems: list) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        problems.append(src.problem(loc, f"{display_path(path)} not found"))
-        return b""
-
-
-def _data_copy(spec: Any, i: int, scen: Loaded, problems: list) -> DataCopy:
+def _data_copy(spec: Any, i: int, scen: Loaded, env: Environment,
+               problems: list) -> DataCopy:
     source = (scen.base / spec.source).resolve()
     root = scen.base.parent.parent.resolve()
     if not Path(spec.source).is_absolute() and not source.is_relative_to(root):
@@ -320,13 +225,17 @@ def _data_copy(spec: Any, i: int, scen: Loaded, problems: list) -> DataCopy:
         problems.append(scen.source.problem(("data", i, "from"),
                                             f"{display_path(source)} not found"))
         kind = "file"
-    return DataCopy(source, spec.to, kind)
+    if spec.service is not None and spec.service not in env.services:
+        problems.append(scen.source.problem(("data", i, "service"), f"no service "
+                                            f"{spec.service!r} in the environment"))
+    return DataCopy(source, spec.to, kind, spec.service)
 
 
 def _captures(scenario: Scenario) -> tuple[CapturePlan, ...]:
     captures = [CapturePlan(n, c.path, c.type, tuple(c.key), c.ordered, c.tolerance)
                 for n, c in zip(capture_names(scenario), scenario.capture, strict=True)]
-    known = {c.path for c in captures} | {c.name for c in captures}
+    known = {c.path for c in captures} | {c.name for c in captures} | {
+        q.name for q in scenario.queries}
     for cond in scenario.oracle.conditions:
         # The oracle can only look at what was captured: capture what it names.
         if cond.file and cond.file not in known:

@@ -47,6 +47,7 @@ class RunRecord:
     directory: Path
     started: float = field(default_factory=time.time)
     image: dict[str, Any] = field(default_factory=dict)
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
     steps: list[StepObservation] = field(default_factory=list)
     captures: list[CaptureObservation] = field(default_factory=list)
@@ -111,6 +112,7 @@ class RunRecord:
             "parameters": plan.to_dict()["parameters"],
             "skipped_parameters": list(plan.skipped_parameters),
             "image": self.image,
+            "services": self.services,
             "facts": {"repro_version": __version__, "host_os": platform.platform(),
                       **self.facts},
             "sandbox": {"name": self.sandbox, "kept": self.kept,
@@ -144,6 +146,8 @@ class RunRecord:
     def _capture(self, c: CaptureObservation) -> dict[str, Any]:
         out: dict[str, Any] = {"name": c.name, "path": c.path, "exists": c.exists,
                                "kind": c.kind, "artifact": self._artifact(c.artifact)}
+        if c.query:
+            out.update(query=True, error=c.error)
         if c.kind == "file" and c.artifact is not None:
             data = c.artifact.read_bytes()
             out["size"] = len(data)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from repro import archive, oracle
+from repro import archive, oracle, services
 from repro.errors import Interrupted, ReproError
 from repro.observe import CaptureObservation, StepObservation
 from repro.plan import Plan
@@ -43,16 +43,26 @@ def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = Non
         record.image = {"ref": info.ref, "id": info.id, "built": info.built,
                         "prepare_s": round(info.seconds, 3)}
         record.facts = engine_facts()
-        with open_sandbox(plan, info.id, run_id, keep) as sandbox:
+        service_images = {}
+        for svc in plan.services:
+            svc_info = images.ensure(svc.image, f"{plan.environment}-{svc.name}", say)
+            service_images[svc.name] = svc_info.id
+            record.services[svc.name] = {"image": svc_info.ref, "image_id": svc_info.id,
+                                         "built": svc_info.built}
+        own_data = [d for d in plan.data if d.service is None]
+        with open_sandbox(plan, info.id, run_id, keep, service_images) as sandbox:
             record.sandbox, record.kept = sandbox.name, keep
-            with archive.pack(plan.files, plan.data) as stream:
+            if plan.services:
+                services.bring_up(plan, sandbox, record, say)
+            with archive.pack(plan.files, own_data) as stream:
                 sandbox.load(stream)
             start(sandbox)
-            if plan.user and plan.data:
-                sandbox.chown(plan.user, [d.to for d in plan.data])
+            if plan.user and own_data:
+                sandbox.chown(plan.user, [d.to for d in own_data])
             if replay:
                 _run_steps(plan, sandbox, record, on_step)
                 _capture(plan, sandbox, record)
+                services.read_state(plan, sandbox, record)
                 record.reproduced, record.oracle = oracle.evaluate(
                     plan.oracle, record.steps, record.captures)
                 record.scrub_artifacts()  # secrets never reach a comparison or baseline

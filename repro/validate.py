@@ -6,7 +6,7 @@ from pathlib import Path
 
 from repro.errors import ConfigError, Problem
 from repro.model import Environment
-from repro.plan import build_plan, render_environment
+from repro.plan import build_plan
 from repro.project import (
     SCENARIO_FILE,
     Loaded,
@@ -15,6 +15,7 @@ from repro.project import (
     load_environment,
     load_scenario,
 )
+from repro.render import render_environment
 from repro.yamlsrc import display_path
 
 

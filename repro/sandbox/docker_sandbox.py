@@ -36,9 +36,11 @@ class ExecResult:
 class DockerSandbox:
     """Created by `open_sandbox`; every method raises SandboxError on engine failure."""
 
-    def __init__(self, container: Any, network: Any | None):
+    def __init__(self, container: Any, network: Any | None,
+                 services: dict[str, Any] | None = None):
         self.container = container
         self.network = network
+        self.services = services or {}
 
     @property
     def name(self) -> str:
@@ -149,38 +151,69 @@ def container_name(run_id: str) -> str:
     return f"repro-{run_id}"
 
 
+def _host_config(api: Any, network: str | None, limits: Any) -> Any:
+    return api.create_host_config(
+        network_mode=network or "none",
+        nano_cpus=int(limits.cpus * 1e9) if limits.cpus else None,
+        mem_limit=limits.memory, pids_limit=limits.pids)
+
+
+def _model(engine: Any, created: dict, name: str) -> Any:
+    # A model without the inspect round trip the high-level create() makes.
+    return engine.containers.prepare_model({"Id": created["Id"], "Name": "/" + name})
+
+
 @contextmanager
-def open_sandbox(plan: Plan, image_id: str, run_id: str, keep: bool) -> Iterator[DockerSandbox]:
-    """Create the sandbox; remove it on leaving, whatever happens, unless `keep`."""
+def open_sandbox(plan: Plan, image_id: str, run_id: str, keep: bool,
+                 service_images: dict[str, str] | None = None) -> Iterator[DockerSandbox]:
+    """Create the run's network, service containers and sandbox; remove them all on
+    leaving, whatever happens, unless `keep`. Nothing is started here."""
     engine = client()
+    api = engine.api
     run_labels = labels.for_run(run_id, plan.scenario_id, keep)
     name = container_name(run_id)
+    # A private network when there are services to reach (internal: no egress) or when
+    # egress is allowed; otherwise no network at all.
+    wants_network = bool(plan.services) or plan.egress
     network = container = None
+    services: dict[str, Any] = {}
     try:
         with translated("creating the sandbox"):
-            if plan.egress:
-                network = engine.networks.create(container_name(run_id), driver="bridge",
-                                                  labels=run_labels)
-            limits, api = plan.limits, engine.api
-            host_config = api.create_host_config(
-                network_mode=network.name if network else "none",
-                nano_cpus=int(limits.cpus * 1e9) if limits.cpus else None,
-                mem_limit=limits.memory, pids_limit=limits.pids)
+            if wants_network:
+                network = engine.networks.create(name, driver="bridge",
+                                                  internal=not plan.egress, labels=run_labels)
+            for svc in plan.services:
+                svc_name = f"{name}-{svc.name}"
+                created = api.create_container(
+                    (service_images or {})[svc.name], command=list(svc.command)
+                    if svc.command else None, name=svc_name, hostname=svc.name,
+                    labels={**run_labels, labels.SERVICE: svc.name}, environment=svc.env,
+                    host_config=_host_config(api, name, svc.limits),
+                    networking_config=api.create_networking_config(
+                        {name: api.create_endpoint_config(aliases=[svc.name])}))
+                services[svc.name] = _model(engine, created, svc_name)
+                if svc.files:
+                    with archive.pack(svc.files, ()) as stream:
+                        services[svc.name].put_archive("/", stream)
             created = api.create_container(
                 image_id, entrypoint=KEEPALIVE, command=[], name=name, hostname=HOSTNAME,
                 labels=run_labels, environment=plan.env, working_dir=plan.workdir or None,
-                user=plan.user or None, host_config=host_config)
-            # A model without the inspect round trip the high-level create() makes.
-            container = engine.containers.prepare_model({"Id": created["Id"],
-                                                         "Name": "/" + name})
-        yield DockerSandbox(container, network)
+                user=plan.user or None,
+                host_config=_host_config(api, name if network else None, plan.limits),
+                networking_config=api.create_networking_config(
+                    {name: api.create_endpoint_config(aliases=[HOSTNAME])}) if network else None)
+            container = _model(engine, created, name)
+        yield DockerSandbox(container, network, services)
     finally:
         if not keep:
             with shielded():
-                # Interrupted while a create call was in flight, the handle is None but
-                # the engine may have made it: remove by name then.
+                # Interrupted while a create call was in flight, a handle is None but the
+                # engine may have made it: remove by name then.
+                for svc in plan.services:
+                    remove(services.get(svc.name) or
+                           _by_name(engine.containers, f"{name}-{svc.name}"), None)
                 remove(container or _by_name(engine.containers, name),
-                       network or (_by_name(engine.networks, name) if plan.egress else None))
+                       network or (_by_name(engine.networks, name) if wants_network else None))
 
 
 def _by_name(collection: Any, name: str) -> Any:
@@ -195,6 +228,11 @@ def _by_name(collection: Any, name: str) -> Any:
 def start(sandbox: DockerSandbox) -> None:
     with translated("starting the sandbox"):
         sandbox.container.start()
+
+
+def start_service(sandbox: DockerSandbox, service: str) -> None:
+    with translated(f"starting service {service}"):
+        sandbox.services[service].start()
 
 
 def remove(container: Any, network: Any) -> None:

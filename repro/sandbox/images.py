@@ -36,7 +36,7 @@ def ensure(image: ImagePlan, environment: str, say: Say) -> ImageInfo:
     assert image.context is not None
     key = cache_key(image)
     tag = f"repro-env/{_slug(environment)}:{key[:16]}"
-    found = _find(tag)
+    found = _find(tag) or _by_key(key, tag)
     if found:
         return ImageInfo(tag, found, False, time.monotonic() - started)
     for parent in _FROM.findall((image.context / image.dockerfile).read_text(errors="replace")):
@@ -58,6 +58,17 @@ def _find(ref: str) -> str | None:
             return client().images.get(ref).id
         except docker.errors.ImageNotFound:
             return None
+
+
+def _by_key(key: str, tag: str) -> str | None:
+    """The same build under another name (a service sharing the sandbox's image):
+    tag it and reuse it rather than build it twice."""
+    with translated("looking up cached images"):
+        same = client().images.list(filters={"label": f"{labels.CACHE_KEY}={key}"})
+        if not same:
+            return None
+        same[0].tag(*tag.split(":", 1))
+        return same[0].id
 
 
 def _local_or_pull(ref: str, say: Say) -> str:

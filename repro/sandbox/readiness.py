@@ -1,0 +1,83 @@
+"""Wait until a service is ready: a command, a listening port, a log line, or its HEALTHCHECK."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from repro.errors import SandboxError
+from repro.model import Ready
+from repro.sandbox.engine import translated
+
+LOG_TAIL = 12  # lines of a failing service's log shown in the error
+
+
+def log_tail(container: Any, lines: int = LOG_TAIL) -> str:
+    try:
+        text = container.logs(stdout=True, stderr=True, tail=lines).decode("utf-8", "replace")
+    except Exception:  # noqa: BLE001 - the log is a courtesy in an error message
+        return "(no log)"
+    rows = [row for row in text.strip().splitlines() if row.strip()]
+    return " | ".join(rows[-lines:]) or "(empty log)"
+
+
+def _listening(container: Any, port: int) -> bool:
+    """Port in LISTEN state, read from the service's own /proc: no packet is sent, and it
+    works on a network the host cannot reach."""
+    code, out = container.exec_run(["cat", "/proc/net/tcp", "/proc/net/tcp6"], user="0")
+    for row in out.decode(errors="replace").splitlines()[1:]:
+        fields = row.split()
+        if len(fields) > 3 and fields[3] == "0A" and ":" in fields[1] and \
+                int(fields[1].rsplit(":", 1)[1], 16) == port:
+            return True
+    return False
+
+
+def _probe(container: Any, ready: Ready) -> bool:
+    if ready.command is not None:
+        argv = ["sh", "-c", ready.command] if isinstance(ready.command, str) else \
+            list(ready.command)
+        return container.exec_run(argv)[0] == 0
+    if ready.tcp is not None:
+        return _listening(container, ready.tcp)
+    if ready.log is not None:
+        text = container.logs(stdout=True, stderr=True).decode("utf-8", "replace")
+        return re.search(ready.log, text, re.MULTILINE) is not None
+    health = (container.attrs.get("State") or {}).get("Health")
+    if health is None:
+        raise SandboxError(f"{container.name}: `ready: {{healthcheck: true}}` but its image "
+                           "has no HEALTHCHECK; use command, tcp or log instead")
+    return health.get("Status") == "healthy"
+
+
+def describe(ready: Ready) -> str:
+    if ready.command is not None:
+        return f"command {ready.command!r}"
+    if ready.tcp is not None:
+        return f"port {ready.tcp} listening"
+    if ready.log is not None:
+        return f"log line /{ready.log}/"
+    return "its HEALTHCHECK"
+
+
+def wait_ready(service: str, container: Any, ready: Ready | None) -> float:
+    """Seconds it took; SandboxError naming the service, with its log tail, otherwise."""
+    started = time.monotonic()
+    if ready is None:
+        return 0.0
+    deadline = started + ready.timeout
+    with translated(f"waiting for service {service}"):
+        while True:
+            container.reload()
+            state = container.attrs.get("State") or {}
+            if state.get("Status") in ("exited", "dead"):
+                raise SandboxError(f"service {service} stopped (exit {state.get('ExitCode')}) "
+                                   f"before it was ready; its log ends: {log_tail(container)}")
+            if _probe(container, ready):
+                return time.monotonic() - started
+            if time.monotonic() >= deadline:
+                raise SandboxError(f"service {service} not ready after {ready.timeout:g}s "
+                                   f"(waiting for {describe(ready)}); its log ends: "
+                                   f"{log_tail(container)}")
+            time.sleep(ready.interval)
