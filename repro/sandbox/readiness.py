@@ -51,6 +51,14 @@ def _probe(container: Any, ready: Ready) -> bool:
     return health.get("Status") == "healthy"
 
 
+def _still_running(service: str, container: Any) -> None:
+    container.reload()
+    state = container.attrs.get("State") or {}
+    if state.get("Status") in ("exited", "dead"):
+        raise SandboxError(f"service {service} stopped (exit {state.get('ExitCode')}) before "
+                           f"it was ready; its log ends: {log_tail(container)}")
+
+
 def describe(ready: Ready) -> str:
     if ready.command is not None:
         return f"command {ready.command!r}"
@@ -67,15 +75,17 @@ def wait_ready(service: str, container: Any, ready: Ready | None) -> float:
     if ready is None:
         return 0.0
     deadline = started + ready.timeout
+    import docker
+
     with translated(f"waiting for service {service}"):
         while True:
-            container.reload()
-            state = container.attrs.get("State") or {}
-            if state.get("Status") in ("exited", "dead"):
-                raise SandboxError(f"service {service} stopped (exit {state.get('ExitCode')}) "
-                                   f"before it was ready; its log ends: {log_tail(container)}")
-            if _probe(container, ready):
-                return time.monotonic() - started
+            _still_running(service, container)
+            try:
+                if _probe(container, ready):
+                    return time.monotonic() - started
+            except docker.errors.APIError:
+                _still_running(service, container)  # it stopped while being probed
+                raise
             if time.monotonic() >= deadline:
                 raise SandboxError(f"service {service} not ready after {ready.timeout:g}s "
                                    f"(waiting for {describe(ready)}); its log ends: "

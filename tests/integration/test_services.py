@@ -1,0 +1,172 @@
+"""Multi-container environments on a real engine: services, readiness, isolation, databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from conftest import REPO, Project
+
+WEB_ENV = """\
+    image: repro-base/busybox
+    parameters: {greeting: hello}
+    services:
+      web:
+        image: repro-base/busybox
+        command: httpd -f -p 8080 -h /www
+        files:
+          - {path: /www/index.html, content: "{{ greeting }} from web\\n"}
+        ready: {tcp: 8080, timeout: 20s}
+      worker:
+        image: repro-base/busybox
+        command: "echo warming up; sleep 1; echo worker up; exec sleep 3600"
+        depends_on: [web]
+        ready: {log: "^worker up$", timeout: 20s}
+"""
+
+
+def test_services_answer_by_name_after_readiness_on_a_closed_network(project: Project) -> None:
+    project.env("web", WEB_ENV)
+    sid = project.scenario("web", """\
+        environment: web
+        data: [{from: page.txt, to: /www/page.txt, service: web}]
+        steps:
+          - {name: fetch, run: "wget -qO- http://web:8080/ http://web:8080/page.txt"}
+        oracle: {any: [{step: fetch, stdout: "^hello from web$"}]}
+        """, files={"page.txt": "customer page\n"})
+    code, result, _ = project.run_json(sid, "--param", "greeting=bonjour", "--keep")
+    try:
+        network = json.loads(subprocess.run(["docker", "network", "inspect", result["sandbox"]],
+                                            capture_output=True, text=True, check=True).stdout)
+        assert network[0]["Internal"] is True  # no route out of the run's network
+        attached = sorted(c["Name"] for c in network[0]["Containers"].values())
+        assert attached == sorted([result["sandbox"], f"{result['sandbox']}-web",
+                                   f"{result['sandbox']}-worker"])
+    finally:
+        project.repro("gc", "--run", result["run_id"])
+    record = project.record(result)
+    steps = {s["name"]: s for s in record["steps"]}
+    assert steps["fetch"]["stdout"] == "bonjour from web\ncustomer page\n"
+    assert code == 1 and result["reproduced"] is False  # the oracle wanted "hello"
+    assert record["services"]["worker"]["ready_s"] >= 0.9  # waited for its log line
+    assert set(record["services"]) == {"web", "worker"}
+
+
+def test_a_service_that_never_gets_ready_fails_in_bounded_time(project: Project) -> None:
+    project.env("stuck", """\
+        image: repro-base/busybox
+        services:
+          db:
+            image: repro-base/busybox
+            command: "echo 'FATAL: could not open /etc/db.conf'; exec sleep 3600"
+            ready: {tcp: 5432, timeout: 2s}
+        """)
+    sid = project.scenario("stuck", """\
+        environment: stuck
+        steps: [{name: s, run: "true"}]
+        oracle: {any: [{step: s, failed: true}]}
+        """)
+    started = time.monotonic()
+    done = project.repro("run", f"scenarios/{sid}")
+    assert done.returncode == 3 and time.monotonic() - started < 30
+    assert done.stderr.splitlines()[-1] == (
+        "repro: error: service db not ready after 2s (waiting for port 5432 listening); its "
+        "log ends: FATAL: could not open /etc/db.conf")
+
+
+def test_a_service_that_exits_fails_at_once_and_names_it(project: Project) -> None:
+    project.env("crash", """\
+        image: repro-base/busybox
+        services:
+          cache:
+            image: repro-base/busybox
+            command: "echo 'bad option --maxmemory'; exit 4"
+            ready: {tcp: 6379, timeout: 60s}
+        """)
+    sid = project.scenario("crash", """\
+        environment: crash
+        steps: [{name: s, run: "true"}]
+        oracle: {any: [{step: s, failed: true}]}
+        """)
+    started = time.monotonic()
+    done = project.repro("run", f"scenarios/{sid}")
+    assert done.returncode == 3 and time.monotonic() - started < 30
+    assert done.stderr.splitlines()[-1] == ("repro: error: service cache stopped (exit 4) "
+                                            "before it was ready; its log ends: bad option "
+                                            "--maxmemory")
+
+
+def test_simultaneous_runs_do_not_see_each_other(project: Project) -> None:
+    project.env("web", WEB_ENV)
+    sid = project.scenario("twins", """\
+        environment: web
+        steps:
+          - {name: fetch, run: "sleep 1; wget -qO- http://web:8080/"}
+        oracle: {any: [{step: fetch, failed: true}]}
+        """)
+    procs = {word: subprocess.Popen(
+        [sys.executable, "-m", "repro", "run", f"scenarios/{sid}", "--json", "-p",
+         f"greeting={word}"], cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, "NO_COLOR": "1"}) for word in ("alpha", "beta")}
+    for word, proc in procs.items():
+        out, err = proc.communicate(timeout=120)
+        record = project.record(json.loads(out))
+        assert record["steps"][0]["stdout"] == f"{word} from web\n", err
+
+
+# ---- PostgreSQL (the billing demo's image, built offline once) --------------------------
+
+
+def _billing_project(project: Project) -> None:
+    shutil.copytree(REPO / "environments", project.root / "environments", dirs_exist_ok=True)
+    shutil.copytree(REPO / "scenarios" / "NORD-88", project.root / "scenarios" / "NORD-88")
+
+
+def test_database_demo_reproduces_and_its_state_shows_the_damage() -> None:
+    env = {**os.environ, "NO_COLOR": "1"}
+    ticket = subprocess.run([sys.executable, "-m", "repro", "run", "scenarios/NORD-88",
+                             "--json"], cwd=REPO, capture_output=True, text=True, env=env,
+                            timeout=900)
+    fixed = subprocess.run([sys.executable, "-m", "repro", "run", "scenarios/NORD-88-fixed",
+                            "--json"], cwd=REPO, capture_output=True, text=True, env=env,
+                           timeout=900)
+    assert ticket.returncode == 0, ticket.stderr
+    result = json.loads(ticket.stdout)
+    assert (result["reproduced"], result["ok"], result["baseline"]) == (True, True, "diverged")
+    assert "queries.totals" in result["diverged"]
+    record = json.loads((REPO / result["record"]).read_text())
+    rows = next(c for c in record["baseline"]["channels"] if c["channel"] == "queries.totals")
+    assert rows["diff"] == ["~ row customer_id=3: total: '907.88' -> '574.88'"]
+    report = next(s for s in record["steps"] if s["name"] == "report")["stdout"]
+    assert "Café Möbel & Co. KG | 659.80 | EUR" in report  # the Latin-1 CSV, decoded
+    assert fixed.returncode == 0, fixed.stderr
+    assert json.loads(fixed.stdout)["baseline"] == "match"
+
+
+def test_a_broken_dump_and_a_broken_csv_name_their_lines(project: Project) -> None:
+    _billing_project(project)
+    customer = project.root / "scenarios" / "NORD-88" / "customer"
+    dump = customer / "billing-2024-03.sql"
+    lines = dump.read_text().splitlines(keepends=True)
+    bad = next(i for i, line in enumerate(lines) if line.startswith("4\t2\t2024-03-19"))
+    lines[bad] = lines[bad].replace("2024-03-19", "2024-13-19")
+    dump.write_text("".join(lines))
+    done = project.repro("run", "scenarios/NORD-88")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        f"repro: error: scenarios/NORD-88/customer/billing-2024-03.sql:{bad + 1}: ERROR: "
+        "date/time field value out of range: \"2024-13-19\" (loading into service db, "
+        "database billing; nothing ran)")
+    (project.root / "scenarios" / "NORD-88" / "customer" / "customers.csv").write_bytes(
+        (REPO / "scenarios/NORD-88/customer/customers.csv").read_bytes() + b"4;Extra;GmbH\n")
+    dump.write_bytes((REPO / "scenarios/NORD-88/customer/billing-2024-03.sql").read_bytes())
+    done = project.repro("run", "scenarios/NORD-88")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        "repro: error: scenarios/NORD-88/customer/customers.csv:5: ERROR: extra data after "
+        "last expected column (loading into service db, database billing; nothing ran)")
+    assert project.leftovers() == []
