@@ -337,7 +337,7 @@ def schema(kind: str = typer.Argument("all", help="environment, scenario or all"
 
 @app.command()
 @handled
-def gc(run_id: str | None = typer.Option(None, "--run", help="Remove this run's "  # noqa: UP007
+def gc(run_id: str | None = typer.Option(None, "--run", help="Remove this run's "
                                             "resources (kept or not)."),
        everything: bool = typer.Option(False, "--all", help="Also remove sandboxes kept "
                                        "with --keep."),
@@ -381,6 +381,44 @@ def base(name: str = typer.Argument(..., help="busybox, or debian:SUITE "
         bases.ensure(ref, say)
         made = ref
     print(made)
+    return EXIT_OK
+
+
+env_app = typer.Typer(help="Work with environment files.", no_args_is_help=True)
+app.add_typer(env_app, name="env")
+
+
+@env_app.command("import")
+@handled
+def env_import(compose: Path = typer.Argument(..., help="A docker-compose file"),
+               name: str | None = typer.Option(None, "--name", help="Environment name "
+                                                  "(default: the compose file's folder)"),
+               main_service: str | None = typer.Option(
+                   None, "--main", help="The service the steps run in (default: the first "
+                   "one with `build:`)"),
+               force: bool = typer.Option(False, "--force", help="Overwrite an existing "
+                                          "environment file.")) -> int:
+    """Convert a compose file's services into environments/NAME.yaml and say what was left out."""
+    from repro import compose as converter
+    from repro.project import load_environment, project_root
+    from repro.yamlout import dump
+    from repro.yamlsrc import display_path
+
+    env_dir = project_root(Path.cwd()) / "environments"
+    target = env_dir / f"{name or compose.resolve().parent.name}.yaml"
+    if target.exists() and not force:
+        raise ConfigError(f"{display_path(target)} exists; pass --force to overwrite it or "
+                          "--name to choose another")
+    doc, notes = converter.convert(compose, env_dir, main_service)
+    header = "".join(f"# not converted: {note}\n" for note in notes)
+    env_dir.mkdir(parents=True, exist_ok=True)
+    target.write_text(f"# Imported from {display_path(compose)} by `repro env import`.\n"
+                      + header + dump(doc))
+    load_environment(target)  # what we wrote must be a valid environment
+    count = len(doc.get("services", {}))
+    print(f"wrote {display_path(target)}: the steps' container and {count} service(s)")
+    for note in notes:
+        print(f"  not converted: {note}")
     return EXIT_OK
 
 

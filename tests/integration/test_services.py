@@ -170,3 +170,50 @@ def test_a_broken_dump_and_a_broken_csv_name_their_lines(project: Project) -> No
         "repro: error: scenarios/NORD-88/customer/customers.csv:5: ERROR: extra data after "
         "last expected column (loading into service db, database billing; nothing ran)")
     assert project.leftovers() == []
+
+
+def test_a_compose_file_imports_and_runs(project: Project) -> None:
+    shutil.copytree(REPO / "environments" / "webshop", project.root / "environments" / "webshop")
+    done = project.repro("env", "import", "environments/webshop/docker-compose.yml")
+    assert done.returncode == 0, done.stderr
+    assert "wrote environments/webshop.yaml: the steps' container and 1 service(s)" in done.stdout
+    assert "catalog: `ports` not converted" in done.stdout
+    assert "catalog: volume 'catalog-cache:/var/cache/catalog' not converted" in done.stdout
+    again = project.repro("env", "import", "environments/webshop/docker-compose.yml")
+    assert again.returncode == 2 and "pass --force" in again.stderr
+    sid = project.scenario("shop", """\
+        environment: webshop
+        steps:
+          - {name: checkout, run: "checkout A-100 3"}
+        oracle: {any: [{step: checkout, stdout: "^total 37.50$"}]}
+        """)
+    code, result, _ = project.run_json(sid)
+    assert code == 0, project.record(result)["steps"]
+    images = [s["image"] for s in project.record(result)["services"].values()]
+    subprocess.run(["docker", "rmi", "-f", project.record(result)["image"]["ref"], *images],
+                   capture_output=True)
+
+
+def test_healthcheck_readiness_waits_for_healthy(project: Project) -> None:
+    project.env("health", """\
+        image: repro-base/busybox
+        services:
+          api:
+            image: {build: {context: api}}
+            ready: {healthcheck: true, timeout: 30s}
+        """, files={"api/Dockerfile": (
+            "FROM repro-base/busybox\n"
+            "HEALTHCHECK --interval=1s --timeout=1s CMD test -f /tmp/ready\n"
+            f"CMD [\"sh\", \"-c\", \"sleep 2; touch /tmp/ready; echo {project.tag}; "
+            "exec sleep 3600\"]\n")})
+    sid = project.scenario("health", """\
+        environment: health
+        steps: [{name: s, run: "true"}]
+        oracle: {any: [{step: s, failed: true}]}
+        """)
+    code, result, stderr = project.run_json(sid)
+    record = project.record(result)
+    assert code == 1, stderr
+    assert record["services"]["api"]["ready_s"] >= 2
+    subprocess.run(["docker", "rmi", "-f", record["services"]["api"]["image"]],
+                   capture_output=True)
