@@ -52,11 +52,15 @@ def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = Non
         own_data = [d for d in plan.data if d.service is None]
         with open_sandbox(plan, info.id, run_id, keep, service_images) as sandbox:
             record.sandbox, record.kept = sandbox.name, keep
+            if plan.files or own_data:
+                with archive.pack(plan.files, own_data) as stream:
+                    sandbox.load(stream)
+            # The steps' container starts while the services get ready: its own start
+            # then costs nothing on the way to the first step.
+            starting = _in_background(start, sandbox)
             if plan.services:
                 services.bring_up(plan, sandbox, record, say)
-            with archive.pack(plan.files, own_data) as stream:
-                sandbox.load(stream)
-            start(sandbox)
+            starting()
             if plan.user and own_data:
                 sandbox.chown(plan.user, [d.to for d in own_data])
             if replay:
@@ -94,6 +98,29 @@ def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = Non
         record.scrub_artifacts()
         record.write()
     return record
+
+
+def _in_background(action: Callable, *args: object) -> Callable[[], None]:
+    """Run `action` in a thread; the returned function waits and re-raises its error."""
+    import threading
+
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            action(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failure:
+            raise failure[0]
+
+    return wait
 
 
 def _kept(record: RunRecord) -> str:

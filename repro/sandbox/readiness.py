@@ -77,9 +77,13 @@ def wait_ready(service: str, container: Any, ready: Ready | None) -> float:
     deadline = started + ready.timeout
     import docker
 
+    # An exec on a stopped container fails, which tells us; a log or health probe would
+    # not, so those look at the container's state on every round.
+    stateful = ready.log is not None or bool(ready.healthcheck)
     with translated(f"waiting for service {service}"):
         while True:
-            _still_running(service, container)
+            if stateful:
+                _still_running(service, container)
             try:
                 if _probe(container, ready):
                     return time.monotonic() - started
@@ -87,6 +91,7 @@ def wait_ready(service: str, container: Any, ready: Ready | None) -> float:
                 _still_running(service, container)  # it stopped while being probed
                 raise
             if time.monotonic() >= deadline:
+                _still_running(service, container)
                 raise SandboxError(f"service {service} not ready after {ready.timeout:g}s "
                                    f"(waiting for {describe(ready)}); its log ends: "
                                    f"{log_tail(container)}")
