@@ -11,7 +11,7 @@ from typing import Any
 from repro.errors import ConfigError, Problem
 from repro.model import Environment, ParameterFile, Scenario
 from repro.spec import did_you_mean
-from repro.yamlsrc import Source, display_path, parse_yaml
+from repro.yamlsrc import Source, display_path, parse_yaml, read_input
 
 Scalar = str | int | float | bool
 _SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".ini": "ini",
@@ -28,8 +28,9 @@ def parse_cli_params(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def read_parameter_file(spec: ParameterFile, base: Path) -> tuple[dict[str, Scalar], str]:
-    """Read one customer export; returns its values and the name to show in errors."""
+def read_parameter_file(spec: ParameterFile, base: Path
+                        ) -> tuple[dict[str, Scalar], str, str]:
+    """Read one customer export: its values, the name to show in errors, and its text."""
     path = base / spec.path
     shown = display_path(path)
     fmt = spec.format
@@ -38,14 +39,9 @@ def read_parameter_file(spec: ParameterFile, base: Path) -> tuple[dict[str, Scal
         if not fmt:
             raise ConfigError(Problem(shown, None, "", "cannot tell the format from the file "
                                       "name; add `format: yaml|json|ini|env`"))
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(Problem(shown, None, "", "parameter file not found")) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(Problem(shown, None, "", f"cannot read: {exc}")) from None
+    text = read_input(path, "parameter file not found", "utf-8-sig")
     reader = {"yaml": _read_yaml, "json": _read_json, "ini": _read_ini, "env": _read_env}[fmt]
-    return reader(text, shown, spec.section), shown
+    return reader(text, shown, spec.section), shown, text
 
 
 def _flat(data: Any, shown: str) -> dict[str, Scalar]:
@@ -164,11 +160,10 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
     layers: list[tuple[dict[str, Scalar], Any]] = []
     skipped: list[str] = []
     for pfile in scenario.parameters_from:
-        values, shown = read_parameter_file(pfile, scenario_dir)
+        values, shown, text = read_parameter_file(pfile, scenario_dir)
         if pfile.ignore_unknown:
             skipped += [f"{shown}: {k}" for k in values if k not in declared]
             values = {k: v for k, v in values.items() if k in declared}
-        text = (scenario_dir / pfile.path).read_text(encoding="utf-8-sig", errors="replace")
         layers.append((values, lambda key, shown=shown, text=text:
                        Problem(shown, _line_of(key, text), key, "")))
     layers.append((dict(scenario.parameters),

@@ -59,15 +59,19 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def load_yaml(path: Path) -> Source:
+def read_input(path: Path, missing: str = "file not found", encoding: str = "utf-8") -> str:
+    """A user's input file as text; a missing or unreadable one is a one-line error."""
     shown = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding=encoding)
     except FileNotFoundError:
-        raise ConfigError(Problem(shown, None, "", "file not found")) from None
+        raise ConfigError(Problem(shown, None, "", missing)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(Problem(shown, None, "", f"cannot read: {exc}")) from None
-    return parse_yaml(text, shown)
+
+
+def load_yaml(path: Path) -> Source:
+    return parse_yaml(read_input(path), display_path(path))
 
 
 def parse_yaml(text: str, shown: str) -> Source:
