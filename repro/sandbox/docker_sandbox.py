@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -23,6 +24,7 @@ KEEPALIVE = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait 
 # Run as root in the sandbox when a step times out: every process but PID 1 and this one.
 KILL_ALL = ["sh", "-c", "kill -KILL -1 2>/dev/null; exit 0"]
 HOSTNAME = "sandbox"  # fixed, so outputs do not differ from run to run
+MAX_OUTPUT = int(os.environ.get("REPRO_MAX_OUTPUT", 512 * 1024 * 1024))  # per stream
 
 
 @dataclass
@@ -122,11 +124,21 @@ class DockerSandbox:
 
 
 def _pump(sock: Any, stdout: IO[bytes], stderr: IO[bytes]) -> None:
+    """Copy the step's output to its files, each cut at MAX_OUTPUT (a step printing in a
+    loop must not fill the disk before its timeout)."""
     from docker.utils.socket import frames_iter
 
+    written = {1: 0, 2: 0}
     try:
         for stream, data in frames_iter(sock, tty=False):
-            (stderr if stream == 2 else stdout).write(data)
+            key = 2 if stream == 2 else 1
+            target = stderr if key == 2 else stdout
+            room = MAX_OUTPUT - written[key]
+            if room > 0:
+                target.write(data[:room])
+                if len(data) >= room:
+                    target.write(f"\n[repro: output cut at {MAX_OUTPUT} bytes]\n".encode())
+            written[key] += len(data)
     except (OSError, ValueError):
         pass  # the socket was closed under us after a timeout
 

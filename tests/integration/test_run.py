@@ -281,3 +281,21 @@ def test_json_output_and_kept_sandbox_when_a_run_fails(project: Project) -> None
         in done.stderr
     gc = project.repro("gc", "--run", result["run_id"])
     assert gc.returncode == 0 and "removed container" in gc.stdout
+
+
+def test_endless_output_is_cut_not_stored_forever(project: Project) -> None:
+    import os
+    import subprocess
+    import sys
+
+    sid = project.scenario("chatty", """\
+        environment: bb
+        steps: [{name: s, run: "yes 0123456789 | head -c 3000000; echo done"}]
+        oracle: {any: [{step: s, failed: true}]}
+        """)
+    done = subprocess.run([sys.executable, "-m", "repro", "run", f"scenarios/{sid}", "--json"],
+                          cwd=project.root, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "REPRO_MAX_OUTPUT": "100000"})
+    run_dir = (project.root / json.loads(done.stdout)["record"]).parent
+    text = (run_dir / "steps" / "01-s.stdout").read_text()
+    assert len(text) < 100_100 and text.endswith("\n[repro: output cut at 100000 bytes]\n")
