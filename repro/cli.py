@@ -412,9 +412,17 @@ def env_import(compose: Path = typer.Argument(..., help="A docker-compose file")
     doc, notes = converter.convert(compose, env_dir, main_service)
     header = "".join(f"# not converted: {note}\n" for note in notes)
     env_dir.mkdir(parents=True, exist_ok=True)
+    previous = target.read_bytes() if target.exists() else None
     target.write_text(f"# Imported from {display_path(compose)} by `repro env import`.\n"
                       + header + dump(doc))
-    load_environment(target)  # what we wrote must be a valid environment
+    try:
+        load_environment(target)  # what we wrote must be a valid environment
+    except ConfigError:
+        if previous is None:  # leave nothing half-made behind
+            target.unlink()
+        else:
+            target.write_bytes(previous)
+        raise
     count = len(doc.get("services", {}))
     print(f"wrote {display_path(target)}: the steps' container and {count} service(s)")
     for note in notes:

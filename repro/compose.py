@@ -11,9 +11,12 @@ from typing import Any
 from repro.errors import ConfigError, Problem
 from repro.yamlsrc import display_path, load_yaml
 
-_SKIPPED_KEYS = ("ports", "networks", "entrypoint", "restart", "deploy", "profiles",
-                 "container_name", "extra_hosts", "secrets", "configs", "logging", "labels",
-                 "cap_add", "privileged", "env_file")
+_HANDLED_MAIN = {"image", "build", "environment", "volumes", "working_dir", "user", "command",
+                 "depends_on", "healthcheck"}
+_HANDLED_SERVICE = {"image", "build", "environment", "volumes", "command", "depends_on",
+                    "healthcheck"}
+_WHY = {"ports": " (services reach each other by name on the run's network)",
+        "networks": " (services reach each other by name on the run's network)"}
 
 
 def _duration(value: Any) -> Any:
@@ -27,14 +30,34 @@ def _duration(value: Any) -> Any:
     return round(total, 3) if found else value
 
 
-def _env(raw: Any) -> dict[str, str]:
-    if isinstance(raw, dict):
-        return {str(k): "" if v is None else str(v) for k, v in raw.items()}
+def _text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _env(raw: Any, name: str = "", notes: list[str] | None = None) -> dict[str, str]:
+    """Compose environment (mapping or KEY=VALUE list); host-inherited names are noted."""
+    pairs: list[tuple[str, Any]] = list(raw.items()) if isinstance(raw, dict) else [
+        (str(item).partition("=")[0], str(item).partition("=")[2] if "=" in str(item)
+         else None) for item in raw or []]
     out = {}
-    for item in raw or []:
-        key, _, value = str(item).partition("=")
-        out[key] = value
+    for key, value in pairs:
+        if value is None:
+            if notes is not None:
+                notes.append(f"{name}: {key} comes from the host's environment in compose; "
+                             "set it here or as a parameter")
+            continue
+        if notes is not None and "${" in _text(value):
+            notes.append(f"{name}: {key} uses compose interpolation (${{...}}), copied as "
+                         "written; make it a parameter ({{ name }})")
+        out[str(key)] = _text(value)
     return out
+
+
+def _command(raw: Any) -> list[str]:
+    """A compose command string is split like a shell would, as compose does."""
+    import shlex
+
+    return shlex.split(raw) if isinstance(raw, str) else [str(part) for part in raw]
 
 
 def _image(svc: dict, base: Path, env_dir: Path) -> Any:
@@ -107,7 +130,7 @@ def convert(compose: Path, env_dir: Path, main: str | None) -> tuple[dict, list[
     first = services[main]
     doc["image"] = _image(first, base, env_dir)
     if first.get("environment"):
-        doc["env"] = _env(first["environment"])
+        doc["env"] = _env(first["environment"], main, notes)
     files = _files(first, main, base, env_dir, notes)
     if files:
         doc["files"] = files
@@ -116,31 +139,33 @@ def convert(compose: Path, env_dir: Path, main: str | None) -> tuple[dict, list[
             doc[target] = str(first[key])
     if first.get("command"):
         notes.append(f"{main}: command not used: the scenario's steps run in this container")
+    renamed = {name: re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-") or "service"
+               for name in services if name != main}
     others: dict[str, Any] = {}
     for name, svc in services.items():
         if name == main:
             continue
         out: dict[str, Any] = {"image": _image(svc, base, env_dir)}
         if svc.get("environment"):
-            out["env"] = _env(svc["environment"])
+            out["env"] = _env(svc["environment"], name, notes)
         if svc.get("command"):
-            out["command"] = svc["command"]
+            out["command"] = _command(svc["command"])
         files = _files(svc, name, base, env_dir, notes)
         if files:
             out["files"] = files
         ready = _ready(svc.get("healthcheck"), notes, name)
         if ready:
             out["ready"] = ready
-        depends = svc.get("depends_on")
+        # The main service is the steps' container, started last anyway: not a dependency.
+        depends = [renamed[d] for d in (svc.get("depends_on") or []) if d in renamed]
         if depends:
-            out["depends_on"] = list(depends)
-        others[name.lower().replace(".", "-")] = out
+            out["depends_on"] = depends
+        others[renamed[name]] = out
     if others:
         doc["services"] = others
     for name, svc in services.items():
-        for key in _SKIPPED_KEYS:
-            if key in svc:
-                notes.append(f"{name}: `{key}` not converted" + (
-                    " (services reach each other by name on the run's network)"
-                    if key in ("ports", "networks") else ""))
+        handled = _HANDLED_MAIN if name == main else _HANDLED_SERVICE
+        for key in svc:
+            if key not in handled:
+                notes.append(f"{name}: `{key}` not converted{_WHY.get(key, '')}")
     return doc, notes

@@ -11,6 +11,7 @@ from repro.spec import Invalid, spec
 
 Issues = list[tuple[tuple, str]]
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+QUERY_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _DURATION = {"type": ["number", "string"], "examples": [30, "30s", "500ms"]}
 
 
@@ -27,8 +28,8 @@ class Ready:
     interval: float = spec(0.25, parse=units.duration, doc="Poll every", schema=_DURATION)
 
     def check(self) -> Issues:
-        given = [n for n in ("command", "tcp", "log", "healthcheck")
-                 if getattr(self, n) not in (None, False)]
+        given = [n for n in ("command", "tcp", "log") if getattr(self, n) is not None]
+        given += ["healthcheck"] if self.healthcheck is True else []
         if len(given) != 1:
             return [((), "`ready` needs exactly one of command, tcp, log, healthcheck")]
         if self.tcp is not None and not 0 < self.tcp < 65536:
@@ -75,3 +76,8 @@ class Query:
     @classmethod
     def shorthand(cls, raw: Any) -> dict:
         raise Invalid("expected a mapping with name, service and sql")
+
+    def check(self) -> Issues:
+        if not QUERY_NAME.match(self.name):  # it names a file in the run record, too
+            return [(("name",), "query names are letters, digits, '.', '-' and '_'")]
+        return []

@@ -98,30 +98,47 @@ class Plan:
             "files": [{"path": f.path, "mode": f"{f.mode:04o}", "from": f.origin,
                        "content": mask(f.content.decode("utf-8", "replace"))}
                       for f in self.files],
-            "data": [{"from": display_path(d.source), "to": d.to, "kind": d.kind}
-                     for d in self.data],
+            "data": [{"from": display_path(d.source), "to": d.to, "kind": d.kind,
+                      "into": d.service or "sandbox"} for d in self.data],
             "steps": [{"name": s.name, "run": mask(s.command), "timeout_s": s.timeout,
                        "env": {k: mask(v) for k, v in s.env.items()}, "workdir": s.workdir,
                        "user": s.user, "stdin_bytes": None if s.stdin is None else len(s.stdin),
                        "stop_on_failure": s.stop_on_failure} for s in self.steps],
             "capture": [{"name": c.name, "path": c.path} for c in self.captures],
-            "services": [{"name": s.name, "image": s.image.ref or display_path(s.image.context),
+            "services": [{"name": s.name, "image": mask(s.image.ref) if s.image.ref else
+                          display_path(s.image.context),
                           "env": {k: mask(v) for k, v in s.env.items()},
                           "files": [f.path for f in s.files], "depends_on": list(s.depends_on),
-                          "ready": None if s.ready is None else
-                          next(f"{k}: {getattr(s.ready, k)}" for k in
-                               ("command", "tcp", "log", "healthcheck")
-                               if getattr(s.ready, k) not in (None, False))}
+                          "ready": None if s.ready is None else describe_ready(s.ready)}
                          for s in self.services],
             "load": [{"service": ld.service, "kind": ld.kind, "from": display_path(ld.source),
-                      "database": ld.database, "table": ld.table} for ld in self.loads],
-            "queries": [{"name": q.name, "service": q.service, "sql": q.sql}
+                      "database": ld.database, "user": ld.user, "table": ld.table,
+                      **({"delimiter": ld.delimiter, "header": ld.header,
+                          "encoding": ld.encoding} if ld.kind == "csv" else {})}
+                     for ld in self.loads],
+            "queries": [{"name": q.name, "service": q.service, "database": q.database,
+                         "user": q.user, "sql": q.sql, "key": list(q.key)}
                         for q in self.queries],
             "sandbox": {"workdir": self.workdir, "user": self.user,
                         "network_egress": self.egress,
                         "limits": {"cpus": self.limits.cpus, "memory_bytes": self.limits.memory,
                                    "pids": self.limits.pids}},
         }
+
+
+def describe_ready(ready: Any) -> str:
+    """`command: pg_isready -q`, `tcp: 5432`, ... as people write them."""
+    import shlex
+
+    if ready.command is not None:
+        command = ready.command if isinstance(ready.command, str) else \
+            shlex.join(ready.command)
+        return f"command {command}"
+    if ready.tcp is not None:
+        return f"port {ready.tcp} listening"
+    if ready.log is not None:
+        return f"log line /{ready.log}/"
+    return "its HEALTHCHECK"
 
 
 def redactor(secrets: list[str]) -> Any:
@@ -176,7 +193,8 @@ def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
             source=step.run if isinstance(step.run, str) else " ".join(step.run)))
     if problems:
         raise ConfigError(problems)
-    _refuse_secret_build_args(env, envl, image, values)
+    _refuse_secret_build_args(env, envl, [((), image)] + [
+        (("services", s.name), s.image) for s in services], values)
     return Plan(
         scenario_id=scenario_id, title=scenario.title, ticket=scenario.ticket,
         expect=scenario.expect, scenario_path=scen.path, environment=envl.path.stem,
@@ -189,19 +207,21 @@ def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
         services=services, loads=loads, queries=queries)
 
 
-def _refuse_secret_build_args(env: Environment, envl: Loaded, image: ImagePlan,
+def _refuse_secret_build_args(env: Environment, envl: Loaded,
+                              images: list[tuple[tuple, ImagePlan]],
                               values: dict[str, Any]) -> None:
     """Build args end up in the image history (`docker history`): no secrets there."""
     secrets = {k: str(values[k]) for k, p in env.parameters.items()
                if p.secret and str(values.get(k, ""))}
     register_secrets(list(secrets.values()))
-    for arg, value in image.build_args.items():
-        for name, secret in secrets.items():
-            if secret in value:
-                raise ConfigError(envl.source.problem(
-                    ("image", "build", "args", arg), f"uses the secret parameter {name!r}: "
-                    "build args are kept in the image history; pass it with `env:` or a "
-                    "config file (`files:`) instead"))
+    for at, image in images:
+        for arg, value in image.build_args.items():
+            for name, secret in secrets.items():
+                if secret in value:
+                    raise ConfigError(envl.source.problem(
+                        (*at, "image", "build", "args", arg), f"uses the secret parameter "
+                        f"{name!r}: build args are kept in the image history; pass it with "
+                        "`env:` or a config file (`files:`) instead"))
 
 
 def _data_copy(spec: Any, i: int, scen: Loaded, env: Environment,

@@ -147,7 +147,8 @@ class RunRecord:
         out: dict[str, Any] = {"name": c.name, "path": c.path, "exists": c.exists,
                                "kind": c.kind, "artifact": self._artifact(c.artifact)}
         if c.query:
-            out.update(query=True, error=c.error)
+            out.update(query=True, error=None if c.error is None else
+                       redactor(self.plan.secrets())(c.error))
         if c.kind == "file" and c.artifact is not None:
             data = c.artifact.read_bytes()
             out["size"] = len(data)

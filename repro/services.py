@@ -10,6 +10,7 @@ from repro.plan import Plan
 from repro.record import RunRecord
 from repro.sandbox import postgres, readiness
 from repro.sandbox.docker_sandbox import DockerSandbox, start_service
+from repro.sandbox.engine import translated
 
 
 def bring_up(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
@@ -19,7 +20,8 @@ def bring_up(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
         container = sandbox.services[svc.name]
         copies = [d for d in plan.data if d.service == svc.name]
         if copies:
-            with archive.pack((), copies) as stream:
+            with archive.pack((), copies) as stream, \
+                    translated(f"copying data into service {svc.name}"):
                 container.put_archive("/", stream)
         start_service(sandbox, svc.name)
         took = readiness.wait_ready(svc.name, container, svc.ready)

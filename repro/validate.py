@@ -7,6 +7,7 @@ from pathlib import Path
 from repro.errors import ConfigError, Problem
 from repro.model import Environment
 from repro.plan import build_plan
+from repro.plan_services import plan_services
 from repro.project import (
     SCENARIO_FILE,
     Loaded,
@@ -71,8 +72,10 @@ def check_environment(env: Loaded) -> list[Problem]:
     defaults = {k: p.default for k, p in record.parameters.items()}
     if all(value is not None for value in defaults.values()):
         # Every parameter has a default: render everything as a scenario would.
-        render_environment(env, {**defaults, "params": defaults,
-                                 "scenario": {"id": "", "ticket": "", "title": ""}}, problems)
+        context = {**defaults, "params": defaults,
+                   "scenario": {"id": "", "ticket": "", "title": ""}}
+        render_environment(env, context, problems)
+        plan_services(env, context, problems)  # services render like the environment
     return problems
 
 

@@ -189,6 +189,7 @@ def open_sandbox(plan: Plan, image_id: str, run_id: str, keep: bool,
     wants_network = bool(plan.services) or plan.egress
     network = container = None
     services: dict[str, Any] = {}
+    ready = False  # --keep keeps a complete sandbox only, never half of one
     try:
         with translated("creating the sandbox"):
             if wants_network:
@@ -206,7 +207,7 @@ def open_sandbox(plan: Plan, image_id: str, run_id: str, keep: bool,
                 services[svc.name] = _model(engine, created, svc_name)
                 if svc.files:
                     with archive.pack(svc.files, ()) as stream:
-                        services[svc.name].put_archive("/", stream)
+                        services[svc.name].put_archive("/", stream)  # in `translated`
             created = api.create_container(
                 image_id, entrypoint=KEEPALIVE, command=[], name=name, hostname=HOSTNAME,
                 labels=run_labels, environment=plan.env, working_dir=plan.workdir or None,
@@ -215,26 +216,31 @@ def open_sandbox(plan: Plan, image_id: str, run_id: str, keep: bool,
                 networking_config=api.create_networking_config(
                     {name: api.create_endpoint_config(aliases=[HOSTNAME])}) if network else None)
             container = _model(engine, created, name)
+        ready = True
         yield DockerSandbox(container, network, services)
     finally:
-        if not keep:
+        if not (keep and ready):
             with shielded():
                 # Interrupted while a create call was in flight, a handle is None but the
                 # engine may have made it: remove by name then.
                 for svc in plan.services:
                     remove(services.get(svc.name) or
-                           _by_name(engine.containers, f"{name}-{svc.name}"), None)
-                remove(container or _by_name(engine.containers, name),
-                       network or (_by_name(engine.networks, name) if wants_network else None))
+                           _by_name(engine.containers, f"{name}-{svc.name}", run_id), None)
+                remove(container or _by_name(engine.containers, name, run_id),
+                       network or (_by_name(engine.networks, name, run_id)
+                                   if wants_network else None))
 
 
-def _by_name(collection: Any, name: str) -> Any:
+def _by_name(collection: Any, name: str, run_id: str) -> Any:
+    """A resource of this run found by name (only if its run label says so)."""
     import docker
 
     try:
-        return collection.get(name)
+        found = collection.get(name)
     except docker.errors.DockerException:
         return None
+    tags = getattr(found, "labels", None) or found.attrs.get("Labels") or {}
+    return found if tags.get(labels.RUN) == run_id else None
 
 
 def start(sandbox: DockerSandbox) -> None:

@@ -41,7 +41,8 @@ def _run(container: Any, argv: list[str], user: str) -> tuple[int, str, str]:
 def load(container: Any, plan: LoadPlan, index: int) -> None:
     """Raise ConfigError naming the export's file and line when it does not load."""
     shown = display_path(plan.source)
-    target = _put(container, plan.source, f"{index:02d}-{plan.source.name}")
+    # A plain name inside the service: the customer's file name may hold quotes.
+    target = _put(container, plan.source, f"{index:02d}{plan.source.suffix}")
     base = ["-v", "ON_ERROR_STOP=1", "-X", "-q", "-U", plan.user, "-d", plan.database]
     if plan.kind == "dump":
         argv = ["pg_restore", "--exit-on-error", "--no-owner", "-U", plan.user, "-d",
@@ -58,8 +59,13 @@ def load(container: Any, plan: LoadPlan, index: int) -> None:
     if code == 127 or "executable file not found" in err:
         raise SandboxError(f"service {plan.service} has no {argv[0]}: loading {shown} needs "
                            "a PostgreSQL image")
-    line, message = None, err.strip().splitlines()[-1] if err.strip() else f"exit {code}"
-    found = _PSQL_LINE.search(err)
+    rows = err.strip().splitlines()
+    # The first ERROR/FATAL line, not a NOTICE before it nor pg_restore's echo of the SQL
+    message = next((row for row in rows if re.search(r"\b(ERROR|FATAL|error):", row)),
+                   rows[-1] if rows else f"exit {code}")
+    line = None
+    found = next((m for m in _PSQL_LINE.finditer(err)
+                  if re.match(r"\s*(ERROR|FATAL)", m.group(2))), None)
     if found:
         line, message = int(found.group(1)), found.group(2)
     copied = _COPY_LINE.search(err)
@@ -68,7 +74,7 @@ def load(container: Any, plan: LoadPlan, index: int) -> None:
         message = next((row for row in err.splitlines() if "ERROR" in row), message)
     elif copied and line is not None:  # a COPY block of a dump: psql names its end
         line = _copy_row_line(plan.source, line, int(copied.group(1)))
-    message = re.sub(r"^psql:[^:]*:(\d+:)?\s*", "", message)
+    message = re.sub(r"^(psql|pg_restore):\s*([^:]*:(\d+:)?\s*)?(?=\w)", "", message)
     message = re.sub(r"\s+", " ", message).strip()
     raise ConfigError(Problem(shown, line, "", f"{message} (loading into service "
                               f"{plan.service}, database {plan.database}; nothing ran)"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from typing import Any
 
 from repro.errors import SandboxError
 from repro.model import Ready
+from repro.plan import describe_ready
 from repro.sandbox.engine import translated
 
 LOG_TAIL = 12  # lines of a failing service's log shown in the error
@@ -34,11 +36,37 @@ def _listening(container: Any, port: int) -> bool:
     return False
 
 
-def _probe(container: Any, ready: Ready) -> bool:
+def _command(service: str, container: Any, ready: Ready, limit: float) -> bool:
+    """Run the readiness command, for at most `limit` seconds: a probe that hangs counts
+    as not ready, and the deadline still holds."""
+    argv = ["sh", "-c", ready.command] if isinstance(ready.command, str) else \
+        list(ready.command or ())
+    outcome: list[Any] = []
+
+    def probe() -> None:
+        try:
+            outcome.append(container.exec_run(argv))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the waiting thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=probe, daemon=True)
+    worker.start()
+    worker.join(max(limit, 0.05))
+    if not outcome:
+        return False
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    code, output = outcome[0]
+    if code in (126, 127):  # no such program in the image: waiting cannot help
+        said = output.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise SandboxError(f"service {service}: its readiness {describe_ready(ready)} cannot "
+                           f"run in its image (exit {code}: {said[0][:160]})")
+    return code == 0
+
+
+def _probe(service: str, container: Any, ready: Ready, limit: float) -> bool:
     if ready.command is not None:
-        argv = ["sh", "-c", ready.command] if isinstance(ready.command, str) else \
-            list(ready.command)
-        return container.exec_run(argv)[0] == 0
+        return _command(service, container, ready, limit)
     if ready.tcp is not None:
         return _listening(container, ready.tcp)
     if ready.log is not None:
@@ -59,16 +87,6 @@ def _still_running(service: str, container: Any) -> None:
                            f"it was ready; its log ends: {log_tail(container)}")
 
 
-def describe(ready: Ready) -> str:
-    if ready.command is not None:
-        return f"command {ready.command!r}"
-    if ready.tcp is not None:
-        return f"port {ready.tcp} listening"
-    if ready.log is not None:
-        return f"log line /{ready.log}/"
-    return "its HEALTHCHECK"
-
-
 def wait_ready(service: str, container: Any, ready: Ready | None) -> float:
     """Seconds it took; SandboxError naming the service, with its log tail, otherwise."""
     started = time.monotonic()
@@ -85,7 +103,7 @@ def wait_ready(service: str, container: Any, ready: Ready | None) -> float:
             if stateful:
                 _still_running(service, container)
             try:
-                if _probe(container, ready):
+                if _probe(service, container, ready, deadline - time.monotonic()):
                     return time.monotonic() - started
             except docker.errors.APIError:
                 _still_running(service, container)  # it stopped while being probed
@@ -93,6 +111,6 @@ def wait_ready(service: str, container: Any, ready: Ready | None) -> float:
             if time.monotonic() >= deadline:
                 _still_running(service, container)
                 raise SandboxError(f"service {service} not ready after {ready.timeout:g}s "
-                                   f"(waiting for {describe(ready)}); its log ends: "
+                                   f"(waiting for {describe_ready(ready)}); its log ends: "
                                    f"{log_tail(container)}")
-            time.sleep(ready.interval)
+            time.sleep(max(0.0, min(ready.interval, deadline - time.monotonic())))

@@ -217,3 +217,31 @@ def test_healthcheck_readiness_waits_for_healthy(project: Project) -> None:
     assert record["services"]["api"]["ready_s"] >= 2
     subprocess.run(["docker", "rmi", "-f", record["services"]["api"]["image"]],
                    capture_output=True)
+
+
+def test_readiness_probes_that_hang_or_cannot_run_do_not_stall_the_run(project: Project) -> None:
+    for probe, budget in (('"sleep 60"', 20), ("[pg_isready, -q]", 10)):
+        project.env("probe", f"""\
+            image: repro-base/busybox
+            services:
+              db:
+                image: repro-base/busybox
+                command: "exec sleep 3600"
+                ready: {{command: {probe}, timeout: 2s}}
+            """)
+        sid = project.scenario("probe", """\
+            environment: probe
+            steps: [{name: s, run: "true"}]
+            oracle: {any: [{step: s, failed: true}]}
+            """)
+        started = time.monotonic()
+        done = project.repro("run", f"scenarios/{sid}")
+        assert done.returncode == 3 and time.monotonic() - started < budget, done.stderr
+        last = done.stderr.splitlines()[-1]
+        if "sleep" in probe:
+            assert last.startswith("repro: error: service db not ready after 2s (waiting for "
+                                   "command sleep 60)")
+        else:
+            assert last.startswith("repro: error: service db: its readiness command "
+                                   "pg_isready -q cannot run in its image (exit 12")
+            assert "pg_isready" in last and "not found" in last
