@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import REPO, Project
 
 WEB_ENV = """\
@@ -56,48 +57,35 @@ def test_services_answer_by_name_after_readiness_on_a_closed_network(project: Pr
     assert set(record["services"]) == {"web", "worker"}
 
 
-def test_a_service_that_never_gets_ready_fails_in_bounded_time(project: Project) -> None:
-    project.env("stuck", """\
+SILENT_STEP = """\
+    environment: broken
+    steps: [{name: s, run: "true"}]
+    oracle: {any: [{step: s, failed: true}]}
+    """
+
+
+@pytest.mark.parametrize(("command", "ready", "error"), [
+    ("echo 'FATAL: could not open /etc/db.conf'; exec sleep 3600", "{tcp: 5432, timeout: 2s}",
+     "service db not ready after 2s (waiting for port 5432 listening); its log ends: FATAL: "
+     "could not open /etc/db.conf"),
+    ("echo 'bad option --maxmemory'; exit 4", "{tcp: 6379, timeout: 60s}",  # not 60 s: exits
+     "service db stopped (exit 4) before it was ready; its log ends: bad option --maxmemory"),
+], ids=["never-ready", "exits"])
+def test_a_failing_service_fails_the_run_in_bounded_time_with_its_log(
+        project: Project, command: str, ready: str, error: str) -> None:
+    project.env("broken", f"""\
         image: repro-base/busybox
         services:
           db:
             image: repro-base/busybox
-            command: "echo 'FATAL: could not open /etc/db.conf'; exec sleep 3600"
-            ready: {tcp: 5432, timeout: 2s}
+            command: "{command}"
+            ready: {ready}
         """)
-    sid = project.scenario("stuck", """\
-        environment: stuck
-        steps: [{name: s, run: "true"}]
-        oracle: {any: [{step: s, failed: true}]}
-        """)
+    sid = project.scenario("broken", SILENT_STEP)
     started = time.monotonic()
     done = project.repro("run", f"scenarios/{sid}")
     assert done.returncode == 3 and time.monotonic() - started < 30
-    assert done.stderr.splitlines()[-1] == (
-        "repro: error: service db not ready after 2s (waiting for port 5432 listening); its "
-        "log ends: FATAL: could not open /etc/db.conf")
-
-
-def test_a_service_that_exits_fails_at_once_and_names_it(project: Project) -> None:
-    project.env("crash", """\
-        image: repro-base/busybox
-        services:
-          cache:
-            image: repro-base/busybox
-            command: "echo 'bad option --maxmemory'; exit 4"
-            ready: {tcp: 6379, timeout: 60s}
-        """)
-    sid = project.scenario("crash", """\
-        environment: crash
-        steps: [{name: s, run: "true"}]
-        oracle: {any: [{step: s, failed: true}]}
-        """)
-    started = time.monotonic()
-    done = project.repro("run", f"scenarios/{sid}")
-    assert done.returncode == 3 and time.monotonic() - started < 30
-    assert done.stderr.splitlines()[-1] == ("repro: error: service cache stopped (exit 4) "
-                                            "before it was ready; its log ends: bad option "
-                                            "--maxmemory")
+    assert done.stderr.splitlines()[-1] == f"repro: error: {error}"
 
 
 def test_simultaneous_runs_do_not_see_each_other(project: Project) -> None:
