@@ -341,16 +341,25 @@ def gc(run_id: str | None = typer.Option(None, "--run", help="Remove this run's 
                                             "resources (kept or not)."),
        everything: bool = typer.Option(False, "--all", help="Also remove sandboxes kept "
                                        "with --keep."),
-       dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would go.")) -> int:
+       dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would go."),
+       images: bool = typer.Option(False, "--images", help="Also remove cached environment "
+                                   "images no container uses (rebuilt when next needed)."),
+       env: str | None = typer.Option(None, "--env", help="With --images: only this "
+                                      "environment's images.")) -> int:
     """Remove containers, networks and volumes left by killed or kept runs (by label)."""
     from repro.sandbox import gc as collector
 
     leftovers = collector.collect(run_id, include_kept=everything or run_id is not None,
                                   dry_run=dry_run)
+    if images:
+        leftovers += collector.collect_images(env, dry_run)
+    elif env is not None:
+        raise ConfigError("--env goes with --images")
     removed = [x for x in leftovers if x.reason_kept is None]
     for item in leftovers:
         verb = "would remove" if dry_run else "removed"
-        what = f"{item.kind} {item.name} (run {item.run_id})"
+        what = f"{item.kind} {item.name}" + (f" (run {item.run_id})" if item.run_id != "-"
+                                             else "")
         print(f"{verb} {what}" if item.reason_kept is None else f"left {what}: "
               f"{item.reason_kept}")
     if not leftovers:

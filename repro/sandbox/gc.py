@@ -68,3 +68,34 @@ def collect(run_id: str | None = None, include_kept: bool = False,
                     reason = f"the engine refused: {exc.explanation}"
         report.append(Leftover(kind, resource.name, rid, reason))
     return report
+
+
+def collect_images(environment: str | None = None, dry_run: bool = False) -> list[Leftover]:
+    """Cached environment images (rebuilt on demand) that no container uses."""
+    import docker
+
+    from repro.sandbox.images import repository
+
+    engine = client()
+    prefix = None if environment is None else repository(environment)
+    report = []
+    with translated("listing cached images"):
+        cached = engine.images.list(filters={"label": labels.CACHE_KEY})
+    for image in cached:
+        tags = [t for t in image.tags if prefix is None or t.split(":")[0] == prefix or
+                t.startswith(prefix + "-")]
+        if not tags:
+            continue
+        with translated("listing containers"):
+            users = engine.api.containers(all=True, filters={"ancestor": image.id})
+        reason = f"used by {len(users)} container(s)" if users else None
+        if reason is None and not dry_run:
+            try:
+                for tag in tags:
+                    engine.images.remove(tag)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                reason = f"the engine refused: {exc.explanation}"
+        report.append(Leftover("image", ", ".join(tags), "-", reason))
+    return report

@@ -35,7 +35,7 @@ def ensure(image: ImagePlan, environment: str, say: Say) -> ImageInfo:
         return ImageInfo(image.ref, image_id, False, time.monotonic() - started)
     assert image.context is not None
     key = cache_key(image)
-    tag = f"repro-env/{_slug(environment)}:{key[:16]}"
+    tag = f"{repository(environment)}:{key[:16]}"
     found = _find(tag) or _by_key(key, tag)
     if found:
         return ImageInfo(tag, found, False, time.monotonic() - started)
@@ -44,6 +44,11 @@ def ensure(image: ImagePlan, environment: str, say: Say) -> ImageInfo:
             bases.ensure(parent, say)
     image_id = _build(image, tag, key, say)
     return ImageInfo(tag, image_id, True, time.monotonic() - started)
+
+
+def repository(environment: str) -> str:
+    """Where an environment's cached builds are tagged (services: ENV-SERVICE)."""
+    return f"repro-env/{_slug(environment)}"
 
 
 def _slug(name: str) -> str:

@@ -101,3 +101,26 @@ def test_gc_removes_only_what_dead_runs_left(project: Project) -> None:
         running.communicate(timeout=60)
         subprocess.run(["docker", "rm", "-f", foreign, mine, remote], capture_output=True)
         subprocess.run(["docker", "rmi", "-f", image], capture_output=True)
+
+
+def test_gc_images_removes_unused_cached_builds_of_one_environment(project: Project) -> None:
+    env = f"cachetest-{project.tag}"
+    project.env(env, "image:\n  build: {context: app}\n",
+                files={"app/Dockerfile": f"FROM repro-base/busybox\nRUN echo {project.tag}\n"})
+    sid = project.scenario("cached", f"""\
+        environment: {env}
+        steps: [{{name: s, run: "true"}}]
+        oracle: {{any: [{{step: s, failed: true}}]}}
+        """)
+    _, result, _ = project.run_json(sid)
+    tag = project.record(result)["image"]["ref"]
+    dry = project.repro("gc", "--images", "--env", env, "--dry-run")
+    assert f"would remove image {tag}" in dry.stdout
+    kept = project.run_json(sid, "--keep")[1]  # a container now uses the image
+    busy = project.repro("gc", "--images", "--env", env)
+    assert f"left image {tag}: used by 1 container(s)" in busy.stdout
+    project.repro("gc", "--run", kept["run_id"])
+    done = project.repro("gc", "--images", "--env", env)
+    assert f"removed image {tag}" in done.stdout
+    listed = subprocess.run(["docker", "images", "-q", tag], capture_output=True, text=True)
+    assert listed.stdout.strip() == ""
