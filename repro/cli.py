@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -153,18 +154,27 @@ def shell(scenario: Path = typer.Argument(..., help="Scenario directory, its sce
     if shutil.which("docker") is None:
         raise SandboxError("`repro shell` needs the docker command-line client on PATH")
     plan = plan_scenario(scenario, parse_cli_params(param))
+    exit_status = [EXIT_OK]
 
     def enter(sandbox: Any, record: Any) -> None:
         if record.reproduced is not None:
             report.summary(record)
         say(f"entering {sandbox.name}; leave the shell to remove the sandbox")
         flags = ["-it"] if sys.stdin.isatty() else ["-i"]
-        subprocess.run(["docker", "exec", *flags, sandbox.name, command], check=False)
+        done = subprocess.run(["docker", "exec", *flags, sandbox.name, command], check=False)
+        exit_status[0] = done.returncode
+        if done.returncode in (126, 127):
+            say(f"could not start {command!r} in the sandbox (exit {done.returncode}): "
+                "does the image have it? try --command sh")
 
-    record = runner.run(plan, say, on_step=_step_progress, replay=not no_steps, pause=enter)
-    if record.reproduced is None:
-        return EXIT_OK
-    return EXIT_OK if record.ok else EXIT_NOT_AS_EXPECTED
+    expected = None
+    if plan.baseline_path.is_file() and not no_steps:
+        from repro.baseline import load as load_baseline
+
+        expected = load_baseline(plan)
+    runner.run(plan, say, on_step=_step_progress, replay=not no_steps, pause=enter,
+               expected=expected)
+    return exit_status[0]  # the shell's, as `docker exec` would
 
 
 @app.command("baseline")
@@ -196,8 +206,9 @@ def baseline_cmd(scenario: Path = typer.Argument(..., help="Scenario directory, 
             print("\nadd to `normalize:` in the scenario (or the environment) and re-run:")
             print("    " + dump({"normalize": _merge_rules(rules)}).replace("\n", "\n    "))
         if any(not v.fixable for v in recording.varied):
-            print("some differences are in exit codes or presence of files: the behaviour "
-                  "itself varies; make the steps deterministic first")
+            print("some differences no rule can remove (a line or file only one run has, "
+                  "an exit code, a different number of fields): the behaviour itself "
+                  "varies; make the steps deterministic first")
         return EXIT_NOT_AS_EXPECTED
     new = recording.observations[0]
     change, unreadable = approve.against_current(plan, new)
@@ -212,8 +223,8 @@ def baseline_cmd(scenario: Path = typer.Argument(..., help="Scenario directory, 
         for line in report.comparison_lines(change, style):
             print(line)
         if not yes and not _confirm("replace the baseline?"):
-            raise ConfigError(f"{_shown(target)}: kept as it was; re-run with --yes to "
-                              "replace it")
+            print(f"{_shown(target)} kept as it was; re-run with --yes to replace it")
+            return EXIT_NOT_AS_EXPECTED
     written = baseline.write(plan, new, recording.runs[0].to_dict())
     print(f"baseline recorded: {_shown(written)} ({len(new)} channels, run "
           f"{recording.runs[0].run_id})")
@@ -345,12 +356,14 @@ def gc(run_id: str | None = typer.Option(None, "--run", help="Remove this run's 
        images: bool = typer.Option(False, "--images", help="Also remove cached environment "
                                    "images no container uses (rebuilt when next needed)."),
        env: str | None = typer.Option(None, "--env", help="With --images: only this "
-                                      "environment's images.")) -> int:
+                                      "environment's images."),
+       force: bool = typer.Option(False, "--force", help="With --run: remove it even if "
+                                  "its run is still going.")) -> int:
     """Remove containers, networks and volumes left by killed or kept runs (by label)."""
     from repro.sandbox import gc as collector
 
     leftovers = collector.collect(run_id, include_kept=everything or run_id is not None,
-                                  dry_run=dry_run)
+                                  dry_run=dry_run, force=force)
     if images:
         leftovers += collector.collect_images(env, dry_run)
     elif env is not None:
@@ -414,7 +427,11 @@ def env_import(compose: Path = typer.Argument(..., help="A docker-compose file")
     from repro.yamlsrc import display_path
 
     env_dir = project_root(Path.cwd()) / "environments"
-    target = env_dir / f"{name or compose.resolve().parent.name}.yaml"
+    chosen = name or compose.resolve().parent.name
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", chosen):
+        raise ConfigError(f"--name {chosen!r}: use letters, digits, '.', '-' and '_' (it "
+                          "names environments/NAME.yaml)")
+    target = env_dir / f"{chosen}.yaml"
     if target.exists() and not force:
         raise ConfigError(f"{display_path(target)} exists; pass --force to overwrite it or "
                           "--name to choose another")

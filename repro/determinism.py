@@ -8,11 +8,10 @@ from dataclasses import dataclass
 
 from repro import textdiff
 from repro.compare import compare
-from repro.normalise import BUILTIN, Normal
+from repro.normalise import BUILTIN, SPECIFICITY, Normal
 
 # Most specific first: a UUID is also hex, an ISO timestamp also contains a time.
-_ORDER = ["uuid", "iso8601", "log-timestamp", "container-id", "hex-id", "duration",
-          "tmp-path", "pid", "hostname"]
+_ORDER = SPECIFICITY
 _TOKEN = re.compile(r"[\w.:/+-]+")
 
 

@@ -51,7 +51,8 @@ BUILTIN: dict[str, list[tuple[str, str]]] = {
     "container-id": [(r"\b[0-9a-f]{64}\b|\b(?=[0-9]{0,11}[a-f])[0-9a-f]{12}\b", "<container>")],
     "hex-id": [(r"\b0x[0-9a-fA-F]+\b", "<hex>"),
                (r"\b(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{8,}\b", "<hex>")],
-    "duration": [(rf"\b(?:{_D}+(?:\.{_D}+)?(?:ns|us|µs|ms|s|m|h|d)){{1,4}}\b", "<duration>"),
+    # no bare `d` (days): it would eat hex ids like 3040d0e2 or commit 5d7d
+    "duration": [(rf"\b(?:{_D}+(?:\.{_D}+)?(?:ns|us|µs|ms|s|m|h)){{1,4}}\b", "<duration>"),
                  (rf"\b{_D}+(?:\.{_D}+)?\s?(?:ns|us|µs|ms|s|sec|secs|seconds?|mins?|minutes?"
                   r"|hours?|days?)\b", "<duration>")],
     "tmp-path": [(r"(?<![\w/])/(?:var/)?tmp/[\w.-]*[\w-](?:/[\w.-]*[\w-])*", "<tmp>")],
@@ -61,6 +62,11 @@ BUILTIN: dict[str, list[tuple[str, str]]] = {
     # repro-<run id>[-service].
     "hostname": [(r"\brepro-[\w.-]+-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}(?:-[\w.-]+)?\b", "<host>")],
 }
+
+
+# Which masks to try first: a longer, more specific shape before the shorter ones it holds.
+SPECIFICITY = ["uuid", "iso8601", "log-timestamp", "container-id", "hex-id", "tmp-path",
+               "hostname", "pid", "duration"]
 
 
 @dataclass(frozen=True)
@@ -97,8 +103,13 @@ class Rulebook:
                 self._compiled[i] = [(re.compile(rule.replace, re.MULTILINE), rule.with_)]
 
     def applying(self, channel: str) -> list[tuple[int, Rule]]:
-        return [(i, r) for i, r in enumerate(self.rules)
-                if any(fnmatch.fnmatchcase(channel, glob) for glob in r.channels)]
+        """Masks first, most specific first (a uuid before the durations inside it could
+        be seen), then the other rules in the order written."""
+        chosen = [(i, r) for i, r in enumerate(self.rules)
+                  if any(fnmatch.fnmatchcase(channel, glob) for glob in r.channels)]
+        masks = sorted((x for x in chosen if x[1].mask), key=lambda x: SPECIFICITY.index(
+            x[1].mask))
+        return masks + [x for x in chosen if not x[1].mask]
 
     def text_rules(self, channel: str, text: str) -> str:
         for i, rule in self.applying(channel):

@@ -12,7 +12,7 @@ INLINE_LIMIT = 1024 * 1024  # larger outputs stay in their artifact file only
 class StepObservation:
     name: str
     command: str
-    status: str  # ok | failed | timed_out | skipped
+    status: str  # ok | failed | timed_out | skipped | interrupted
     exit_code: int | None
     started_at: float | None
     ended_at: float | None

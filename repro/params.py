@@ -159,7 +159,13 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
     declared = env.parameters
     layers: list[tuple[dict[str, Scalar], Any]] = []
     skipped: list[str] = []
-    for pfile in scenario.parameters_from:
+    for i, pfile in enumerate(scenario.parameters_from):
+        if not (scenario_dir / pfile.path).is_file():
+            folder = (scenario_dir / pfile.path).parent
+            near = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+            hint = did_you_mean(Path(pfile.path).name, near)
+            raise ConfigError(scen_src.problem(("parameters_from", i), f"{pfile.path} not "
+                                               f"found{hint}"))
         values, shown, text = read_parameter_file(pfile, scenario_dir)
         if pfile.ignore_unknown:
             skipped += [f"{shown}: {k}" for k in values if k not in declared]

@@ -17,6 +17,7 @@ from repro.model import (
     capture_names,
     step_names,
 )
+from repro.oracle import describe
 from repro.plan_services import plan_loads, plan_queries, plan_services
 from repro.plan_types import (  # noqa: F401 - re-exported: the plan's vocabulary
     CapturePlan,
@@ -105,6 +106,9 @@ class Plan:
                        "user": s.user, "stdin_bytes": None if s.stdin is None else len(s.stdin),
                        "stop_on_failure": s.stop_on_failure} for s in self.steps],
             "capture": [{"name": c.name, "path": c.path} for c in self.captures],
+            "oracle": {"mode": "all" if self.oracle.all is not None else "any",
+                       "conditions": [describe(c) for c in self.oracle.conditions]},
+            "normalize": [_rule_dict(r) for r in self.rules],
             "services": [{"name": s.name, "image": mask(s.image.ref) if s.image.ref else
                           display_path(s.image.context),
                           "env": {k: mask(v) for k, v in s.env.items()},
@@ -124,6 +128,15 @@ class Plan:
                         "limits": {"cpus": self.limits.cpus, "memory_bytes": self.limits.memory,
                                    "pids": self.limits.pids}},
         }
+
+
+def _rule_dict(rule: Rule) -> dict[str, Any]:
+    """A rule as it is written in YAML (`with`, not `with_`; defaults left out)."""
+    out = {("with" if k == "with_" else k): v for k, v in vars(rule).items()
+           if v is not None and (k != "channels" or list(v) != ["*"])}
+    if rule.replace is None:
+        out.pop("with", None)
+    return out
 
 
 def describe_ready(ready: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -40,12 +41,20 @@ class Style:
         return self._wrap("1", text)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _tail(text: str, lines: int = TAIL_LINES) -> list[str]:
+    """The last lines, with control characters shown, never sent to the terminal."""
     rows = text.rstrip("\n").splitlines()
     cut = rows[-lines:]
     if len(rows) > lines:
         cut.insert(0, f"... {len(rows) - lines} earlier lines in the record")
-    return [row[:200] for row in cut]
+    return [_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", row)[:200] for row in cut]
+
+
+def _looks_binary(text: str) -> bool:
+    return "\x00" in text or text.count("\ufffd") > max(8, len(text) // 100)
 
 
 def verdict_word(record: RunRecord) -> str:
@@ -70,17 +79,24 @@ def summary(record: RunRecord, out: TextIO = sys.stdout) -> None:
     for step in data["steps"]:
         status = step["status"]
         tag = {"ok": s.good("ok     "), "failed": s.bad("FAILED "),
-               "timed_out": s.bad("TIMEOUT"), "skipped": s.dim("skipped")}[status]
+               "timed_out": s.bad("TIMEOUT"), "skipped": s.dim("skipped"),
+               "interrupted": s.bad("STOPPED")}[status]
         timing = "" if step["duration_s"] is None else f"{step['duration_s']:.2f}s"
         code = "" if step["exit_code"] is None else f"exit {step['exit_code']}"
         print(f"  {tag} {step['name']:<{width}}  {code:<8} {timing}", file=out)
         if status == "skipped":
             continue
         for stream in ("stdout", "stderr"):
-            text = step[stream] if step[stream] is not None else \
-                f"({step[stream + '_bytes']} bytes in {step[stream + '_file']})"
+            text = step[stream]
+            if text is None or _looks_binary(text):
+                kind = "binary, " if text is not None else ""
+                text = f"({step[stream + '_bytes']} bytes, {kind}in {step[stream + '_file']})"
             for line in _tail(text):
                 print(s.dim(f"      {stream[3:]}| ") + line, file=out)
+        if step["exit_code"] == 137 and status == "failed" and record.plan.limits.memory:
+            mib = record.plan.limits.memory // 1024**2
+            print(s.dim(f"      killed (SIGKILL): the memory limit ({mib} MiB, "
+                        "limits.memory) is the usual cause"), file=out)
     print(file=out)
     oracle = data["oracle"]
     print(f"oracle ({oracle['mode']} of):", file=out)
@@ -144,6 +160,7 @@ def run_json(record: RunRecord) -> dict[str, Any]:
             "expected": record.plan.expect, "ok": record.ok,
             "verdict": verdict_word(record), "record": display_path(record.path),
             "error": None if record.error is None else scrub(record.error),
-            "baseline": record.baseline_verdict,
+            "baseline": record.baseline_verdict if record.status == "complete" else
+            "not compared",
             "diverged": record.comparison.diverged if record.comparison else [],
             "sandbox": container_name(record.run_id) if record.kept else None}

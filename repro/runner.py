@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from repro import archive, oracle, services
-from repro.errors import Interrupted, ReproError
+from repro.errors import ConfigError, Interrupted, Problem, ReproError
 from repro.observe import CaptureObservation, StepObservation
 from repro.plan import Plan
 from repro.record import RunRecord, new_run_id
 from repro.sandbox import images
 from repro.sandbox.docker_sandbox import DockerSandbox, open_sandbox, start
 from repro.sandbox.engine import engine_facts
+from repro.yamlsrc import display_path
 
 if TYPE_CHECKING:
     from repro.normalise import Normal
@@ -38,6 +40,7 @@ def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = Non
     run_id = new_run_id(plan.scenario_id)
     record = RunRecord(plan, run_id, runs_dir(plan) / run_id)
     record.directory.mkdir(parents=True)
+    record.write()  # status "running": even a `kill -9` leaves a record saying so
     try:
         info = images.ensure(plan.image, plan.environment, say)
         record.image = {"ref": info.ref, "id": info.id, "built": info.built,
@@ -84,12 +87,14 @@ def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = Non
         error = Interrupted(exc.signal_name, outcome)
         record.error = str(error)
         error.record = record  # type: ignore[attr-defined]
+        say(f"record: {display_path(record.path)}")
         raise error from None
     except ReproError as exc:
         record.status, record.error = "error", str(exc)
         if keep and record.sandbox:
             say(_kept(record))
         exc.record = record  # type: ignore[attr-defined]
+        say(f"record: {display_path(record.path)}")
         raise
     except BaseException as exc:
         record.status, record.error = "error", f"internal error: {exc!r}"
@@ -144,8 +149,17 @@ def _run_steps(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
             continue
         base = steps_dir / f"{number:02d}-{_slug(step.name)}"
         out_path, err_path = base.with_suffix(".stdout"), base.with_suffix(".stderr")
-        with out_path.open("wb") as out, err_path.open("wb") as err:
-            result = sandbox.exec(step, out, err)
+        started = time.time()
+        try:
+            with out_path.open("wb") as out, err_path.open("wb") as err:
+                result = sandbox.exec(step, out, err)
+        except Interrupted:  # the record still shows the step and its output so far
+            record.steps.append(StepObservation(step.name, step.command, "interrupted", None,
+                                                started, time.time(), out_path, err_path))
+            raise
+        _refuse_unstarted(plan, step.name, result.exit_code, out_path, err_path)
+        if result.exit_code == 137 and not result.timed_out:
+            sandbox.check_alive()  # killed because someone removed the sandbox?
         status = "timed_out" if result.timed_out else (
             "ok" if result.exit_code == 0 else "failed")
         observation = StepObservation(step.name, step.command, status, result.exit_code,
@@ -154,6 +168,28 @@ def _run_steps(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
         if on_step is not None:
             on_step(observation)
         stopped = observation.failed and step.stop_on_failure
+
+
+# What the engine prints when it cannot even start a step's process (as opposed to the
+# step's own command failing): a setup mistake, never a verdict about the customer's bug.
+_UNSTARTED = re.compile(r"^(OCI runtime exec failed|unable to find user|.*unable to start "
+                        r"container process)")
+
+
+def _refuse_unstarted(plan: Plan, name: str, code: int | None, *paths: Path) -> None:
+    if code not in (126, 127):
+        return
+    texts = [path.read_bytes()[:2000].decode("utf-8", "replace").strip() for path in paths]
+    reason = next((re.sub(r"^OCI runtime exec failed: (exec failed: )?", "", text)
+                   for text in texts if _UNSTARTED.match(text)), None)
+    if reason is None and not any(texts):
+        # A shell that cannot run a command says so; silence with 126/127 is the engine
+        # failing to start the process (its message does not always reach the stream).
+        reason = f"the engine could not start it (exit {code})"
+    if reason is not None:
+        raise ConfigError(Problem(display_path(plan.scenario_path), None, f"steps.{name}",
+                                  f"could not start: {reason[:200]}; check its run, user "
+                                  "and workdir"))
 
 
 def _capture(plan: Plan, sandbox: DockerSandbox, record: RunRecord) -> None:

@@ -27,8 +27,10 @@ def spec(default: Any = _MISSING, *, doc: str = "", alias: str | None = None,
 
 
 def did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """Case-insensitive: a customer's DECIMAL_SEPARATOR is decimal_separator."""
+    by_lower = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
 
 
 def _hints(cls: type) -> dict[str, Any]:

@@ -98,6 +98,18 @@ class DockerSandbox:
             exit_code = api.exec_inspect(exec_id).get("ExitCode")
         return ExecResult(exit_code, timed_out, started, ended)
 
+    def check_alive(self) -> None:
+        """SandboxError if the sandbox was stopped or removed from outside the run."""
+        import docker
+
+        try:
+            state = client().api.inspect_container(self.container.id)["State"]
+        except docker.errors.NotFound:
+            state = {"Running": False}
+        if not state.get("Running"):
+            raise SandboxError(f"the sandbox {self.name} was stopped or removed from outside "
+                               "during the run (`repro gc --run`, `docker rm`?); no verdict")
+
     def _kill_steps(self) -> None:
         with translated("stopping a timed-out step"):
             self.container.exec_run(KILL_ALL, user="0")

@@ -36,7 +36,7 @@ def _resources() -> list[tuple[str, Any, dict[str, str]]]:
 
 
 def collect(run_id: str | None = None, include_kept: bool = False,
-            dry_run: bool = False) -> list[Leftover]:
+            dry_run: bool = False, force: bool = False) -> list[Leftover]:
     """Remove leftovers of dead runs (or of `run_id`); report each with what happened."""
     import docker
 
@@ -48,7 +48,11 @@ def collect(run_id: str | None = None, include_kept: bool = False,
         if run_id is not None and rid != run_id:
             continue
         owner = tags.get(labels.OWNER, "")
-        if run_id is None and labels.owner_alive(owner):
+        if run_id is not None and not force and labels.owner_alive(owner) and \
+                not tags.get(labels.KEEP):
+            reason = (f"its run is still going (repro process {owner.split(':')[1]}); stop "
+                      "it with Ctrl-C, or pass --force")
+        elif run_id is None and labels.owner_alive(owner):
             reason = f"its run is still going (repro process {owner.split(':')[1]})"
         elif run_id is None and not include_kept and not labels.owner_here(owner):
             reason = (f"created by repro on host {owner.split(':')[0] or '?'}, whose runs this "

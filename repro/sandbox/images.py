@@ -182,6 +182,14 @@ def _build(image: ImagePlan, tag: str, key: str, say: Say) -> str:
             if "error" in chunk:
                 step = next((line for line in reversed(log) if line.startswith("Step ")), "")
                 tail = " | ".join(line.strip() for line in log[-4:])
+                error = chunk["error"].strip()
+                hint = ""
+                if re.search(r"registry|no such host|pull access denied|manifest unknown",
+                             error) and step.split(":", 1)[-1].strip().upper().startswith(
+                                 "FROM"):
+                    hint = (f"; no registry is reachable: use `FROM {bases.PREFIX}debian:"
+                            f"bookworm` or `FROM {bases.PREFIX}busybox` (made offline), or "
+                            "`docker load` the base image")
                 raise SandboxError(f"building {tag} failed at {step or 'the start'}: "
-                                   f"{chunk['error'].strip()} (last output: {tail})")
+                                   f"{error}{hint} (last output: {tail})")
     return image_id or (_find(tag) or "")

@@ -143,10 +143,10 @@ def test_rerecording_shows_the_change_and_needs_yes(project: Project) -> None:
     baseline = project.root / "scenarios" / sid / "baseline.yaml"
     before = baseline.read_text()
     refused = project.repro("baseline", f"scenarios/{sid}")  # no terminal to ask on
-    assert refused.returncode == 2
+    assert refused.returncode == 1
     assert "re-recording changes 4 channel(s)" in refused.stdout
     assert "~ total: 10.5 -> 99" in refused.stdout
-    assert refused.stderr.splitlines()[-1].endswith("kept as it was; re-run with --yes to "
+    assert refused.stdout.splitlines()[-1].endswith("kept as it was; re-run with --yes to "
                                                     "replace it")
     assert baseline.read_text() == before
     accepted = project.repro("baseline", f"scenarios/{sid}", "--yes")

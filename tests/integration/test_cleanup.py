@@ -124,3 +124,18 @@ def test_gc_images_removes_unused_cached_builds_of_one_environment(project: Proj
     assert f"removed image {tag}" in done.stdout
     listed = subprocess.run(["docker", "images", "-q", tag], capture_output=True, text=True)
     assert listed.stdout.strip() == ""
+
+
+def test_gc_run_spares_a_live_run_unless_forced_and_the_run_then_says_so(
+        project: Project) -> None:
+    sid = project.scenario("victim", LONG)
+    proc = _start(project, sid)
+    run_id = engine_names("container", f"io.repro.scenario={sid}")[0].removeprefix("repro-")
+    spared = project.repro("gc", "--run", run_id)
+    assert "its run is still going" in spared.stdout and "--force" in spared.stdout
+    forced = project.repro("gc", "--run", run_id, "--force")
+    assert f"removed container repro-{run_id}" in forced.stdout
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, out + err
+    assert "was stopped or removed from outside during the run" in err
+    assert "REPRODUCED" not in out

@@ -223,17 +223,17 @@ def test_shell_enters_the_loaded_sandbox_and_removes_it_on_exit(project: Project
         oracle:
           any: [{step: touch, exit_code: 0}]
         """, files={"data.txt": "customer data\n"})
-    script = "cat /data/data.txt /etc/app/app.conf; cat /tmp/after-steps; exit\n"
+    script = "cat /data/data.txt /etc/app/app.conf; cat /tmp/after-steps; exit 7\n"
     env = {**os.environ, "NO_COLOR": "1"}
     before = subprocess.run([sys.executable, "-m", "repro", "shell", sid, "--no-steps"],
                             cwd=project.root, input=script, capture_output=True, text=True,
                             timeout=120, env=env)
-    assert before.returncode == 0, before.stderr
+    assert before.returncode == 7, before.stderr  # the shell's own exit status
     assert before.stdout.startswith("customer data\ngreeting = hello\n")
     assert "replayed" not in before.stdout
     after = subprocess.run([sys.executable, "-m", "repro", "shell", sid], cwd=project.root,
                            input=script, capture_output=True, text=True, timeout=120, env=env)
-    assert after.returncode == 0, after.stderr
+    assert after.returncode == 7, after.stderr
     assert "REPRODUCED  (expected: reproduces) -> as expected" in after.stdout
     assert after.stdout.rstrip().endswith("replayed")
 
@@ -299,3 +299,25 @@ def test_endless_output_is_cut_not_stored_forever(project: Project) -> None:
     run_dir = (project.root / json.loads(done.stdout)["record"]).parent
     text = (run_dir / "steps" / "01-s.stdout").read_text()
     assert len(text) < 100_100 and text.endswith("\n[repro: output cut at 100000 bytes]\n")
+
+
+def test_a_step_that_cannot_start_is_a_setup_error_not_a_verdict(project: Project) -> None:
+    for key, value, reason in (("user", "nosuchuser", "unable to find user nosuchuser"),
+                               ("workdir", "/no/such/dir", "no such file or directory"),
+                               ("run", "[nosuchcmd, arg]", "executable file not found")):
+        sid = project.scenario(f"unstarted-{key}", f"""\
+            environment: bb
+            steps:
+              - name: s
+                {'' if key == 'run' else 'run: "true"'}
+                {key}: {value}
+            oracle: {{any: [{{step: s, failed: true}}]}}
+            """)
+        done = project.repro("run", f"scenarios/{sid}")
+        last = done.stderr.splitlines()[-1]
+        assert done.returncode == 2, done.stdout
+        # The engine's reason reaches the stream most of the time, not always.
+        assert last.startswith(f"repro: error: scenarios/{sid}/scenario.yaml: steps.s: could "
+                               "not start: ") and (reason in last.lower() or
+                                                   "the engine could not start it" in last), last
+        assert "REPRODUCED" not in done.stdout

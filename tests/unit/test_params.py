@@ -142,7 +142,8 @@ def test_env_file_inline_comment_is_not_part_of_the_value(project):
     ("c.txt", "c.txt", "region=eu\n",
      "scenarios/T-1/c.txt: cannot tell the format from the file name; "
      "add `format: yaml|json|ini|env`"),
-    ("c.json", "other.json", "{}", "scenarios/T-1/c.json: parameter file not found"),
+    ("c.json", "other.json", "{}", "scenarios/T-1/scenario.yaml:2: parameters_from[0]: c.json "
+     "not found (did you mean 'other.json'?)"),
 ])
 def test_unreadable_parameter_files_are_reported(project, listed, written, content, expected):
     assert problems(project, f"parameters_from: ['{listed}']\n",
