@@ -102,11 +102,17 @@ class DockerSandbox:
         """SandboxError if the sandbox was stopped or removed from outside the run."""
         import docker
 
-        try:
-            state = client().api.inspect_container(self.container.id)["State"]
-        except docker.errors.NotFound:
-            state = {"Running": False}
-        if not state.get("Running"):
+        # A SIGKILL from outside reaches the step a moment before the engine marks the
+        # container: look a few times before concluding it was the step's own fate.
+        for _ in range(6):
+            try:
+                state = client().api.inspect_container(self.container.id)["State"]
+            except docker.errors.NotFound:
+                state = {"Status": "removed"}
+            if state.get("Status") != "running":
+                break
+            time.sleep(0.1)
+        if state.get("Status") != "running":
             raise SandboxError(f"the sandbox {self.name} was stopped or removed from outside "
                                "during the run (`repro gc --run`, `docker rm`?); no verdict")
 
@@ -277,8 +283,16 @@ def remove(container: Any, network: Any) -> None:
             resource.remove(**how)
         except docker.errors.NotFound:
             pass
+        except docker.errors.APIError as exc:
+            if "already in progress" not in str(exc):  # someone (gc) is removing it
+                _warn_left(resource, exc)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            import sys
+            _warn_left(resource, exc)
 
-            print(f"repro: warning: could not remove {resource.name}: {exc}; "
-                  "`repro gc` will retry", file=sys.stderr)
+
+def _warn_left(resource: Any, exc: BaseException) -> None:
+    import sys
+
+    reason = getattr(exc, "explanation", None) or str(exc).splitlines()[0]
+    print(f"repro: warning: could not remove {resource.name}: {reason}; `repro gc` will "
+          "retry", file=sys.stderr)
