@@ -111,12 +111,20 @@ def run(scenario: Path = typer.Argument(..., help="Scenario directory, its scena
     from repro.params import parse_cli_params
     from repro.plan import plan_scenario
 
-    plan = plan_scenario(scenario, parse_cli_params(param))
-    expected = None
-    if plan.baseline_path.is_file():  # comparing costs imports only when there is one
-        from repro.baseline import load as load_baseline
+    try:
+        plan = plan_scenario(scenario, parse_cli_params(param))
+        expected = None
+        if plan.baseline_path.is_file():  # comparing costs imports only when there is one
+            from repro.baseline import load as load_baseline
 
-        expected = load_baseline(plan)  # a broken baseline fails now, not after the run
+            expected = load_baseline(plan)  # a broken baseline fails now, not after the run
+    except ReproError as exc:  # --json callers (CI) get an object to read in every case
+        if as_json:
+            print(json.dumps({"scenario": str(scenario), "run_id": None, "status": "error",
+                              "reproduced": None, "ok": False, "record": None,
+                              "error": scrub(exc.lines()[0]), "errors": [
+                                  scrub(line) for line in exc.lines()]}, indent=2))
+        raise
     show = None if as_json else _step_progress
     if not as_json:
         say(f"running {plan.scenario_id} in a fresh sandbox ...")

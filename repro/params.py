@@ -151,10 +151,12 @@ def coerce(value: Scalar, like: Any) -> Scalar:
 
 
 def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Source,
-            scenario_dir: Path, cli: dict[str, str]) -> tuple[dict[str, Scalar], list[str]]:
+            scenario_dir: Path, cli: dict[str, str]
+            ) -> tuple[dict[str, Scalar], list[str], dict[str, str]]:
     """Merge every layer, then check each value against the environment's declaration.
 
-    Returns the values and the export keys skipped by `ignore_unknown` (for the record).
+    Returns the values, the export keys skipped by `ignore_unknown` (for the record), and
+    where each value came from (`default`, `customer/settings.ini:3`, `--param`...).
     """
     declared = env.parameters
     layers: list[tuple[dict[str, Scalar], Any]] = []
@@ -176,6 +178,7 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
                    lambda key: scen_src.problem(("parameters", key), "")))
     layers.append((dict(cli), lambda key: Problem("--param", None, key, "")))
 
+    origins = {k: "default" for k, p in declared.items() if p.default is not None}
     values: dict[str, Scalar] = {k: p.default for k, p in declared.items()
                                  if p.default is not None}
     problems: list[Problem] = []
@@ -201,6 +204,8 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
                                       f"{', '.join(spec.choices)}"))
                 continue
             values[key] = value
+            place = where(key)
+            origins[key] = place.file if place.line is None else f"{place.file}:{place.line}"
     for key in declared:
         if key not in values:
             problems.append(scen_src.problem(("parameters",), f"parameter {key!r} is required "
@@ -208,7 +213,7 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
                                              f"--param {key}=VALUE"))
     if problems:
         raise ConfigError(problems)
-    return values, skipped
+    return values, skipped, origins
 
 
 def _line_of(key: str, text: str) -> int | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,7 @@ class Plan:
     services: tuple[ServicePlan, ...] = ()  # in start order
     loads: tuple[LoadPlan, ...] = ()
     queries: tuple[QueryPlan, ...] = ()
+    parameter_origins: dict[str, str] = field(default_factory=dict)  # key -> file:line
 
     @property
     def baseline_path(self) -> Path:
@@ -94,6 +95,7 @@ class Plan:
                           "args": {k: mask(v) for k, v in self.image.build_args.items()}}},
             "parameters": {k: MASK if k in self.secret_parameters and v != "" else v
                            for k, v in sorted(self.parameters.items())},
+            "parameters_from": dict(sorted(self.parameter_origins.items())),
             "skipped_parameters": list(self.skipped_parameters),
             "env": {k: mask(v) for k, v in self.env.items()},
             "files": [{"path": f.path, "mode": f"{f.mode:04o}", "from": f.origin,
@@ -173,8 +175,8 @@ def plan_scenario(target: Path, cli_params: dict[str, str] | None = None) -> Pla
 def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
     scenario: Scenario = scen.record  # type: ignore[assignment]
     env: Environment = envl.record  # type: ignore[assignment]
-    values, skipped = params_mod.resolve(env, envl.source, scenario, scen.source, scen.base,
-                                         cli_params)
+    values, skipped, origins = params_mod.resolve(env, envl.source, scenario, scen.source,
+                                                  scen.base, cli_params)
     scenario_id = scenario.id or scen.base.name
     context = {**values, "params": values,
                "scenario": {"id": scenario_id, "ticket": scenario.ticket, "title": scenario.title}}
@@ -217,7 +219,7 @@ def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
         captures=_captures(scenario), oracle=scenario.oracle, workdir=env.workdir,
         user=env.user, egress=env.network.egress, limits=env.limits,
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
-        services=services, loads=loads, queries=queries)
+        services=services, loads=loads, queries=queries, parameter_origins=origins)
 
 
 def _refuse_secret_build_args(env: Environment, envl: Loaded,

@@ -321,3 +321,17 @@ def test_a_step_that_cannot_start_is_a_setup_error_not_a_verdict(project: Projec
                                "not start: ") and (reason in last.lower() or
                                                    "the engine could not start it" in last), last
         assert "REPRODUCED" not in done.stdout
+
+
+def test_json_callers_get_an_object_for_configuration_errors_too(project: Project) -> None:
+    sid = project.scenario("typo", """\
+        environment: bb
+        steps: [{name: s, run: "true", timout: 3}]
+        oracle: {any: [{step: s, failed: true}]}
+        """)
+    done = project.repro("run", f"scenarios/{sid}", "--json")
+    assert done.returncode == 2
+    result = json.loads(done.stdout)
+    assert (result["status"], result["ok"], result["run_id"]) == ("error", False, None)
+    assert result["error"] == (f"scenarios/{sid}/scenario.yaml:2: steps[0].timout: unknown "
+                               "key (did you mean 'timeout'?)")

@@ -116,6 +116,10 @@ def test_plan_prints_the_same_plan_as_yaml_and_json(project, cli):
                     "content": "# app.conf for T-1\nlisten = 9090\n\nmode = slow\n"}
     assert data["steps"][0]["run"] == "app --port 9090"
     assert data["sandbox"]["network_egress"] is False
+    # Where each value came from: the question at 2 a.m.
+    assert data["parameters_from"] == {"db_password": "default", "debug": "default",
+                                       "mode": "--param", "port": "--param",
+                                       "ratio": "default"}
 
 
 SECRET = "Pa55-w0rd!xyz"

@@ -227,3 +227,21 @@ def test_cli_params_split_on_the_first_equals_sign():
         with pytest.raises(ConfigError) as info:
             parse_cli_params([bad])
         assert info.value.lines() == [f"--param: expected KEY=VALUE, got {bad!r}"]
+
+
+def test_the_plan_says_where_each_value_came_from(project):
+    files = {"export/customer.ini": "[db]\nhost = db.internal\nport = 5432\n",
+             "export/.env": "# exported 2024-03-31\nregion=us-east\n"}
+    head = """\
+        parameters_from: [export/customer.ini, export/.env]
+        parameters:
+          mode: fast
+        """
+    resolve(project, head, cli=("port=7001",), files=files)
+    origins = plan_scenario(Path("T-1"), {"port": "7001"}).parameter_origins
+    assert {k: origins[k] for k in ("host", "region", "mode", "port")} == {
+        "host": "scenarios/T-1/export/customer.ini:2",
+        "region": "scenarios/T-1/export/.env:2",
+        "mode": "scenarios/T-1/scenario.yaml:4",
+        "port": "--param",
+    }
