@@ -32,7 +32,7 @@ def pack(files: Iterable[FileWrite], data: Iterable[DataCopy]) -> IO[bytes]:
                 to = copy.to + copy.source.name if copy.to.endswith("/") and \
                     copy.kind == "file" else copy.to
                 tar.add(str(copy.source), arcname=_member(to), recursive=True,
-                        filter=_neutral_owner)
+                        filter=neutral_owner)
         for f in files:  # last, so rendered config wins over data at the same path
             info = tarfile.TarInfo(_member(f.path))
             info.size, info.mode, info.mtime = len(f.content), f.mode, int(now)
@@ -51,7 +51,7 @@ def _bytes_io(content: bytes) -> IO[bytes]:
     return io.BytesIO(content)
 
 
-def _neutral_owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
+def neutral_owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
     # The customer's uids mean nothing in the sandbox; files belong to root (or are
     # chowned to the environment's user after loading).
     info.uid = info.gid = 0
@@ -91,7 +91,7 @@ def _add_archive(tar: tarfile.TarFile, copy: DataCopy) -> None:
                 if not (info.isfile() or info.isdir() or info.issym() or info.islnk()):
                     continue  # devices and fifos have no place in customer data
                 body = src.extractfile(info) if info.isfile() else None
-                info = _neutral_owner(info)
+                info = neutral_owner(info)
                 info.name = posixpath.join(base, info.name)
                 if info.islnk():
                     info.linkname = posixpath.join(base, info.linkname)

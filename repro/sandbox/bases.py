@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from repro.archive import neutral_owner
 from repro.errors import SandboxError
 from repro.sandbox import labels
 from repro.sandbox.engine import client, translated
@@ -20,7 +21,6 @@ from repro.sandbox.engine import client, translated
 PREFIX = "repro-base/"
 BUSYBOX = "/bin/busybox"
 _SUITE = re.compile(r"^[a-z][a-z0-9-]*$")
-KNOWN = ("busybox", "debian:SUITE (e.g. debian:bookworm)")
 
 
 def is_base(ref: str) -> bool:
@@ -94,7 +94,7 @@ def _busybox_rootfs() -> io.BytesIO:
             info = tarfile.TarInfo(folder)
             info.type, info.mode = tarfile.DIRTYPE, mode
             tar.addfile(info)
-        tar.add(BUSYBOX, "bin/busybox", filter=_root_owned)
+        tar.add(BUSYBOX, "bin/busybox", filter=neutral_owner)
         for applet in applets:
             if applet != "bin/busybox":
                 info = tarfile.TarInfo(applet)
@@ -112,12 +112,6 @@ def _busybox_rootfs() -> io.BytesIO:
             tar.addfile(info, io.BytesIO(body))
     buf.seek(0)
     return buf
-
-
-def _root_owned(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.uid = info.gid = 0
-    info.uname = info.gname = "root"
-    return info
 
 
 def debian_mirror() -> str:
