@@ -88,7 +88,7 @@ class DockerSandbox:
             reader.join(step.timeout)
             timed_out = reader.is_alive()
             if timed_out:
-                self._kill_steps()
+                self._kill_step(exec_id)
                 reader.join(10)
         finally:
             if reader.is_alive():
@@ -116,9 +116,15 @@ class DockerSandbox:
             raise SandboxError(f"the sandbox {self.name} was stopped or removed from outside "
                                "during the run (`repro gc --run`, `docker rm`?); no verdict")
 
-    def _kill_steps(self) -> None:
+    def _kill_step(self, exec_id: str) -> None:
+        """Kill the timed-out step and everything it started: each exec is its own process
+        group in the sandbox. Without its in-sandbox pid (a remote engine), every
+        process but PID 1 goes."""
         with translated("stopping a timed-out step"):
-            self.container.exec_run(KILL_ALL, user="0")
+            inner = _pid_in_sandbox(client().api.exec_inspect(exec_id).get("Pid"))
+            command = KILL_ALL if inner is None else [
+                "sh", "-c", f"kill -KILL -{inner} 2>/dev/null || kill -KILL {inner}; exit 0"]
+            self.container.exec_run(command, user="0")
 
     def fetch(self, path: str, dest: Path) -> str | None:
         """Copy `path` out of the sandbox to `dest`: 'file', 'dir', or None if absent.
@@ -139,6 +145,21 @@ class DockerSandbox:
                 return kind
             path = posixpath.join(posixpath.dirname(path), kind.removeprefix("link:"))
         raise SandboxError(f"capturing {path} failed: too many levels of symbolic links")
+
+
+def _pid_in_sandbox(host_pid: int | None) -> int | None:
+    """The sandbox's own number for a process the engine reports by host pid, read from
+    /proc when repro runs on the engine's host."""
+    if not host_pid:
+        return None
+    try:
+        status = open(f"/proc/{host_pid}/status").read()  # noqa: SIM115 - tiny read
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("NSpid:") and len(line.split()) > 2:
+            return int(line.split()[-1])
+    return None
 
 
 def _pump(sock: Any, stdout: IO[bytes], stderr: IO[bytes]) -> None:

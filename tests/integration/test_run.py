@@ -335,3 +335,18 @@ def test_json_callers_get_an_object_for_configuration_errors_too(project: Projec
     assert (result["status"], result["ok"], result["run_id"]) == ("error", False, None)
     assert result["error"] == (f"scenarios/{sid}/scenario.yaml:2: steps[0].timout: unknown "
                                "key (did you mean 'timeout'?)")
+
+
+def test_a_timeout_spares_what_earlier_steps_started(project: Project) -> None:
+    sid = project.scenario("daemon", """\
+        environment: bb
+        steps:
+          - {name: start-daemon, run: "setsid sleep 600 >/dev/null 2>&1 &"}
+          - {name: hang, run: "sleep 300 & sleep 300", timeout: 1s, stop_on_failure: false}
+          - {name: count, run: "ps -o args | grep -c '^sleep [36]00$' || true"}
+        oracle: {any: [{step: hang, timed_out: true}]}
+        """)
+    code, result, _ = project.run_json(sid)
+    steps = {s["name"]: s for s in project.record(result)["steps"]}
+    assert code == 0 and steps["hang"]["status"] == "timed_out"
+    assert steps["count"]["stdout"].strip() == "1"  # the daemon lives, the step's sleeps not
