@@ -414,6 +414,47 @@ def base(name: str = typer.Argument(..., help="busybox, or debian:SUITE "
     return EXIT_OK
 
 
+@app.command("runs")
+@handled
+def runs_cmd(scenario: str | None = typer.Option(None, "--scenario", help="Only this "
+                                                 "scenario's runs."),
+             limit: int = typer.Option(20, "--limit", "-n", help="How many (newest first)."),
+             prune: str | None = typer.Option(None, "--prune", help="Delete records older "
+                                              "than this, e.g. 30d or 12h (they hold "
+                                              "customer data).")) -> int:
+    """List recent runs of this project from their records: verdict, baseline, status."""
+    from repro import runs as runs_mod
+    from repro.project import project_root
+    from repro.spec import Invalid
+    from repro.units import duration
+    from repro.yamlsrc import display_path
+
+    folder = project_root(Path.cwd()) / ".repro" / "runs"
+    found = [r for r in runs_mod.read(folder) if scenario is None or r.scenario == scenario]
+    if prune is not None:
+        text = prune.strip()
+        seconds_per = {"d": 86400.0, "w": 604800.0}
+        try:
+            age = float(text[:-1]) * seconds_per[text[-1]] if text[-1:] in seconds_per \
+                else duration(text)
+        except (Invalid, ValueError):
+            raise ConfigError(f"--prune {prune!r}: give an age like 30d, 2w or 12h") from None
+        gone = runs_mod.prune(found, age)
+        print(f"deleted {len(gone)} run record(s) older than {prune} from "
+              f"{display_path(folder)}")
+        return EXIT_OK
+    if not found:
+        print(f"no runs recorded in {display_path(folder)}")
+        return EXIT_OK
+    for run in found[:limit]:
+        ok = {True: "ok", False: "NOT ok", None: "-"}[run.ok]
+        print(f"{run.started_at[:19]:19}  {run.run_id:44}  {run.verdict:15} {ok:7} "
+              f"baseline {run.baseline:9} {run.status}")
+    if len(found) > limit:
+        print(f"... {len(found) - limit} older (--limit)")
+    return EXIT_OK
+
+
 env_app = typer.Typer(help="Work with environment files.", no_args_is_help=True)
 app.add_typer(env_app, name="env")
 

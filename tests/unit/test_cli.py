@@ -243,3 +243,30 @@ def test_schema_accepts_what_repro_accepts_and_rejects_typos(cli):
         assert [e.message for e in validator.iter_errors(doc)] == []
         assert [e.message for e in validator.iter_errors({**doc, "wokdir": "/x"})] == [
             "Additional properties are not allowed ('wokdir' was unexpected)"]
+
+
+def _record(project, run_id, scenario, started, reproduced, baseline="none"):
+    project.write(f".repro/runs/{run_id}/record.json", json.dumps({
+        "run_id": run_id, "scenario": {"id": scenario}, "status": "complete",
+        "reproduced": reproduced, "ok": reproduced, "started_at": started,
+        "baseline": {"verdict": baseline}}))
+
+
+def test_runs_lists_newest_first_and_prunes_old_records(project, cli):
+    project.app()
+    _record(project, "T-1-a", "T-1", "2020-01-01T10:00:00+00:00", True)
+    _record(project, "T-1-b", "T-1", "2099-01-02T10:00:00+00:00", False, "diverged")
+    _record(project, "X-9-c", "X-9", "2099-01-01T10:00:00+00:00", True)
+    project.write(".repro/runs/killed/record.json", "{ half written")
+    listed = cli("runs", "--scenario", "T-1")
+    assert listed.exit_code == 0
+    rows = [line.split() for line in listed.stdout.splitlines()]
+    assert [(r[1], r[2]) for r in rows] == [("T-1-b", "NOT"), ("T-1-a", "REPRODUCED")]
+    assert "diverged" in listed.stdout.splitlines()[0]
+    everything = cli("runs", "-n", "2")
+    assert everything.stdout.splitlines()[-1] == "... 2 older (--limit)"
+    assert "killed" in cli("runs").stdout  # a record that cannot be read still shows
+    pruned = cli("runs", "--prune", "30d")
+    assert pruned.stdout.startswith("deleted 1 run record(s) older than 30d")
+    assert sorted(p.name for p in (project.root / ".repro/runs").iterdir()) == [
+        "T-1-b", "X-9-c", "killed"]  # the unreadable one is new: its folder's age counts
