@@ -326,7 +326,7 @@ def validate(paths: list[Path] | None = typer.Argument(  # noqa: UP007 - typer n
     shown: set[str] = set()
     for path in files:
         _, problems = checker.validate(path)
-        for line in map(str, problems):
+        for line in ConfigError(problems).lines() if problems else []:
             if line not in shown:  # one template error reached from many scenarios
                 print(line, file=sys.stderr)
                 shown.add(line)

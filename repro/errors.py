@@ -61,7 +61,16 @@ class ConfigError(ReproError):
         super().__init__("; ".join(str(p) for p in self.problems))
 
     def lines(self) -> list[str]:
-        return [str(p) for p in self.problems]
+        """Each file's problems in reading order (by line); files as they came."""
+        first: dict[str, int] = {}
+        for index, problem in enumerate(self.problems):
+            first.setdefault(getattr(problem, "file", ""), index)
+
+        def key(problem: Problem | str) -> tuple[int, int]:
+            file = getattr(problem, "file", "")
+            return first[file], getattr(problem, "line", None) or 0
+
+        return [str(p) for p in sorted(self.problems, key=key)]
 
 
 class SandboxError(ReproError):

@@ -298,3 +298,10 @@ def test_two_captures_with_one_name_are_refused(project):
 ])
 def test_yaml_tags_are_config_errors(project, text, expected):
     assert problems_of(load_scenario, project.scenario("T-1", text)) == [expected]
+
+
+def test_a_files_problems_come_in_reading_order(project):
+    text = ("environment: app\nsteps:\n  - {name: a, run: x, timout: 3}\n"
+            "oracle: {any: [{step: a, failed: true}]}\nexpect: fixd\ntitel: t\n")
+    lines = problems_of(load_scenario, project.scenario("T-1", text))
+    assert [int(line.split(":")[1]) for line in lines] == [3, 5, 6]
