@@ -148,7 +148,9 @@ def shell(scenario: Path = typer.Argument(..., help="Scenario directory, its sce
           param: list[str] = ParamOpt,
           no_steps: bool = typer.Option(False, "--no-steps", help="Enter right after loading "
                                         "data and config, before any step."),
-          command: str = typer.Option("sh", "--command", "-c", help="Program to start inside.")
+          command: str = typer.Option("sh", "--command", "-c", help="Program to start inside."),
+          service: str | None = typer.Option(None, "--service", help="Enter this service's "
+                                             "container instead of the steps' one.")
           ) -> int:
     """Replay a scenario, then open a shell in its sandbox; leaving the shell removes it."""
     import shutil
@@ -162,14 +164,22 @@ def shell(scenario: Path = typer.Argument(..., help="Scenario directory, its sce
     if shutil.which("docker") is None:
         raise SandboxError("`repro shell` needs the docker command-line client on PATH")
     plan = plan_scenario(scenario, parse_cli_params(param))
+    names = [s.name for s in plan.services]
+    if service is not None and service not in names:
+        from repro.spec import did_you_mean
+
+        raise ConfigError(f"--service {service}: no such service in environment "
+                          f"{plan.environment}" + (did_you_mean(service, names) or
+                                                   f" (services: {', '.join(names) or 'none'})"))
     exit_status = [EXIT_OK]
 
     def enter(sandbox: Any, record: Any) -> None:
         if record.reproduced is not None:
             report.summary(record)
-        say(f"entering {sandbox.name}; leave the shell to remove the sandbox")
+        target = sandbox.services[service].name if service else sandbox.name
+        say(f"entering {target}; leave the shell to remove the sandbox")
         flags = ["-it"] if sys.stdin.isatty() else ["-i"]
-        done = subprocess.run(["docker", "exec", *flags, sandbox.name, command], check=False)
+        done = subprocess.run(["docker", "exec", *flags, target, command], check=False)
         exit_status[0] = done.returncode
         if done.returncode in (126, 127):
             say(f"could not start {command!r} in the sandbox (exit {done.returncode}): "

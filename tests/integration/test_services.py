@@ -233,3 +233,20 @@ def test_readiness_probes_that_hang_or_cannot_run_do_not_stall_the_run(project: 
             assert last.startswith("repro: error: service db: its readiness command "
                                    "pg_isready -q cannot run in its image (exit 12")
             assert "pg_isready" in last and "not found" in last
+
+
+def test_shell_can_enter_a_service(project: Project) -> None:
+    project.env("web", WEB_ENV)
+    sid = project.scenario("webshell", """\
+        environment: web
+        steps: [{name: s, run: "true"}]
+        oracle: {any: [{step: s, failed: true}]}
+        """)
+    env = {**os.environ, "NO_COLOR": "1"}
+    done = subprocess.run([sys.executable, "-m", "repro", "shell", sid, "--no-steps",
+                           "--service", "web"], cwd=project.root, input="cat /www/index.html\n",
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "hello from web\n"
+    wrong = project.repro("shell", sid, "--service", "wbe")
+    assert wrong.returncode == 2 and "did you mean 'web'" in wrong.stderr
