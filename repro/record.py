@@ -58,6 +58,7 @@ class RunRecord:
     sandbox: str | None = None
     kept: bool = False
     comparison: Comparison | None = None  # against the baseline, when there is one
+    scrubbed: bool = False  # artifacts already masked
 
     @property
     def baseline_verdict(self) -> str:
@@ -77,10 +78,12 @@ class RunRecord:
         return self.directory / "record.json"
 
     def scrub_artifacts(self) -> None:
-        """Mask secret parameter values in every text artifact the run wrote."""
+        """Mask secret parameter values in every artifact the run wrote (once: a run that
+        completed was scrubbed before its comparison; the final pass covers the others)."""
         secret_values = self.plan.secrets()
-        if not secret_values:
+        if not secret_values or self.scrubbed:
             return
+        self.scrubbed = True
         encoded = [s.encode() for s in secret_values]
         for artifact in self.directory.rglob("*"):
             if artifact.is_file() and artifact.name != "record.json":
