@@ -47,10 +47,10 @@ def make_run(folder: Path, name: str, payload: Path) -> Path:
 def case(kind: str, a: str, b: str) -> None:
     """Child process: compare two runs, print seconds and peak RSS as JSON."""
     sys.path.insert(0, str(BENCH.parent))
-    from repro.channels import from_record, load_record
-    from repro.compare import compare
-    from repro.model import Rule
-    from repro.normalise import Rulebook
+    from repro.compare.channels import from_record, load_record
+    from repro.compare.diff import compare
+    from repro.compare.normalise import Rulebook
+    from repro.config.model import Rule
 
     started = time.perf_counter()
     sides = [from_record(*load_record(x)) for x in (a, b)]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from repro.archive import pack, read_member
 from repro.errors import ConfigError
-from repro.plan import DataCopy, FileWrite
+from repro.execute.archive import pack, read_member
+from repro.plan.build import DataCopy, FileWrite
 
 
 def add(tar: tarfile.TarFile, name: str, data: bytes | None = None, **attrs) -> None:

@@ -11,7 +11,7 @@ from textwrap import dedent
 import pytest
 import yaml
 
-from repro.plan import plan_scenario
+from repro.plan.build import plan_scenario
 
 from .conftest import APP_ENV, APP_SCENARIO, line_of
 

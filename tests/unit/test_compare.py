@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from repro import baseline
-from repro.channels import Channel
-from repro.compare import compare, diff_channel
+from repro.compare import baseline
+from repro.compare.channels import Channel
+from repro.compare.diff import compare, diff_channel
+from repro.compare.normalise import Normal, Rulebook
+from repro.config.model import Rule
 from repro.errors import ConfigError
-from repro.model import Rule
-from repro.normalise import Normal, Rulebook
-from repro.plan import CapturePlan, Plan, plan_scenario
+from repro.plan.build import CapturePlan, Plan, plan_scenario
 
 from .conftest import Project, line_of
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from repro.channels import Channel
-from repro.compare import compare
-from repro.determinism import Variation, variations
-from repro.model import Rule
-from repro.normalise import Normal, Rulebook
-from repro.plan import CapturePlan
+from repro.compare.channels import Channel
+from repro.compare.determinism import Variation, variations
+from repro.compare.diff import compare
+from repro.compare.normalise import Normal, Rulebook
+from repro.config.model import Rule
+from repro.plan.build import CapturePlan
 
 OUT = "steps.app.stdout"
 

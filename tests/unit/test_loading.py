@@ -6,10 +6,10 @@ from textwrap import dedent
 
 import pytest
 
-from repro import units
+from repro.config import units
+from repro.config.project import load_environment, load_scenario
+from repro.config.schema import Invalid
 from repro.errors import ConfigError
-from repro.project import load_environment, load_scenario
-from repro.spec import Invalid
 
 from .conftest import line_of
 

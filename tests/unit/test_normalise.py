@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from repro.channels import Channel, from_record
+from repro.compare.channels import Channel, from_record
+from repro.compare.normalise import Normal, Rulebook
+from repro.config.model import MASKS, Rule
+from repro.config.schema import build
+from repro.config.yaml_source import parse_yaml
 from repro.errors import ConfigError
-from repro.model import MASKS, Rule
-from repro.normalise import Normal, Rulebook
-from repro.plan import CapturePlan
-from repro.spec import build
-from repro.yamlsrc import parse_yaml
+from repro.plan.build import CapturePlan
 
 UUID = "123e4567-e89b-12d3-a456-426614174000"
 CONTAINER = "4f3c2b1a9d8e" + "0123456789abcdef" * 3 + "5a6b"  # 64 hex digits

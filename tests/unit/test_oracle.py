@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from repro.model import Oracle
-from repro.observe import CaptureObservation, StepObservation
-from repro.oracle import evaluate
-from repro.spec import build
-from repro.yamlsrc import parse_yaml
+from repro.config.model import Oracle
+from repro.config.schema import build
+from repro.config.yaml_source import parse_yaml
+from repro.results.observations import CaptureObservation, StepObservation
+from repro.results.oracle import evaluate
 
 
 def oracle(text: str) -> Oracle:

@@ -7,9 +7,9 @@ from textwrap import dedent
 
 import pytest
 
+from repro.config.parameters import parse_cli_params
 from repro.errors import ConfigError
-from repro.params import parse_cli_params
-from repro.plan import plan_scenario
+from repro.plan.build import plan_scenario
 
 from .conftest import line_of
 

@@ -9,7 +9,7 @@ from textwrap import dedent
 import pytest
 
 from repro.errors import ConfigError
-from repro.plan import CapturePlan, DataCopy, plan_scenario
+from repro.plan.build import CapturePlan, DataCopy, plan_scenario
 
 from .conftest import APP_ENV, APP_SCENARIO, line_of
 

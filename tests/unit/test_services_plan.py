@@ -14,15 +14,15 @@ from textwrap import dedent
 import pytest
 import yaml
 
-from repro import compose
+from repro.config import compose_import as compose
+from repro.config.model import Ready
+from repro.config.project import load_environment
 from repro.errors import ConfigError, SandboxError
-from repro.model import Ready
-from repro.observe import CaptureObservation
-from repro.plan import LoadPlan, QueryPlan, describe_ready, plan_scenario
-from repro.plan_services import start_order
-from repro.project import load_environment
-from repro.record import RunRecord
-from repro.sandbox import postgres, readiness
+from repro.execute import postgres, readiness
+from repro.plan.build import LoadPlan, QueryPlan, describe_ready, plan_scenario
+from repro.plan.services import start_order
+from repro.results.observations import CaptureObservation
+from repro.results.record import RunRecord
 
 from .conftest import line_of
 
@@ -609,7 +609,7 @@ def test_a_failed_query_error_is_masked_in_the_record(project, tmp_path):
         'ERROR: invalid input syntax for type integer: "***"'
 
 
-# ---- repro.compose.convert ------------------------------------------------------------------
+# ---- repro.config.compose_import.convert ----------------------------------------------
 
 
 def convert(project, text: str, main: str | None = None, folder: str = "shop"):
@@ -982,7 +982,7 @@ def test_env_import_of_a_missing_compose_file(project, cli):
         2, "repro: error: nope/docker-compose.yml: file not found\n")
 
 
-# ---- repro.sandbox.postgres, with a stand-in for the service container ------------------------
+# ---- repro.execute.postgres, with a stand-in for the service container ------------------------
 
 
 class FakeService:

@@ -7,9 +7,9 @@ from textwrap import dedent
 
 import pytest
 
+from repro.config.templating import render
 from repro.errors import ConfigError, Problem
-from repro.plan import plan_scenario
-from repro.templating import render
+from repro.plan.build import plan_scenario
 
 from .conftest import APP_ENV, APP_SCENARIO, line_of
 

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from repro import textdiff
+from repro.compare import textdiff
 
 
 def apply_opcodes(a: list[str], b: list[str], ops: list[textdiff.Opcode]) -> list[str]:

@@ -1,0 +1,131 @@
+"""The channels a run observed, read back from its record: exit codes, outputs, files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from repro.config.yaml_source import display_path
+from repro.errors import ConfigError, Problem
+from repro.plan.build import CapturePlan
+
+_BY_SUFFIX = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".tsv": "tsv"}
+_HASH_CHUNK = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One observed thing. `value` for exit codes and absences, `path` for content."""
+
+    name: str  # steps.NAME.exit_code | steps.NAME.stdout | steps.NAME.stderr | files.NAME
+    kind: str  # exit_code | text | json | yaml | csv | tsv | binary | absent
+    value: Any = None
+    path: Path | None = None
+    capture: CapturePlan | None = None
+
+    def raw(self) -> bytes:
+        return self.path.read_bytes() if self.path is not None else b""
+
+    def raw_sha256(self) -> str | None:
+        """Streamed and remembered: large outputs are hashed once, never held in memory."""
+        if self.path is None:
+            return None
+        cached = self.__dict__.get("_sha")
+        if cached is not None:
+            return cached
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            while chunk := handle.read(_HASH_CHUNK):
+                digest.update(chunk)
+        object.__setattr__(self, "_sha", digest.hexdigest())  # frozen, but a cache
+        return self.__dict__["_sha"]
+
+
+def _content_kind(path: Path, capture: CapturePlan | None) -> str:
+    if capture is not None and capture.type != "auto":
+        return capture.type
+    suffix = Path(capture.path if capture else path.name).suffix.lower()
+    if suffix in _BY_SUFFIX:
+        return _BY_SUFFIX[suffix]
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    if b"\0" in head:
+        return "binary"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the 8 KiB boundary
+            return "binary"
+    return "text"
+
+
+def load_record(target: str | Path) -> tuple[dict, Path]:
+    """A run record by run id (in .repro/runs/), run folder, or record.json path."""
+    from repro.config.project import project_root
+
+    path = Path(target)
+    candidates = [path, path / "record.json",
+                  project_root(Path.cwd()) / ".repro" / "runs" / str(target) / "record.json"]
+    for candidate in candidates:
+        if candidate.is_file():
+            try:
+                data = json.loads(candidate.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(Problem(display_path(candidate), None, "",
+                                          f"not a run record: {exc}")) from None
+            if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or \
+                    "run_id" not in data:
+                raise ConfigError(Problem(display_path(candidate), None, "", "not a run "
+                                          "record (no run_id and steps): give a run id or a "
+                                          ".repro/runs/<id>/record.json"))
+            return data, candidate.parent
+    raise ConfigError(Problem(str(target), None, "", "no such run: give a run id from "
+                              ".repro/runs/, a run folder, or a record.json path"))
+
+
+def from_record(record: dict, folder: Path,
+                captures: dict[str, CapturePlan] | None = None) -> list[Channel]:
+    """Every channel of a run, in a stable order: steps in order, then captured files."""
+    captures = captures or {}
+    out: list[Channel] = []
+    for step in record.get("steps", []):
+        base = f"steps.{step['name']}"
+        status = step.get("status")
+        value = step.get("exit_code") if status in ("ok", "failed") else status
+        out.append(Channel(f"{base}.exit_code", "exit_code", value))
+        if status == "skipped":
+            continue
+        for stream in ("stdout", "stderr"):
+            rel = step.get(f"{stream}_file")
+            path = folder / rel if rel else None
+            if path is None or not path.exists():
+                out.append(Channel(f"{base}.{stream}", "absent", "(not recorded)"))
+            else:
+                out.append(Channel(f"{base}.{stream}", _content_kind(path, None), path=path))
+    for cap in record.get("captures", []):
+        if cap.get("query"):  # database state: rows as CSV, keyed like the query says
+            plan = captures.get(f"query:{cap['name']}")
+            if not cap.get("exists"):
+                out.append(Channel(f"queries.{cap['name']}", "absent",
+                                   f"(query failed: {cap.get('error')})", capture=plan))
+            else:
+                out.append(Channel(f"queries.{cap['name']}", "csv",
+                                   path=folder / cap["artifact"], capture=plan))
+            continue
+        name, plan = cap["name"], captures.get(cap["name"])
+        if not cap.get("exists"):
+            out.append(Channel(f"files.{name}", "absent", "(absent)", capture=plan))
+            continue
+        root = folder / cap["artifact"]
+        if cap.get("kind") == "dir":
+            for item in sorted(p for p in root.rglob("*") if p.is_file()):
+                rel = item.relative_to(root).as_posix()
+                out.append(Channel(f"files.{name}/{rel}", _content_kind(item, None),
+                                   path=item, capture=plan))
+        else:
+            out.append(Channel(f"files.{name}", _content_kind(root, plan), path=root,
+                               capture=plan))
+    return out

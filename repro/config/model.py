@@ -1,0 +1,463 @@
+"""The typed, frozen records an environment and a scenario file validate into."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from repro.config import units
+from repro.config.schema import Invalid, did_you_mean, spec
+from repro.config.services import SERVICE_NAME, DbLoad, Query, Ready
+
+Issues = list[tuple[tuple, str]]  # (location below the record, message) from check()
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SCALAR_SCHEMA = {"type": ["string", "number", "boolean"]}
+_DURATION_SCHEMA = {"type": ["number", "string"], "examples": [30, "30s", "2m", "500ms"]}
+
+
+def _cycle(graph: dict[str, list[str]]) -> list[str]:
+    """A dependency cycle, if any, as the names around it."""
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        state[node] = 1
+        for dep in graph.get(node, []):
+            if state.get(dep) == 1:
+                return [*path[path.index(dep):], dep] if dep in path else [node, dep]
+            if dep in graph and not state.get(dep):
+                found = visit(dep, [*path, dep])
+                if found:
+                    return found
+        state[node] = 2
+        return []
+
+    for node in graph:
+        if not state.get(node):
+            found = visit(node, [node])
+            if found:
+                return found
+    return []
+
+
+def _one_of(record: Any, names: list[str], what: str) -> Issues:
+    given = [n for n in names if getattr(record, n) is not None]
+    if len(given) == 1:
+        return []
+    keys = " or ".join(f"'{n}'" for n in names)
+    if not given:
+        return [((), f"{what} needs {keys}")]
+    return [((given[1],), f"{what} takes only one of {keys}")]
+
+
+def _absolute(path: str, key: str) -> Issues:
+    return [] if path.startswith("/") else [((key,), f"must be an absolute path, got {path!r}")]
+
+
+# ---- environment ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Build:
+    """Build the image from a Dockerfile context (cached by a hash of context and args)."""
+
+    context: str = spec(doc="Build context directory, relative to the environment file")
+    dockerfile: str = spec("Dockerfile", doc="Dockerfile path inside the context")
+    args: dict[str, str] = spec(factory=dict, doc="Build args; values are Jinja templates")
+
+
+@dataclass(frozen=True)
+class Image:
+    """Where the sandbox image comes from: an existing reference or a build."""
+
+    ref: str | None = spec(None, doc="Image reference; `repro-base/...` names are built offline")
+    build: Build | None = spec(None, doc="Build from a Dockerfile context")
+
+    shorthand_schema = {"type": "string", "description": "An image reference"}
+
+    @classmethod
+    def shorthand(cls, raw: Any) -> dict:
+        if isinstance(raw, str):
+            return {"ref": raw}
+        raise Invalid("expected an image reference or a mapping with 'ref' or 'build'")
+
+    def check(self) -> Issues:
+        return _one_of(self, ["ref", "build"], "image")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A customer parameter the environment accepts; without a default it is required."""
+
+    default: Any = spec(None, doc="Default value", schema=_SCALAR_SCHEMA)
+    description: str = spec("", doc="What the parameter means")
+    choices: list[str] | None = spec(None, doc="Allowed values")
+    secret: bool = spec(False, doc="Mask the value in plans, records and reports")
+
+    shorthand_schema = {**_SCALAR_SCHEMA, "description": "The default value"}
+
+    @classmethod
+    def shorthand(cls, raw: Any) -> dict:
+        if isinstance(raw, (str, int, float, bool)):
+            return {"default": raw}
+        raise Invalid("expected a default value or a mapping with 'default'")
+
+    def check(self) -> Issues:
+        if self.default is not None and not isinstance(self.default, (str, int, float, bool)):
+            return [(("default",), "must be a string, number or boolean")]
+        if self.choices and self.default is not None and str(self.default) not in self.choices:
+            return [(("default",), f"{self.default!r} is not among the choices")]
+        return []
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A file written into the sandbox, rendered with Jinja2 from the parameters."""
+
+    path: str = spec(doc="Absolute path in the sandbox")
+    template: str | None = spec(None, doc="Template file, relative to the environment file")
+    content: str | None = spec(None, doc="Inline template text")
+    mode: int = spec(0o644, parse=units.file_mode, doc="File mode, e.g. \"0644\"",
+                     schema={"type": ["string", "integer"]})
+
+    def check(self) -> Issues:
+        return _one_of(self, ["template", "content"], "a file") + _absolute(self.path, "path")
+
+
+@dataclass(frozen=True)
+class Network:
+    """Network policy: sandboxes get no network egress unless asked."""
+
+    egress: bool = spec(False, doc="Allow connections leaving the sandbox")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits that mimic the customer's hardware."""
+
+    cpus: float | None = spec(None, doc="CPU cores, e.g. 1.5")
+    memory: int | None = spec(None, parse=units.memory, doc="Memory, e.g. 512m or 2g",
+                              schema={"type": ["string", "integer"]})
+    pids: int | None = spec(None, doc="Maximum number of processes")
+
+    def check(self) -> Issues:
+        issues: Issues = []
+        if self.cpus is not None and self.cpus <= 0:
+            issues.append((("cpus",), "must be greater than zero"))
+        if self.pids is not None and self.pids < 8:
+            issues.append((("pids",), "must be at least 8 (the shell and step need a few)"))
+        return issues
+
+
+@dataclass(frozen=True)
+class Service:
+    """A sidecar container (database, cache, mock API) on the run's private network."""
+
+    image: Image = spec(doc="Image reference or {build: ...}, as for the environment")
+    env: dict[str, str] = spec(factory=dict, doc="Environment variables (Jinja templates)")
+    files: list[ConfigFile] = spec(factory=list, doc="Config files rendered from parameters")
+    command: str | list[str] | None = spec(None, doc="Replace the image's command")
+    ready: Ready | None = spec(None, doc="Readiness check (default: started is ready)")
+    depends_on: list[str] = spec(factory=list, doc="Services that must be ready first")
+    limits: Limits = spec(factory=Limits, doc="Resource limits")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A declaratively described installation of the vendor's product."""
+
+    image: Image = spec(doc="The sandbox image")
+    description: str = spec("", doc="What this environment stands for")
+    parameters: dict[str, Parameter] = spec(factory=dict, doc="Parameters, with defaults")
+    env: dict[str, str] = spec(factory=dict, doc="Environment variables (Jinja templates)")
+    files: list[ConfigFile] = spec(factory=list, doc="Config files rendered from parameters")
+    workdir: str | None = spec(None, doc="Working directory of the steps")
+    user: str | None = spec(None, doc="User the steps run as (name or uid[:gid])")
+    network: Network = spec(factory=Network, doc="Network policy")
+    limits: Limits = spec(factory=Limits, doc="Resource limits")
+    normalize: list[Rule] = spec(factory=list, doc="Normalisation rules shared by scenarios")
+    services: dict[str, Service] = spec(factory=dict, doc="Sidecar containers (database, "
+                                        "cache, ...) reachable by name")
+
+    def check(self) -> Issues:
+        issues: Issues = [(("parameters", name), "parameter names must be identifiers "
+                           "(letters, digits, _)") for name in self.parameters
+                          if not _NAME.match(name)]
+        if self.workdir is not None:
+            issues += _absolute(self.workdir, "workdir")
+        for name, service in self.services.items():
+            if not SERVICE_NAME.match(name) or name == "sandbox":
+                issues.append((("services", name), "service names are lower-case letters, "
+                               "digits, - and _ (and not 'sandbox', the steps' container)"))
+            for dep in service.depends_on:
+                if dep not in self.services:
+                    issues.append((("services", name, "depends_on"), f"no service {dep!r}"
+                                   + did_you_mean(dep, self.services)))
+        cycle = _cycle({n: list(s.depends_on) for n, s in self.services.items()})
+        if cycle:
+            issues.append((("services",), "services depend on each other in a circle: "
+                           + " -> ".join(cycle)))
+        return issues
+
+
+# ---- scenario ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParameterFile:
+    """The customer's own parameter export: YAML, JSON, INI or .env."""
+
+    path: str = spec(doc="File, relative to the scenario directory")
+    format: Literal["auto", "yaml", "json", "ini", "env"] = spec("auto", doc="File format")
+    section: str | None = spec(None, doc="INI: read only this section")
+    ignore_unknown: bool = spec(False, doc="Skip keys the environment does not declare "
+                                "(listed in the plan and record) instead of failing")
+
+    shorthand_schema = {"type": "string", "description": "File path"}
+
+    @classmethod
+    def shorthand(cls, raw: Any) -> dict:
+        if isinstance(raw, str):
+            return {"path": raw}
+        raise Invalid("expected a file path or a mapping with 'path'")
+
+
+@dataclass(frozen=True)
+class DataLoad:
+    """Customer data copied into the sandbox (the originals are only read)."""
+
+    source: str = spec(alias="from", doc="File, directory or tar/zip archive, relative "
+                       "to the scenario directory")
+    to: str = spec(doc="Absolute destination path in the sandbox")
+    extract: bool | None = spec(None, doc="Unpack an archive into `to` (default: yes for "
+                                ".tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip)")
+    service: str | None = spec(None, doc="Copy into this service's filesystem instead")
+
+    def check(self) -> Issues:
+        return _absolute(self.to, "to")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command replayed inside the sandbox."""
+
+    run: str | list[str] = spec(doc="Shell command (string) or argv (list)")
+    name: str | None = spec(None, doc="Name used in reports and the oracle")
+    timeout: float | None = spec(None, parse=units.duration, doc="e.g. 30s; default: "
+                                 "the scenario's step_timeout", schema=_DURATION_SCHEMA)
+    env: dict[str, str] = spec(factory=dict, doc="Extra environment variables")
+    workdir: str | None = spec(None, doc="Working directory")
+    user: str | None = spec(None, doc="Run as this user")
+    stdin: str | None = spec(None, doc="Text fed to the command's standard input")
+    stdin_file: str | None = spec(None, doc="File fed to standard input, relative to the "
+                                  "scenario directory")
+    stop_on_failure: bool = spec(True, doc="Skip the remaining steps if this one fails")
+
+    def check(self) -> Issues:
+        issues: Issues = []
+        if self.stdin is not None and self.stdin_file is not None:
+            issues.append((("stdin_file",), "give 'stdin' or 'stdin_file', not both"))
+        if isinstance(self.run, tuple) and not self.run:
+            issues.append((("run",), "the command is empty"))
+        if isinstance(self.run, str) and not self.run.strip():
+            issues.append((("run",), "the command is empty"))
+        return issues
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A file or directory read back from the sandbox after the steps."""
+
+    path: str = spec(doc="Absolute path in the sandbox")
+    name: str | None = spec(None, doc="Name in the record (default: the file name)")
+    type: Literal["auto", "text", "json", "yaml", "csv", "tsv", "binary"] = spec(
+        "auto", doc="How to compare it with the baseline (auto: by file extension)")
+    key: list[str] = spec(factory=list, doc="CSV/TSV: columns identifying a row")
+    ordered: bool = spec(True, doc="CSV/TSV without key: row order matters")
+    tolerance: float | None = spec(None, doc="JSON/YAML/CSV: numbers this close are equal")
+
+    shorthand_schema = {"type": "string", "description": "Absolute path in the sandbox"}
+
+    @classmethod
+    def shorthand(cls, raw: Any) -> dict:
+        if isinstance(raw, str):
+            return {"path": raw}
+        raise Invalid("expected a path or a mapping with 'path'")
+
+    def check(self) -> Issues:
+        issues = _absolute(self.path, "path")
+        if self.key and self.type not in ("csv", "tsv", "auto"):
+            issues.append((("key",), "key columns apply to csv and tsv captures"))
+        if self.tolerance is not None and self.tolerance < 0:
+            issues.append((("tolerance",), "must be zero or more"))
+        return issues
+
+
+MASKS = ("iso8601", "log-timestamp", "uuid", "hex-id", "duration", "tmp-path", "pid",
+         "container-id", "hostname")
+_ACTIONS = ["mask", "replace", "ignore_fields", "ignore_columns", "sort_lines"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One normalisation rule, applied to every channel it names before diffing and recording."""
+
+    mask: Literal[MASKS] | None = spec(  # type: ignore[valid-type]
+        None, doc="Built-in mask: " + ", ".join(MASKS))
+    replace: str | None = spec(None, parse=units.regex, doc="Regex to replace",
+                               schema={"type": "string"})
+    with_: str = spec("<masked>", alias="with", doc="Replacement for `replace` (\\1 works)")
+    ignore_fields: list[str] | None = spec(None, doc="JSON/YAML paths to ignore, e.g. "
+                                           "meta.generated_at or items.*.id")
+    ignore_columns: list[str] | None = spec(None, doc="CSV/TSV columns to ignore")
+    sort_lines: bool | None = spec(None, doc="Sort the lines of text channels")
+    channels: list[str] = spec(factory=lambda: ["*"], doc="Channels it applies to (globs: "
+                               "steps.NAME.stdout, steps.*.stderr, files.NAME)")
+
+    def check(self) -> Issues:
+        issues = _one_of(self, _ACTIONS, "a rule")
+        if self.replace is not None and not issues:
+            try:  # a bad template (`\\2` with one group, `C:\\path`) fails only at a match
+                re.compile(self.replace).sub(self.with_, "")
+                _check_template(self.replace, self.with_)
+            except (re.error, IndexError) as exc:
+                issues.append((("with",), f"invalid replacement {self.with_!r}: {exc}"))
+        return issues
+
+
+def _check_template(pattern: str, template: str) -> None:
+    """Raise re.error for a replacement template the pattern cannot fill."""
+    compiled = re.compile(pattern)
+    dummy = re.compile("".join(f"(?P<{n}>)" if n else "()" for n in _group_names(compiled)))
+    dummy.match("").expand(template)
+
+
+def _group_names(compiled: re.Pattern[str]) -> list[str | None]:
+    names: list[str | None] = [None] * compiled.groups
+    for name, index in compiled.groupindex.items():
+        names[index - 1] = name
+    return names
+
+
+_STEP_TESTS = ["exit_code", "failed", "timed_out", "stdout", "stderr"]
+_FILE_TESTS = ["exists", "contains"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One observation that means the customer's error showed."""
+
+    step: str | None = spec(None, doc="Name of the step observed")
+    file: str | None = spec(None, doc="Captured file or query observed (its name, or a path)")
+    exit_code: int | None = spec(None, doc="The step exited with this code")
+    failed: bool | None = spec(None, doc="The step exited non-zero or timed out")
+    timed_out: bool | None = spec(None, doc="The step hit its timeout")
+    stdout: str | None = spec(None, parse=units.regex, doc="Regex found in stdout",
+                              schema={"type": "string"})
+    stderr: str | None = spec(None, parse=units.regex, doc="Regex found in stderr",
+                              schema={"type": "string"})
+    exists: bool | None = spec(None, doc="The file exists (true) or not (false)")
+    contains: str | None = spec(None, parse=units.regex, doc="Regex found in the file",
+                                schema={"type": "string"})
+
+    def check(self) -> Issues:
+        target = _one_of(self, ["step", "file"], "a condition")
+        if target:
+            return target
+        tests, other = (_STEP_TESTS, _FILE_TESTS) if self.step else (_FILE_TESTS, _STEP_TESTS)
+        wrong = [n for n in other if getattr(self, n) is not None]
+        if wrong:
+            kind = "step" if self.step else "file"
+            return [((wrong[0],), f"'{wrong[0]}' does not apply to a {kind}; use one of "
+                     + ", ".join(tests))]
+        return _one_of(self, tests, f"a {'step' if self.step else 'file'} condition")
+
+
+@dataclass(frozen=True)
+class Oracle:
+    """When the customer's error showed: any (or all) of the conditions hold."""
+
+    any: list[Condition] | None = spec(None, doc="Fires when at least one condition holds")
+    all: list[Condition] | None = spec(None, doc="Fires when every condition holds")
+
+    def check(self) -> Issues:
+        issues = _one_of(self, ["any", "all"], "the oracle")
+        conditions = self.any if self.any is not None else self.all
+        if not issues and not conditions:
+            issues.append(((), "the oracle needs at least one condition"))
+        return issues
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        return tuple(self.any if self.any is not None else self.all or ())
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A customer's case: parameters, data, the steps that triggered it, the oracle."""
+
+    environment: str = spec(doc="Environment name (environments/<name>.yaml) or path")
+    steps: list[Step] = spec(doc="Commands replayed in order")
+    oracle: Oracle = spec(doc="Conditions that mean the customer's error showed")
+    id: str | None = spec(None, doc="Scenario id (default: the directory name)")
+    title: str = spec("", doc="One-line summary")
+    ticket: str = spec("", doc="Support ticket reference")
+    expect: Literal["reproduces", "fixed"] = spec(
+        "reproduces", doc="`reproduces`: the oracle must fire; `fixed`: it must not")
+    parameters_from: list[ParameterFile] = spec(factory=list, doc="Customer parameter exports")
+    parameters: dict[str, Any] = spec(factory=dict, doc="Parameters (override the files)")
+    data: list[DataLoad] = spec(factory=list, doc="Customer data to load")
+    capture: list[Capture] = spec(factory=list, doc="Files read back after the steps")
+    load: list[DbLoad] = spec(factory=list, doc="Customer exports loaded into database "
+                              "services (SQL dumps, CSV into tables)")
+    queries: list[Query] = spec(factory=list, doc="Database state read after the steps")
+    normalize: list[Rule] = spec(factory=list, doc="Normalisation rules of this scenario "
+                                 "(after the environment's)")
+    step_timeout: float = spec(300.0, parse=units.duration, doc="Default step timeout",
+                               schema=_DURATION_SCHEMA)
+
+    def check(self) -> Issues:
+        issues: Issues = []
+        clash = set(capture_names(self)) & {q.name for q in self.queries}
+        if clash:
+            issues.append((("queries",), f"{', '.join(sorted(clash))}: a query and a capture "
+                           "share the name; the oracle could not tell them apart"))
+        if not self.steps:
+            issues.append((("steps",), "a scenario needs at least one step"))
+        names: dict[str, int] = {}
+        for i, name in enumerate(step_names(self)):
+            if name in names:
+                issues.append((("steps", i, "name"), f"duplicate step name {name!r}"))
+            names[name] = i
+        seen: dict[str, int] = {}
+        for i, name in enumerate(capture_names(self)):
+            if name in seen:
+                issues.append((("capture", i), f"two captures are named {name!r}: give this "
+                               "one a `name:` of its own"))
+            seen[name] = i
+        captured = {c.path for c in self.capture} | set(capture_names(self)) | {
+            q.name for q in self.queries}
+        conditions = self.oracle.conditions
+        key = "any" if self.oracle.any is not None else "all"
+        for i, cond in enumerate(conditions):
+            if cond.step is not None and cond.step not in names:
+                hint = ", ".join(names) or "none"
+                issues.append((("oracle", key, i, "step"),
+                               f"no step named {cond.step!r} (steps: {hint})"))
+            if cond.file is not None and cond.file not in captured and \
+                    not cond.file.startswith("/"):
+                issues.append((("oracle", key, i, "file"), f"{cond.file!r} is neither a "
+                               "capture name nor an absolute path"))
+        for key, value in self.parameters.items():
+            if not isinstance(value, (str, int, float, bool)):
+                issues.append((("parameters", key), "must be a string, number or boolean"))
+        return issues
+
+
+def step_names(scenario: Scenario) -> list[str]:
+    return [s.name or f"step-{i + 1}" for i, s in enumerate(scenario.steps)]
+
+
+def capture_names(scenario: Scenario) -> list[str]:
+    return [c.name or c.path.rstrip("/").rsplit("/", 1)[-1] for c in scenario.capture]

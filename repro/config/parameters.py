@@ -1,0 +1,227 @@
+"""Resolve a scenario's parameters: environment defaults < customer files < inline < --param."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from repro.config.model import Environment, ParameterFile, Scenario
+from repro.config.schema import did_you_mean
+from repro.config.yaml_source import Source, display_path, parse_yaml, read_input
+from repro.errors import ConfigError, Problem
+
+Scalar = str | int | float | bool
+_SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".ini": "ini",
+                   ".cfg": "ini", ".conf": "ini", ".env": "env"}
+
+
+def parse_cli_params(pairs: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(Problem("--param", None, "", f"expected KEY=VALUE, got {pair!r}"))
+        out[key.strip()] = value
+    return out
+
+
+def read_parameter_file(spec: ParameterFile, base: Path
+                        ) -> tuple[dict[str, Scalar], str, str]:
+    """Read one customer export: its values, the name to show in errors, and its text."""
+    path = base / spec.path
+    shown = display_path(path)
+    fmt = spec.format
+    if fmt == "auto":
+        fmt = _SUFFIX_FORMATS.get(path.suffix.lower()) or ("env" if path.name == ".env" else "")
+        if not fmt:
+            raise ConfigError(Problem(shown, None, "", "cannot tell the format from the file "
+                                      "name; add `format: yaml|json|ini|env`"))
+    text = read_input(path, "parameter file not found", "utf-8-sig")
+    reader = {"yaml": _read_yaml, "json": _read_json, "ini": _read_ini, "env": _read_env}[fmt]
+    return reader(text, shown, spec.section), shown, text
+
+
+def _flat(data: Any, shown: str) -> dict[str, Scalar]:
+    if not isinstance(data, dict):
+        raise ConfigError(Problem(shown, None, "", "expected a mapping of parameter names "
+                                  "to values"))
+    bad = [k for k, v in data.items() if not isinstance(v, (str, int, float, bool))]
+    if bad:
+        raise ConfigError(Problem(shown, None, bad[0], "parameter values must be strings, "
+                                  "numbers or booleans"))
+    return {str(k): v for k, v in data.items()}
+
+
+def _read_yaml(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
+    data = parse_yaml(text, shown).data
+    return _flat(data.get(section, {}) if section and isinstance(data, dict) else data, shown)
+
+
+def _read_json(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(Problem(shown, exc.lineno, "", f"invalid JSON: {exc.msg}")) from None
+    return _flat(data.get(section, {}) if section and isinstance(data, dict) else data, shown)
+
+
+def _read_ini(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
+    parser = configparser.ConfigParser(interpolation=None, default_section="\x00")
+    parser.optionxform = str  # keep the customer's key case
+    first = next((line.strip() for line in text.splitlines()
+                  if line.strip() and line.strip()[0] not in "#;"), "[")
+    bare = not first.startswith("[")  # a key=value file without any section header
+    try:
+        parser.read_string("[\x01]\n" + text if bare else text, source=shown)
+    except configparser.Error as exc:
+        line = getattr(exc, "lineno", None)
+        if isinstance(exc, configparser.ParsingError) and exc.errors:
+            line = exc.errors[0][0]
+            what = "expected `key = value` or a [section] header"  # no echo: may be secret
+        else:
+            what = exc.message.splitlines()[0].replace("'\\x01'", "the top").replace(
+                f"While reading from '{shown}' [line {line:2d}]: ", "")
+        if line is not None and bare:
+            line -= 1
+        raise ConfigError(Problem(shown, line, "", f"invalid INI: {what}")) from None
+    sections = [section] if section else parser.sections()
+    if section and not parser.has_section(section):
+        found = ", ".join(parser.sections()) or "none"
+        raise ConfigError(Problem(shown, None, "", f"no section [{section}] (sections: {found})"))
+    out: dict[str, Scalar] = {}
+    origin: dict[str, str] = {}
+    for name in sections:
+        for key, value in parser.items(name):
+            if key in out and out[key] != value:
+                raise ConfigError(Problem(shown, None, key, f"set differently in [{origin[key]}] "
+                                          f"and [{name}]; pick one with `section:`"))
+            out[key], origin[key] = value, name
+    return out
+
+
+def _read_env(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
+    out: dict[str, Scalar] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        if not sep or not key.strip():  # the line itself is not echoed: it may hold a secret
+            raise ConfigError(Problem(shown, number, "", "expected KEY=VALUE"))
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0]  # `KEY=v  # comment`
+        out[key.strip()] = value
+    return out
+
+
+def coerce(value: Scalar, like: Any) -> Scalar:
+    """Give a value the type of the parameter's default (files and --param give text)."""
+    if like is None:
+        return value
+    if isinstance(like, str):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(like, bool):
+        if isinstance(value, bool):
+            return value
+        lowered = str(value).strip().lower() if isinstance(value, str) else ""
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+        raise ValueError("expected true or false")
+    wanted = "a whole number" if isinstance(like, int) else "a number"
+    if isinstance(value, bool):
+        raise ValueError(f"expected {wanted}")
+    if isinstance(value, str):
+        try:
+            return int(value.strip()) if isinstance(like, int) else float(value.strip())
+        except ValueError:
+            raise ValueError(f"expected {wanted}") from None
+    if isinstance(like, int):
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"expected {wanted}")
+        return int(value)
+    return float(value)
+
+
+def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Source,
+            scenario_dir: Path, cli: dict[str, str]
+            ) -> tuple[dict[str, Scalar], list[str], dict[str, str]]:
+    """Merge every layer, then check each value against the environment's declaration.
+
+    Returns the values, the export keys skipped by `ignore_unknown` (for the record), and
+    where each value came from (`default`, `customer/settings.ini:3`, `--param`...).
+    """
+    declared = env.parameters
+    layers: list[tuple[dict[str, Scalar], Any]] = []
+    skipped: list[str] = []
+    for i, pfile in enumerate(scenario.parameters_from):
+        if not (scenario_dir / pfile.path).is_file():
+            folder = (scenario_dir / pfile.path).parent
+            near = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+            hint = did_you_mean(Path(pfile.path).name, near)
+            raise ConfigError(scen_src.problem(("parameters_from", i), f"{pfile.path} not "
+                                               f"found{hint}"))
+        values, shown, text = read_parameter_file(pfile, scenario_dir)
+        if pfile.ignore_unknown:
+            skipped += [f"{shown}: {k}" for k in values if k not in declared]
+            values = {k: v for k, v in values.items() if k in declared}
+        layers.append((values, lambda key, shown=shown, text=text:
+                       Problem(shown, _line_of(key, text), key, "")))
+    layers.append((dict(scenario.parameters),
+                   lambda key: scen_src.problem(("parameters", key), "")))
+    layers.append((dict(cli), lambda key: Problem("--param", None, key, "")))
+
+    origins = {k: "default" for k, p in declared.items() if p.default is not None}
+    values: dict[str, Scalar] = {k: p.default for k, p in declared.items()
+                                 if p.default is not None}
+    problems: list[Problem] = []
+    for layer, where in layers:
+        for key, value in layer.items():
+            if key not in declared:
+                from_file = layer is not layers[-1][0] and layer is not layers[-2][0]
+                hint = did_you_mean(key, declared) or (
+                    f"; declare it under `parameters:` in {env_src.file}" + (
+                        ", or set `ignore_unknown: true` on this export to skip such keys"
+                        if from_file else ""))
+                problems.append(_with(where(key), f"unknown parameter{hint}"))
+                continue
+            spec = declared[key]
+            shown = "a secret value" if spec.secret else repr(value)  # never echo secrets
+            try:
+                value = coerce(value, spec.default)
+            except ValueError as exc:
+                problems.append(_with(where(key), f"{exc}, got {shown}"))
+                continue
+            if spec.choices and str(value) not in spec.choices:
+                problems.append(_with(where(key), f"{shown} is not one of "
+                                      f"{', '.join(spec.choices)}"))
+                continue
+            values[key] = value
+            place = where(key)
+            origins[key] = place.file if place.line is None else f"{place.file}:{place.line}"
+    for key in declared:
+        if key not in values:
+            problems.append(scen_src.problem(("parameters",), f"parameter {key!r} is required "
+                                             f"by {env_src.file}; set it here or with "
+                                             f"--param {key}=VALUE"))
+    if problems:
+        raise ConfigError(problems)
+    return values, skipped, origins
+
+
+def _line_of(key: str, text: str) -> int | None:
+    """Where a key is set in an export (INI, .env, YAML or JSON), for the error line."""
+    pattern = re.compile(rf"^\s*(?:export\s+)?[\"']?{re.escape(key)}[\"']?\s*[=:]", re.M)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _with(problem: Problem, message: str) -> Problem:
+    return Problem(problem.file, problem.line, problem.path, message)

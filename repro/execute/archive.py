@@ -1,0 +1,158 @@
+"""Pack config files and customer data into one tar stream for the sandbox (read-only on disk)."""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from repro.config.yaml_source import display_path
+from repro.errors import ConfigError, Problem
+from repro.plan.build import DataCopy, FileWrite
+
+_SPOOL_BYTES = 64 * 1024 * 1024  # beyond this the tar stream spills to a temp file
+
+
+def pack(files: Iterable[FileWrite], data: Iterable[DataCopy]) -> IO[bytes]:
+    """A tar stream to extract at `/` in the sandbox; the caller closes it."""
+    now = time.time()
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - returned
+    with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for copy in data:
+            if copy.kind == "archive":
+                _add_archive(tar, copy)
+            else:
+                # `to: /srv/import/` puts a file into that folder, under its own name
+                to = copy.to + copy.source.name if copy.to.endswith("/") and \
+                    copy.kind == "file" else copy.to
+                tar.add(str(copy.source), arcname=_member(to), recursive=True,
+                        filter=neutral_owner)
+        for f in files:  # last, so rendered config wins over data at the same path
+            info = tarfile.TarInfo(_member(f.path))
+            info.size, info.mode, info.mtime = len(f.content), f.mode, int(now)
+            tar.addfile(info, _bytes_io(f.content))
+    spool.seek(0)
+    return spool
+
+
+def _member(path: str) -> str:
+    return posixpath.normpath(path).lstrip("/")
+
+
+def _bytes_io(content: bytes) -> IO[bytes]:
+    import io
+
+    return io.BytesIO(content)
+
+
+def neutral_owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    # The customer's uids mean nothing in the sandbox; files belong to root (or are
+    # chowned to the environment's user after loading).
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    return info
+
+
+def _unsafe(name: str) -> bool:
+    norm = posixpath.normpath(name)
+    return name.startswith("/") or norm == ".." or norm.startswith("../")
+
+
+def _bad_archive(copy: DataCopy, message: str) -> ConfigError:
+    return ConfigError(Problem(display_path(copy.source), None, "", message))
+
+
+def _add_archive(tar: tarfile.TarFile, copy: DataCopy) -> None:
+    base = _member(copy.to)
+    if copy.source.name.lower().endswith(".zip"):
+        _add_zip(tar, copy, base)
+        return
+    links: set[str] = set()  # symlinks already written: nothing may be placed through one
+    try:
+        with tarfile.open(copy.source, mode="r:*") as src:
+            for info in src:
+                name = posixpath.normpath(info.name)
+                parents = name.split("/")[:-1]
+                through = any("/".join(parents[:k]) in links for k in range(1, len(parents) + 1))
+                if _unsafe(info.name) or through or (info.issym() and _unsafe(
+                        posixpath.join(posixpath.dirname(info.name), info.linkname))):
+                    raise _bad_archive(copy, f"archive entry {info.name!r} points outside "
+                                       "its folder; refusing to extract it")
+                if info.issym():
+                    links.add(name)
+                if info.islnk() and _unsafe(info.linkname):
+                    raise _bad_archive(copy, f"hard link {info.name!r} points outside")
+                if not (info.isfile() or info.isdir() or info.issym() or info.islnk()):
+                    continue  # devices and fifos have no place in customer data
+                body = src.extractfile(info) if info.isfile() else None
+                info = neutral_owner(info)
+                info.name = posixpath.join(base, info.name)
+                if info.islnk():
+                    info.linkname = posixpath.join(base, info.linkname)
+                tar.addfile(info, body)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _bad_archive(copy, f"cannot read the archive: {reason}") from None
+
+
+def _add_zip(tar: tarfile.TarFile, copy: DataCopy, base: str) -> None:
+    try:
+        with zipfile.ZipFile(copy.source) as src:
+            for item in src.infolist():
+                if _unsafe(item.filename):
+                    raise _bad_archive(copy, f"archive entry {item.filename!r} points outside "
+                                       "its folder; refusing to extract it")
+                info = tarfile.TarInfo(posixpath.join(base, item.filename.rstrip("/")))
+                try:
+                    info.mtime = int(datetime(*item.date_time).timestamp())
+                except ValueError:  # zeroed DOS dates, seen in generated zips
+                    info.mtime = 0
+                mode = (item.external_attr >> 16) & 0o7777
+                if item.is_dir():
+                    info.type, info.mode = tarfile.DIRTYPE, mode or 0o755
+                    tar.addfile(info)
+                    continue
+                info.size, info.mode = item.file_size, mode or 0o644
+                with src.open(item) as body:
+                    tar.addfile(info, body)
+    except (zipfile.BadZipFile, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _bad_archive(copy, f"cannot read the archive: {reason}") from None
+
+
+def read_member(stream: Iterable[bytes], dest: Path) -> str:
+    """Unpack the tar stream of one captured path into `dest`; returns 'file' or 'dir'."""
+    with tempfile.TemporaryFile() as tmp:
+        for chunk in stream:
+            tmp.write(chunk)
+        tmp.seek(0)
+        with tarfile.open(fileobj=tmp, mode="r:") as tar:
+            members = tar.getmembers()
+            if len(members) == 1 and members[0].issym():
+                return "link:" + members[0].linkname  # the caller fetches the target
+            if len(members) == 1 and members[0].isfile():
+                body = tar.extractfile(members[0])
+                assert body is not None
+                dest.write_bytes(body.read())
+                return "file"
+            dest.mkdir(parents=True, exist_ok=True)
+            root = members[0].name if members else ""
+            for info in members:
+                rel = posixpath.relpath(info.name, root)
+                if _unsafe(rel) or not (info.isfile() or info.isdir()):
+                    continue
+                target = dest / rel
+                if info.isdir():
+                    target.mkdir(parents=True, exist_ok=True)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    body = tar.extractfile(info)
+                    assert body is not None
+                    target.write_bytes(body.read())
+            return "dir"

@@ -1,0 +1,100 @@
+"""Load customer exports into a PostgreSQL service, and read its state back, with psql."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import tarfile
+from pathlib import Path
+from typing import Any
+
+from repro.config.yaml_source import display_path
+from repro.errors import ConfigError, Problem, SandboxError
+from repro.plan.values import LoadPlan, QueryPlan
+from repro.sandbox.docker.engine import translated
+
+INBOX = "/tmp/repro-load"
+_PSQL_LINE = re.compile(r"^psql:[^:]+:(\d+): (.*)$", re.M)
+_COPY_LINE = re.compile(r"CONTEXT:\s+COPY [^,]+, line (\d+)")
+
+
+def _put(container: Any, source: Path, name: str) -> str:
+    """Copy one customer file into the service (a copy: the original is only read)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo(posixpath.join(INBOX.lstrip("/"), name))
+        info.size, info.mode = source.stat().st_size, 0o644
+        with source.open("rb") as body:
+            tar.addfile(info, body)
+    with translated("copying an export into its service"):
+        container.put_archive("/", buf.getvalue())
+    return posixpath.join(INBOX, name)
+
+
+def _run(container: Any, argv: list[str], user: str) -> tuple[int, str, str]:
+    with translated("running psql in its service"):
+        code, (out, err) = container.exec_run(argv, demux=True, user=user)
+    return code, (out or b"").decode("utf-8", "replace"), (err or b"").decode("utf-8", "replace")
+
+
+def load(container: Any, plan: LoadPlan, index: int) -> None:
+    """Raise ConfigError naming the export's file and line when it does not load."""
+    shown = display_path(plan.source)
+    # A plain name inside the service: the customer's file name may hold quotes.
+    target = _put(container, plan.source, f"{index:02d}{plan.source.suffix}")
+    base = ["-v", "ON_ERROR_STOP=1", "-X", "-q", "-U", plan.user, "-d", plan.database]
+    if plan.kind == "dump":
+        argv = ["pg_restore", "--exit-on-error", "--no-owner", "-U", plan.user, "-d",
+                plan.database, target]
+    elif plan.kind == "sql":
+        argv = ["psql", *base, "-f", target]
+    else:
+        options = (f"FORMAT csv, HEADER {str(plan.header).lower()}, DELIMITER "
+                   f"'{plan.delimiter}', ENCODING '{plan.encoding}'")
+        argv = ["psql", *base, "-c", f"\\copy {plan.table} FROM '{target}' WITH ({options})"]
+    code, _, err = _run(container, argv, "postgres")
+    if code == 0:
+        return
+    if code == 127 or "executable file not found" in err:
+        raise SandboxError(f"service {plan.service} has no {argv[0]}: loading {shown} needs "
+                           "a PostgreSQL image")
+    rows = err.strip().splitlines()
+    # The first ERROR/FATAL line, not a NOTICE before it nor pg_restore's echo of the SQL
+    message = next((row for row in rows if re.search(r"\b(ERROR|FATAL|error):", row)),
+                   rows[-1] if rows else f"exit {code}")
+    line = None
+    found = next((m for m in _PSQL_LINE.finditer(err)
+                  if re.match(r"\s*(ERROR|FATAL)", m.group(2))), None)
+    if found:
+        line, message = int(found.group(1)), found.group(2)
+    copied = _COPY_LINE.search(err)
+    if copied and plan.kind == "csv":  # \copy of a CSV: the line within that file
+        line = int(copied.group(1))
+        message = next((row for row in err.splitlines() if "ERROR" in row), message)
+    elif copied and line is not None:  # a COPY block of a dump: psql names its end
+        line = _copy_row_line(plan.source, line, int(copied.group(1)))
+    message = re.sub(r"^(psql|pg_restore):\s*([^:]*:(\d+:)?\s*)?(?=\w)", "", message)
+    message = re.sub(r"\s+", " ", message).strip()
+    raise ConfigError(Problem(shown, line, "", f"{message} (loading into service "
+                              f"{plan.service}, database {plan.database}; nothing ran)"))
+
+
+def _copy_row_line(dump: Path, reported: int, row: int) -> int:
+    """The dump line of the `row`-th data row of the COPY block psql reported at its end."""
+    with dump.open("rb") as handle:
+        lines = handle.read().split(b"\n")[:reported]
+    for index in range(len(lines) - 1, -1, -1):
+        if lines[index].startswith(b"COPY "):
+            return index + 1 + row
+    return reported
+
+
+def query(container: Any, plan: QueryPlan) -> tuple[str, str | None]:
+    """(CSV text, error or None): a failing query is an observation, not a crash."""
+    argv = ["psql", "-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1", "-U", plan.user, "-d",
+            plan.database, "-c", plan.sql]
+    code, out, err = _run(container, argv, "postgres")
+    if code != 0:
+        return out, re.sub(r"\s+", " ", err.strip()) or f"psql exited {code}"
+    return out, None

@@ -1,0 +1,202 @@
+"""Run a plan in a sandbox: image, data, steps, captures, oracle -> a written RunRecord."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from repro.config.yaml_source import display_path
+from repro.errors import ConfigError, Interrupted, Problem, ReproError
+from repro.execute import archive, services
+from repro.plan.build import Plan
+from repro.results import oracle
+from repro.results.observations import CaptureObservation, StepObservation
+from repro.results.record import RunRecord, new_run_id
+from repro.sandbox.docker import images
+from repro.sandbox.docker.engine import engine_facts
+from repro.sandbox.docker.sandbox import DockerSandbox, open_sandbox, start
+
+if TYPE_CHECKING:
+    from repro.compare.normalise import Normal
+
+Say = Callable[[str], None]
+Pause = Callable[[DockerSandbox, RunRecord], None]
+
+
+def runs_dir(plan: Plan) -> Path:
+    return plan.project_root / ".repro" / "runs"
+
+
+def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = None,
+        replay: bool = True, pause: Pause | None = None,
+        expected: list[Normal] | None = None) -> RunRecord:
+    """Execute the plan; the record is written whatever happens, then errors propagate.
+
+    `pause` is called with the live sandbox after the verdict and before teardown
+    (`repro shell`); `replay=False` loads data and config but runs no step.
+    """
+    run_id = new_run_id(plan.scenario_id)
+    record = RunRecord(plan, run_id, runs_dir(plan) / run_id)
+    record.directory.mkdir(parents=True)
+    record.write()  # status "running": even a `kill -9` leaves a record saying so
+    try:
+        info = images.ensure(plan.image, plan.environment, say)
+        record.image = {"ref": info.ref, "id": info.id, "built": info.built,
+                        "prepare_s": round(info.seconds, 3)}
+        record.facts = engine_facts()
+        service_images = {}
+        for svc in plan.services:
+            svc_info = images.ensure(svc.image, f"{plan.environment}-{svc.name}", say)
+            service_images[svc.name] = svc_info.id
+            record.services[svc.name] = {"image": svc_info.ref, "image_id": svc_info.id,
+                                         "built": svc_info.built}
+        own_data = [d for d in plan.data if d.service is None]
+        with open_sandbox(plan, info.id, run_id, keep, service_images) as sandbox:
+            record.sandbox, record.kept = sandbox.name, keep
+            if plan.files or own_data:
+                with archive.pack(plan.files, own_data) as stream:
+                    sandbox.load(stream)
+            # The steps' container starts while the services get ready: its own start
+            # then costs nothing on the way to the first step.
+            starting = _in_background(start, sandbox)
+            if plan.services:
+                services.bring_up(plan, sandbox, record, say)
+            starting()
+            if plan.user and own_data:
+                sandbox.chown(plan.user, [d.to for d in own_data])
+            if replay:
+                _run_steps(plan, sandbox, record, on_step)
+                _capture(plan, sandbox, record)
+                services.read_state(plan, sandbox, record)
+                record.reproduced, record.oracle = oracle.evaluate(
+                    plan.oracle, record.steps, record.captures)
+                record.scrub_artifacts()  # secrets never reach a comparison or baseline
+                if expected is not None:
+                    from repro.compare import baseline
+                    record.comparison = baseline.check(plan, expected, record.to_dict(),
+                                                       record.directory)
+            record.status = "complete" if replay else "not replayed"
+            if pause is not None:
+                pause(sandbox, record)
+    except Interrupted as exc:
+        record.status = "interrupted"
+        outcome = _kept(record) if keep and record.sandbox else "the sandbox was removed"
+        error = Interrupted(exc.signal_name, outcome)
+        record.error = str(error)
+        error.record = record  # type: ignore[attr-defined]
+        say(f"record: {display_path(record.path)}")
+        raise error from None
+    except ReproError as exc:
+        record.status, record.error = "error", str(exc)
+        if keep and record.sandbox:
+            say(_kept(record))
+        exc.record = record  # type: ignore[attr-defined]
+        say(f"record: {display_path(record.path)}")
+        raise
+    except BaseException as exc:
+        record.status, record.error = "error", f"internal error: {exc!r}"
+        raise
+    finally:
+        record.scrub_artifacts()
+        record.write()
+    return record
+
+
+def _in_background(action: Callable, *args: object) -> Callable[[], None]:
+    """Run `action` in a thread; the returned function waits and re-raises its error."""
+    import threading
+
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            action(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failure:
+            raise failure[0]
+
+    return wait
+
+
+def _kept(record: RunRecord) -> str:
+    return (f"the sandbox {record.sandbox} was kept (--keep): enter it with `docker exec -it "
+            f"{record.sandbox} sh`, remove it with `repro gc --run {record.run_id}`")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "step"
+
+
+def _run_steps(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
+               on_step: Callable | None) -> None:
+    steps_dir = record.directory / "steps"
+    steps_dir.mkdir()
+    stopped = False
+    for number, step in enumerate(plan.steps, 1):
+        if stopped:
+            record.steps.append(StepObservation(step.name, step.command, "skipped", None,
+                                                None, None, None, None))
+            continue
+        base = steps_dir / f"{number:02d}-{_slug(step.name)}"
+        out_path, err_path = base.with_suffix(".stdout"), base.with_suffix(".stderr")
+        started = time.time()
+        try:
+            with out_path.open("wb") as out, err_path.open("wb") as err:
+                result = sandbox.exec(step, out, err)
+        except Interrupted:  # the record still shows the step and its output so far
+            record.steps.append(StepObservation(step.name, step.command, "interrupted", None,
+                                                started, time.time(), out_path, err_path))
+            raise
+        _refuse_unstarted(plan, step.name, result.exit_code, out_path, err_path)
+        if result.exit_code == 137 and not result.timed_out:
+            sandbox.check_alive()  # killed because someone removed the sandbox?
+        status = "timed_out" if result.timed_out else (
+            "ok" if result.exit_code == 0 else "failed")
+        observation = StepObservation(step.name, step.command, status, result.exit_code,
+                                      result.started, result.ended, out_path, err_path)
+        record.steps.append(observation)
+        if on_step is not None:
+            on_step(observation)
+        stopped = observation.failed and step.stop_on_failure
+
+
+# What the engine prints when it cannot even start a step's process (as opposed to the
+# step's own command failing): a setup mistake, never a verdict about the customer's bug.
+_UNSTARTED = re.compile(r"^(OCI runtime exec failed|unable to find user|.*unable to start "
+                        r"container process)")
+
+
+def _refuse_unstarted(plan: Plan, name: str, code: int | None, *paths: Path) -> None:
+    if code not in (126, 127):
+        return
+    texts = [path.read_bytes()[:2000].decode("utf-8", "replace").strip() for path in paths]
+    reason = next((re.sub(r"^OCI runtime exec failed: (exec failed: )?", "", text)
+                   for text in texts if _UNSTARTED.match(text)), None)
+    if reason is None and not any(texts):
+        # A shell that cannot run a command says so; silence with 126/127 is the engine
+        # failing to start the process (its message does not always reach the stream).
+        reason = f"the engine could not start it (exit {code})"
+    if reason is not None:
+        raise ConfigError(Problem(display_path(plan.scenario_path), None, f"steps.{name}",
+                                  f"could not start: {reason[:200]}; check its run, user "
+                                  "and workdir"))
+
+
+def _capture(plan: Plan, sandbox: DockerSandbox, record: RunRecord) -> None:
+    files_dir = record.directory / "files"
+    for capture in plan.captures:
+        files_dir.mkdir(exist_ok=True)
+        dest = files_dir / _slug(capture.name)
+        kind = sandbox.fetch(capture.path, dest)
+        record.captures.append(CaptureObservation(capture.name, capture.path, kind,
+                                                  dest if kind else None))

@@ -1,0 +1,46 @@
+"""Bring a run's services up (data, start, readiness, database loads) and read their state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from repro.execute import archive, postgres, readiness
+from repro.plan.build import Plan
+from repro.results.observations import CaptureObservation
+from repro.results.record import RunRecord
+from repro.sandbox.docker.engine import translated
+from repro.sandbox.docker.sandbox import DockerSandbox, start_service
+
+
+def bring_up(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
+             say: Callable[[str], None]) -> None:
+    """In dependency order: copy its data in, start it, wait until ready; then the loads."""
+    for svc in plan.services:
+        container = sandbox.services[svc.name]
+        copies = [d for d in plan.data if d.service == svc.name]
+        if copies:
+            with archive.pack((), copies) as stream, \
+                    translated(f"copying data into service {svc.name}"):
+                container.put_archive("/", stream)
+        start_service(sandbox, svc.name)
+        took = readiness.wait_ready(svc.name, container, svc.ready)
+        record.services[svc.name]["ready_s"] = round(took, 3)
+    for index, load in enumerate(plan.loads):
+        say(f"loading {load.source.name} into service {load.service} ({load.kind})")
+        postgres.load(sandbox.services[load.service], load, index)
+
+
+def read_state(plan: Plan, sandbox: DockerSandbox, record: RunRecord) -> None:
+    """Each query's rows as CSV, an observation like a captured file (queries.NAME)."""
+    if not plan.queries:
+        return
+    folder = record.directory / "queries"
+    folder.mkdir(exist_ok=True)
+    for query in plan.queries:
+        rows, error = postgres.query(sandbox.services[query.service], query)
+        artifact = folder / f"{query.name}.csv"
+        artifact.write_text(rows)
+        record.captures.append(CaptureObservation(query.name, f"query:{query.name}",
+                                                  "file" if error is None else None,
+                                                  artifact if error is None else None,
+                                                  query=True, error=error))

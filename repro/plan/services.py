@@ -1,0 +1,92 @@
+"""Plan the multi-container parts: services in start order, database loads, state queries."""
+
+from __future__ import annotations
+
+from repro.config.model import Environment, Scenario
+from repro.config.project import Loaded
+from repro.config.schema import did_you_mean
+from repro.config.yaml_source import display_path
+from repro.errors import Problem
+from repro.plan.render import render_parts
+from repro.plan.values import LoadPlan, QueryPlan, ServicePlan
+
+PGDUMP_MAGIC = b"PGDMP"  # pg_dump's custom format starts so
+
+
+def start_order(env: Environment) -> list[str]:
+    """Dependencies first (the model already refused cycles)."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        for dep in env.services[name].depends_on:
+            visit(dep)
+        order.append(name)
+
+    for name in env.services:
+        visit(name)
+    return order
+
+
+def plan_services(envl: Loaded, context: dict, problems: list[Problem]
+                  ) -> tuple[ServicePlan, ...]:
+    env: Environment = envl.record  # type: ignore[assignment]
+    out = []
+    for name in start_order(env):
+        svc = env.services[name]
+        image, env_vars, files = render_parts(envl, ("services", name), svc.image, svc.env,
+                                              svc.files, context, problems)
+        command = None
+        if svc.command is not None:
+            command = ("sh", "-c", svc.command) if isinstance(svc.command, str) else \
+                tuple(svc.command)
+        out.append(ServicePlan(name, image, env_vars, files, command, svc.ready,
+                               tuple(svc.depends_on), svc.limits))
+    return tuple(out)
+
+
+def _known(service: str, env: Environment, scen: Loaded, loc: tuple,
+           problems: list[Problem]) -> None:
+    if service not in env.services:
+        hint = did_you_mean(service, env.services) or (
+            f" (services: {', '.join(env.services) or 'none in this environment'})")
+        problems.append(scen.source.problem(loc, f"no service {service!r}{hint}"))
+
+
+def plan_loads(scen: Loaded, env: Environment, problems: list[Problem]
+               ) -> tuple[LoadPlan, ...]:
+    scenario: Scenario = scen.record  # type: ignore[assignment]
+    out = []
+    for i, load in enumerate(scenario.load):
+        _known(load.service, env, scen, ("load", i, "service"), problems)
+        rel = load.sql if load.sql is not None else load.csv
+        assert rel is not None
+        source = (scen.base / rel).resolve()
+        if not source.is_file():
+            key = "sql" if load.sql is not None else "csv"
+            problems.append(scen.source.problem(("load", i, key),
+                                                f"{display_path(source)} not found"))
+            continue
+        kind = "csv"
+        if load.sql is not None:
+            with source.open("rb") as head:
+                kind = "dump" if head.read(5) == PGDUMP_MAGIC else "sql"
+        out.append(LoadPlan(load.service, kind, source, load.database, load.user, load.table,
+                            load.delimiter, load.header, load.encoding))
+    return tuple(out)
+
+
+def plan_queries(scen: Loaded, env: Environment, problems: list[Problem]
+                 ) -> tuple[QueryPlan, ...]:
+    scenario: Scenario = scen.record  # type: ignore[assignment]
+    out, seen = [], set()
+    for i, query in enumerate(scenario.queries):
+        _known(query.service, env, scen, ("queries", i, "service"), problems)
+        if query.name in seen:
+            problems.append(scen.source.problem(("queries", i, "name"),
+                                                f"two queries are named {query.name!r}"))
+        seen.add(query.name)
+        out.append(QueryPlan(query.name, query.service, query.sql, query.database, query.user,
+                             tuple(query.key)))
+    return tuple(out)

@@ -1,0 +1,92 @@
+"""`repro validate`: check environments and scenarios without Docker, every problem at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from repro.config.model import Environment
+from repro.config.project import (
+    SCENARIO_FILE,
+    Loaded,
+    discover,
+    environment_file,
+    load_environment,
+    load_scenario,
+)
+from repro.config.yaml_source import display_path
+from repro.errors import ConfigError, Problem
+from repro.plan.build import build_plan
+from repro.plan.render import render_environment
+from repro.plan.services import plan_services
+
+
+def targets(paths: list[Path], root: Path) -> list[Path]:
+    if not paths:
+        found = discover(root)
+        if not found:
+            raise ConfigError(Problem(display_path(root), None, "", "no environments/*.yaml or "
+                                      f"scenarios/*/{SCENARIO_FILE} here; pass paths to check"))
+        return found
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inner = discover(path) or sorted(path.glob(f"*/{SCENARIO_FILE}")) or (
+                [path / SCENARIO_FILE] if (path / SCENARIO_FILE).is_file() else
+                sorted(path.glob("*.yaml")))
+            if not inner:
+                raise ConfigError(Problem(display_path(path), None, "", "nothing to validate "
+                                          "in this folder"))
+            out += inner
+        else:
+            out.append(path)
+    return out
+
+
+def _is_scenario(path: Path) -> bool:
+    return path.name == SCENARIO_FILE
+
+
+def check_environment(env: Loaded) -> list[Problem]:
+    """Structure plus template files: present, UTF-8, valid Jinja syntax."""
+    from repro.config.templating import _jinja
+
+    record: Environment = env.record  # type: ignore[assignment]
+    problems = []
+    jinja2, jenv = _jinja()
+    for i, spec in enumerate(record.files):
+        if spec.template is None:
+            continue
+        path = env.base / spec.template
+        try:
+            jenv.parse(path.read_text(encoding="utf-8"))
+        except OSError:
+            problems.append(env.source.problem(("files", i, "template"),
+                                               f"{display_path(path)} not found"))
+        except UnicodeDecodeError:
+            problems.append(env.source.problem(("files", i, "template"), "not UTF-8 text"))
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(Problem(display_path(path), exc.lineno, "",
+                                    f"template syntax error: {exc.message}"))
+    if problems:
+        return problems
+    defaults = {k: p.default for k, p in record.parameters.items()}
+    if all(value is not None for value in defaults.values()):
+        # Every parameter has a default: render everything as a scenario would.
+        context = {**defaults, "params": defaults,
+                   "scenario": {"id": "", "ticket": "", "title": ""}}
+        render_environment(env, context, problems)
+        plan_services(env, context, problems)  # services render like the environment
+    return problems
+
+
+def validate(path: Path) -> tuple[str, list[Problem]]:
+    """('scenario'|'environment', problems) for one file."""
+    kind = "scenario" if _is_scenario(path) else "environment"
+    try:
+        if kind == "scenario":
+            scenario = load_scenario(path)
+            build_plan(scenario, load_environment(environment_file(scenario)), {})
+            return kind, []
+        return kind, check_environment(load_environment(path))
+    except ConfigError as exc:
+        return kind, exc.problems

@@ -1,0 +1,166 @@
+"""Show plans, runs and errors to people (terminal) and machines (JSON)."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from repro.config.yaml_source import display_path
+from repro.errors import scrub
+from repro.results.record import RunRecord
+from repro.sandbox.docker.sandbox import container_name
+
+if TYPE_CHECKING:
+    from repro.compare.diff import Comparison
+
+TAIL_LINES = 6
+
+
+class Style:
+    """ANSI colours on a terminal; plain text in pipes, files, CI logs and with NO_COLOR."""
+
+    def __init__(self, stream: TextIO):
+        self.on = stream.isatty() and not os.environ.get("NO_COLOR") and \
+            os.environ.get("TERM") != "dumb"
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.on else text
+
+    def good(self, text: str) -> str:
+        return self._wrap("32", text)
+
+    def bad(self, text: str) -> str:
+        return self._wrap("31;1", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _tail(text: str, lines: int = TAIL_LINES) -> list[str]:
+    """The last lines, with control characters shown, never sent to the terminal."""
+    rows = text.rstrip("\n").splitlines()
+    cut = rows[-lines:]
+    if len(rows) > lines:
+        cut.insert(0, f"... {len(rows) - lines} earlier lines in the record")
+    return [_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", row)[:200] for row in cut]
+
+
+def _looks_binary(text: str) -> bool:
+    return "\x00" in text or text.count("\ufffd") > max(8, len(text) // 100)
+
+
+def verdict_word(record: RunRecord) -> str:
+    if record.reproduced is None:
+        return "ERROR"
+    return "REPRODUCED" if record.reproduced else "NOT REPRODUCED"
+
+
+def summary(record: RunRecord, out: TextIO = sys.stdout) -> None:
+    s = Style(out)
+    data = record.to_dict()
+    plan = record.plan
+    title = f"  {plan.title}" if plan.title else ""
+    ticket = f"  (ticket {plan.ticket})" if plan.ticket else ""
+    print(s.bold(plan.scenario_id) + title + ticket, file=out)
+    image = data["image"]
+    how = "built" if image.get("built") else "cached"
+    print(s.dim(f"environment {plan.environment}, image {image.get('ref')} ({how}), "
+                f"run {record.run_id}"), file=out)
+    print(file=out)
+    width = max([len(step["name"]) for step in data["steps"]] + [4])
+    for step in data["steps"]:
+        status = step["status"]
+        tag = {"ok": s.good("ok     "), "failed": s.bad("FAILED "),
+               "timed_out": s.bad("TIMEOUT"), "skipped": s.dim("skipped"),
+               "interrupted": s.bad("STOPPED")}[status]
+        timing = "" if step["duration_s"] is None else f"{step['duration_s']:.2f}s"
+        code = "" if step["exit_code"] is None else f"exit {step['exit_code']}"
+        print(f"  {tag} {step['name']:<{width}}  {code:<8} {timing}", file=out)
+        if status == "skipped":
+            continue
+        for stream in ("stdout", "stderr"):
+            text = step[stream]
+            if text is None or _looks_binary(text):
+                kind = "binary, " if text is not None else ""
+                text = f"({step[stream + '_bytes']} bytes, {kind}in {step[stream + '_file']})"
+            for line in _tail(text):
+                print(s.dim(f"      {stream[3:]}| ") + line, file=out)
+        if step["exit_code"] == 137 and status == "failed" and record.plan.limits.memory:
+            mib = record.plan.limits.memory // 1024**2
+            print(s.dim(f"      killed (SIGKILL): the memory limit ({mib} MiB, "
+                        "limits.memory) is the usual cause"), file=out)
+    print(file=out)
+    oracle = data["oracle"]
+    print(f"oracle ({oracle['mode']} of):", file=out)
+    for cond in oracle["conditions"]:
+        mark = s.bad("fired") if cond["fired"] else s.dim("quiet")
+        print(f"  {mark} {cond['condition']}  {s.dim('-> ' + cond['observed'])}", file=out)
+    _baseline_section(record, s, out)
+    word = verdict_word(record)
+    outcome = s.good("as expected") if record.ok else s.bad("NOT as expected")
+    print(f"\n{s.bold(word)}  (expected: {plan.expect}) -> {outcome}", file=out)
+    print(s.dim(f"record: {display_path(record.path)}"), file=out)
+    if record.kept:
+        name = container_name(record.run_id)
+        print(f"sandbox kept: enter it with `docker exec -it {name} sh`; remove it with "
+              f"`repro gc --run {record.run_id}`", file=out)
+
+
+def _baseline_section(record: RunRecord, s: Style, out: TextIO) -> None:
+    comparison = record.comparison
+    if comparison is None:
+        folder = display_path(record.plan.scenario_path.parent)
+        print(s.dim(f"\nbaseline: none (record one with `repro baseline {folder}`)"), file=out)
+        return
+    if comparison.verdict == "match":
+        print(f"\nbaseline: {s.good('match')} ({len(comparison.channels)} channels)", file=out)
+        return
+    print(f"\nbaseline: {s.bad('DIVERGED')} in {', '.join(comparison.diverged)}", file=out)
+    for line in comparison_lines(comparison, s):
+        print(line, file=out)
+
+
+def comparison_lines(comparison: Comparison, s: Style, per_channel: int = 40) -> list[str]:
+    """Diverged channels, each with its diff: red removals, green additions on a tty."""
+    out = []
+    for diff in comparison.channels:
+        if diff.verdict != "diverged":
+            continue
+        out.append(f"  {s.bold(diff.name)} ({diff.kind}): {diff.summary}")
+        shown = diff.lines[:per_channel]
+        for line in shown:
+            if line.startswith(("+++", "---")):
+                styled = s.dim(line)
+            elif line.startswith("+"):
+                styled = s.good(line)
+            elif line.startswith("-"):
+                styled = s.bad(line)
+            elif line.startswith("@@"):
+                styled = s.dim(line)
+            else:
+                styled = line
+            out.append("    " + styled)
+        if len(diff.lines) > per_channel:
+            out.append(s.dim(f"    ... {len(diff.lines) - per_channel} more lines "
+                             "(`--json` or the run record has them all)"))
+    return out
+
+
+def run_json(record: RunRecord) -> dict[str, Any]:
+    return {"scenario": record.plan.scenario_id, "run_id": record.run_id,
+            "status": record.status, "reproduced": record.reproduced,
+            "expected": record.plan.expect, "ok": record.ok,
+            "verdict": verdict_word(record), "record": display_path(record.path),
+            "error": None if record.error is None else scrub(record.error),
+            "baseline": record.baseline_verdict if record.status == "complete" else
+            "not compared",
+            "diverged": record.comparison.diverged if record.comparison else [],
+            "sandbox": container_name(record.run_id) if record.kept else None}

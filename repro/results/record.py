@@ -1,0 +1,166 @@
+"""The run record: everything a run observed, written to `.repro/runs/<run-id>/record.json`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from repro import __version__
+from repro.config.yaml_source import display_path
+from repro.plan.build import Plan, redactor
+from repro.results.observations import INLINE_LIMIT, CaptureObservation, StepObservation
+from repro.results.oracle import ConditionResult
+
+if TYPE_CHECKING:  # comparing is only imported by runs that have a baseline
+    from repro.compare.diff import Comparison
+
+FORMAT = 1
+
+
+def new_run_id(scenario_id: str) -> str:
+    # Docker names take [A-Za-z0-9_.-] only: `Müller-4711` becomes `M-ller-4711`.
+    slug = re.sub(r"[^A-Za-z0-9_.-]", "-", scenario_id).strip("-.")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{slug or 'run'}-{stamp}-{secrets.token_hex(2)}"
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass
+class RunRecord:
+    """Filled in as the run goes; `write` can be called at any point (even after a crash)."""
+
+    plan: Plan
+    run_id: str
+    directory: Path
+    started: float = field(default_factory=time.time)
+    image: dict[str, Any] = field(default_factory=dict)
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    steps: list[StepObservation] = field(default_factory=list)
+    captures: list[CaptureObservation] = field(default_factory=list)
+    oracle: list[ConditionResult] = field(default_factory=list)
+    reproduced: bool | None = None
+    status: str = "running"  # running | complete | error | interrupted
+    error: str | None = None
+    sandbox: str | None = None
+    kept: bool = False
+    comparison: Comparison | None = None  # against the baseline, when there is one
+    scrubbed: bool = False  # artifacts already masked
+
+    @property
+    def baseline_verdict(self) -> str:
+        return "none" if self.comparison is None else self.comparison.verdict
+
+    @property
+    def ok(self) -> bool | None:
+        """As expected: the oracle as `expect` says, and for `fixed` the baseline matched."""
+        if self.reproduced is None:
+            return None
+        if self.plan.expect == "fixed":
+            return not self.reproduced and self.baseline_verdict != "diverged"
+        return self.reproduced
+
+    @property
+    def path(self) -> Path:
+        return self.directory / "record.json"
+
+    def scrub_artifacts(self) -> None:
+        """Mask secret parameter values in every artifact the run wrote (once: a run that
+        completed was scrubbed before its comparison; the final pass covers the others)."""
+        secret_values = self.plan.secrets()
+        if not secret_values or self.scrubbed:
+            return
+        self.scrubbed = True
+        encoded = [s.encode() for s in secret_values]
+        for artifact in self.directory.rglob("*"):
+            if artifact.is_file() and artifact.name != "record.json":
+                data = artifact.read_bytes()
+                if any(s in data for s in encoded):
+                    for secret in encoded:  # bytes: binary artifacts stay intact otherwise
+                        data = data.replace(secret, b"***")
+                    artifact.write_bytes(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        plan = self.plan
+        mask = redactor(plan.secrets())
+        ended = max([time.time(), *(s.ended_at or 0 for s in self.steps)])
+        return {
+            "format": FORMAT,
+            "run_id": self.run_id,
+            "status": self.status,
+            "error": None if self.error is None else mask(self.error),
+            "scenario": {"id": plan.scenario_id, "title": plan.title, "ticket": plan.ticket,
+                         "path": display_path(plan.scenario_path)},
+            "environment": {"name": plan.environment,
+                            "path": display_path(plan.environment_path)},
+            "expected": plan.expect,
+            "reproduced": self.reproduced,
+            "ok": self.ok,
+            "started_at": iso(self.started),
+            "ended_at": iso(ended),
+            "duration_s": round(ended - self.started, 3),
+            "parameters": plan.to_dict()["parameters"],
+            "skipped_parameters": list(plan.skipped_parameters),
+            "image": self.image,
+            "services": self.services,
+            "facts": {"repro_version": __version__, "host_os": platform.platform(),
+                      **self.facts},
+            "sandbox": {"name": self.sandbox, "kept": self.kept,
+                        "network_egress": plan.egress},
+            "steps": [self._step(s, mask) for s in self.steps],
+            "captures": [self._capture(c) for c in self.captures],
+            "oracle": {"mode": "all" if plan.oracle.all is not None else "any",
+                       "fired": self.reproduced,
+                       "conditions": [{"condition": r.description, "fired": r.fired,
+                                       "observed": mask(r.detail)} for r in self.oracle]},
+            "baseline": {"verdict": self.baseline_verdict} if self.comparison is None else
+            self.comparison.to_dict(),
+        }
+
+    def _artifact(self, path: Path | None) -> str | None:
+        return None if path is None else path.relative_to(self.directory).as_posix()
+
+    def _step(self, s: StepObservation, mask: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": s.name, "command": mask(s.command), "status": s.status,
+                               "exit_code": s.exit_code, "started_at": iso(s.started_at),
+                               "ended_at": iso(s.ended_at),
+                               "duration_s": None if s.duration is None else
+                               round(s.duration, 3)}
+        for stream, path in (("stdout", s.stdout_path), ("stderr", s.stderr_path)):
+            size = path.stat().st_size if path is not None and path.exists() else 0
+            out[stream] = s.text(stream) if size <= INLINE_LIMIT else None
+            out[f"{stream}_bytes"] = size
+            out[f"{stream}_file"] = self._artifact(path)
+        return out
+
+    def _capture(self, c: CaptureObservation) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": c.name, "path": c.path, "exists": c.exists,
+                               "kind": c.kind, "artifact": self._artifact(c.artifact)}
+        if c.query:
+            out.update(query=True, error=None if c.error is None else
+                       redactor(self.plan.secrets())(c.error))
+        if c.kind == "file" and c.artifact is not None:
+            data = c.artifact.read_bytes()
+            out["size"] = len(data)
+            out["sha256"] = hashlib.sha256(data).hexdigest()
+        return out
+
+    def write(self) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        tmp.replace(self.path)  # readers never see half a record
+        return self.path

@@ -1,0 +1,195 @@
+"""Provide a scenario's image: local, pulled, built (cached by content hash) or an offline base."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from repro.errors import SandboxError
+from repro.plan.build import ImagePlan
+from repro.sandbox.docker import bases, labels
+from repro.sandbox.docker.engine import client, translated
+
+Say = Callable[[str], None]
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", re.I | re.M)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    ref: str
+    id: str
+    built: bool
+    seconds: float
+
+
+def ensure(image: ImagePlan, environment: str, say: Say) -> ImageInfo:
+    started = time.monotonic()
+    if image.ref is not None:
+        image_id = _local_or_pull(image.ref, say)
+        return ImageInfo(image.ref, image_id, False, time.monotonic() - started)
+    assert image.context is not None
+    key = cache_key(image)
+    tag = f"{repository(environment)}:{key[:16]}"
+    found = _find(tag) or _by_key(key, tag)
+    if found:
+        return ImageInfo(tag, found, False, time.monotonic() - started)
+    for parent in _FROM.findall((image.context / image.dockerfile).read_text(errors="replace")):
+        if bases.is_base(parent):
+            bases.ensure(parent, say)
+    image_id = _build(image, tag, key, say)
+    return ImageInfo(tag, image_id, True, time.monotonic() - started)
+
+
+def repository(environment: str) -> str:
+    """Where an environment's cached builds are tagged (services: ENV-SERVICE)."""
+    return f"repro-env/{_slug(environment)}"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9_.-]+", "-", name.lower()).strip("-.") or "env"
+
+
+def _find(ref: str) -> str | None:
+    import docker
+
+    with translated(f"looking up image {ref}"):
+        try:
+            return client().images.get(ref).id
+        except docker.errors.ImageNotFound:
+            return None
+
+
+def _by_key(key: str, tag: str) -> str | None:
+    """The same build under another name (a service sharing the sandbox's image):
+    tag it and reuse it rather than build it twice."""
+    with translated("looking up cached images"):
+        same = client().images.list(filters={"label": f"{labels.CACHE_KEY}={key}"})
+        if not same:
+            return None
+        same[0].tag(*tag.split(":", 1))
+        return same[0].id
+
+
+def _local_or_pull(ref: str, say: Say) -> str:
+    import docker
+
+    found = _find(ref)
+    if found:
+        return found
+    if bases.is_base(ref):
+        bases.ensure(ref, say)
+        return _find(ref) or ""
+    say(f"image {ref} is not here; trying to pull it ...")
+    try:
+        return client().images.pull(ref).id
+    except docker.errors.DockerException as exc:
+        reason = str(getattr(exc, "explanation", "") or exc).splitlines()[0][:160]
+        raise SandboxError(
+            f"image {ref!r} is not on this engine and could not be pulled ({reason}): load it "
+            f"(`docker load -i FILE.tar` from a machine that has it), or build it offline with "
+            f"`image: {{build: {{context: DIR}}}}` and a Dockerfile `FROM {bases.PREFIX}debian:"
+            f"bookworm` or `FROM {bases.PREFIX}busybox` (see `repro base --help`)") from None
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern as a regex: `**` any depth, `*` and `?` within a name."""
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
+            end = pattern.index("]", i + 1)
+            out, i = out + "[" + pattern[i + 1:end].replace("!", "^", 1) + "]", end + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out + r"\Z")
+
+
+def ignore_matcher(context: Path) -> Callable[[str], bool]:
+    """Docker's .dockerignore semantics: last matching pattern wins, `!` re-includes, a
+    pattern matching a folder covers everything below it."""
+    ignore = context / ".dockerignore"
+    rules: list[tuple[bool, re.Pattern[str]]] = []
+    if ignore.is_file():
+        for raw in ignore.read_text().splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            pattern = posixpath.normpath(line.lstrip("!").strip()).lstrip("/")
+            rules.append((negate, _glob_regex(pattern)))
+
+    def ignored(rel: str) -> bool:
+        parts = rel.split("/")
+        prefixes = ["/".join(parts[:k]) for k in range(1, len(parts) + 1)]
+        verdict = False
+        for negate, regex in rules:
+            if any(regex.match(prefix) for prefix in prefixes):
+                verdict = not negate
+        return verdict
+
+    return ignored
+
+
+def cache_key(image: ImagePlan) -> str:
+    """sha256 over every file of the context (path, mode, bytes), the Dockerfile and args."""
+    assert image.context is not None
+    digest = hashlib.sha256()
+    digest.update(f"dockerfile={image.dockerfile}\n".encode())
+    for key, value in sorted(image.build_args.items()):
+        digest.update(f"arg {key}={value}\n".encode())
+    ignored = ignore_matcher(image.context)
+    for folder, dirs, files in os.walk(image.context):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder) / name
+            rel = path.relative_to(image.context).as_posix()
+            if ignored(rel):
+                continue
+            digest.update(f"file {rel} {oct(path.stat().st_mode & 0o777)}\n".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _build(image: ImagePlan, tag: str, key: str, say: Say) -> str:
+    say(f"building image {tag} from {image.context} ...")
+    log: list[str] = []
+    with translated(f"building {tag}"):
+        stream = client().api.build(
+            path=str(image.context), dockerfile=image.dockerfile, tag=tag,
+            buildargs=dict(image.build_args), rm=True, forcerm=True, decode=True,
+            # Not MANAGED: containers inherit image labels, and gc must never take a
+            # user's own container started from a cached image for a sandbox.
+            labels={labels.CACHE_KEY: key})
+        image_id = ""
+        for chunk in stream:
+            if "stream" in chunk:
+                log.extend(line for line in chunk["stream"].splitlines() if line.strip())
+            if "aux" in chunk and "ID" in chunk["aux"]:
+                image_id = chunk["aux"]["ID"]
+            if "error" in chunk:
+                step = next((line for line in reversed(log) if line.startswith("Step ")), "")
+                tail = " | ".join(line.strip() for line in log[-4:])
+                error = chunk["error"].strip()
+                hint = ""
+                if re.search(r"registry|no such host|pull access denied|manifest unknown",
+                             error) and step.split(":", 1)[-1].strip().upper().startswith(
+                                 "FROM"):
+                    hint = (f"; no registry is reachable: use `FROM {bases.PREFIX}debian:"
+                            f"bookworm` or `FROM {bases.PREFIX}busybox` (made offline), or "
+                            "`docker load` the base image")
+                raise SandboxError(f"building {tag} failed at {step or 'the start'}: "
+                                   f"{error}{hint} (last output: {tail})")
+    return image_id or (_find(tag) or "")
