@@ -1,0 +1,188 @@
+"""The sandbox port: what a run needs from a container engine, in plain values.
+
+The pipeline programs against these Protocols only; a backend (Docker today; a remote
+engine or Kubernetes later) implements them. Nothing here imports the rest of repro, so a
+backend never sees a plan, a record or a scenario: it gets specs, returns results, and
+raises `repro.errors.SandboxError` (the one exception every backend speaks) on failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import IO, Protocol
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one container (None: the engine's default)."""
+
+    cpus: float | None = None
+    memory: int | None = None  # bytes
+    pids: int | None = None
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """An image by reference, or built from a context directory."""
+
+    ref: str | None
+    context: Path | None = None
+    dockerfile: str = "Dockerfile"
+    build_args: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    ref: str  # what people see (a tag)
+    id: str  # what the backend starts containers from
+    built: bool  # built (or made) for this run, not found ready
+    seconds: float  # time spent providing it
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One container of a run: the steps' container or a service."""
+
+    name: str  # role: "sandbox" for the steps' container, else the service's name
+    image: str  # an ImageInfo.id from the same backend
+    env: Mapping[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] | None = None  # None: the image's own (services)
+    workdir: str | None = None
+    user: str | None = None
+    limits: Limits = Limits()
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """Everything a backend needs to create one run's sandbox; nothing is started."""
+
+    run_id: str
+    scenario_id: str
+    main: ContainerSpec  # the steps run here; it idles until removed
+    services: tuple[ContainerSpec, ...] = ()  # in start order
+    egress: bool = False  # False: no route out of the sandbox
+    keep: bool = False  # leave everything in place after the run (for inspection)
+
+
+@dataclass(frozen=True)
+class ExecRequest:
+    """A process to run inside a container; the container's env/workdir/user apply
+    unless overridden. `timeout` kills the process and all it started."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    workdir: str | None = None
+    user: str | None = None
+    stdin: bytes | None = None
+    timeout: float | None = None
+    label: str = ""  # what it is, for error messages ("step 'import'")
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int | None
+    timed_out: bool
+    started: float  # epoch seconds
+    ended: float
+
+
+class Status(Enum):
+    RUNNING = "running"
+    CREATED = "created"  # not started yet
+    EXITED = "exited"
+    REMOVED = "removed"  # gone (removed from outside the run)
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    status: Status
+    exit_code: int | None = None
+    health: str | None = None  # the image's HEALTHCHECK verdict; None when it has none
+
+
+class Container(Protocol):
+    """The steps' container or one service of a live sandbox."""
+
+    @property
+    def name(self) -> str:
+        """The engine's name for it (shown to people)."""
+
+    @property
+    def address(self) -> str:
+        """How the other containers of the run reach it (a host name)."""
+
+    def start(self) -> None: ...
+
+    def copy_in(self, tar: IO[bytes] | bytes) -> None:
+        """Extract a tar stream at `/` in the container."""
+
+    def copy_out(self, path: str) -> Iterator[bytes] | None:
+        """A tar stream of `path` (a symbolic link is not followed); None if absent."""
+
+    def exec(self, request: ExecRequest, stdout: IO[bytes], stderr: IO[bytes]) -> ExecResult:
+        """Run a process, streaming its output into the two files."""
+
+    def state(self) -> ContainerState: ...
+
+    def logs(self, tail: int | None = None) -> str:
+        """The container's own output (PID 1), stdout and stderr together."""
+
+
+class Sandbox(Protocol):
+    """One run's live resources, created by Backend.open."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def main(self) -> Container: ...
+
+    @property
+    def services(self) -> Mapping[str, Container]: ...
+
+    def enter_hint(self, container: str | None = None) -> str:
+        """A command a person can type to get a shell in it (kept sandboxes)."""
+
+    def session(self, container: str | None, argv: list[str]) -> int:
+        """Attach the terminal to `argv` in the container (None: the steps' one); its exit
+        status. Used by `repro shell`."""
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A resource found by `gc`, removed or left (with the reason)."""
+
+    kind: str  # container | network | volume | image
+    name: str
+    run_id: str
+    reason_kept: str | None
+
+
+class Backend(Protocol):
+    """A container engine able to host sandboxes."""
+
+    def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
+        """Find, pull, build (cached) or make offline the image; SandboxError if not."""
+
+    def open(self, spec: SandboxSpec) -> AbstractContextManager[Sandbox]:
+        """Create the sandbox; on leaving, remove everything it made (unless kept), even
+        after an error or an interrupt."""
+
+    def facts(self) -> dict[str, str]:
+        """Engine version and platform, for the run record."""
+
+    def collect(self, run_id: str | None, include_kept: bool, dry_run: bool,
+                force: bool) -> list[Leftover]:
+        """Remove what dead (or the given) runs left behind, by label."""
+
+    def collect_images(self, environment: str | None, dry_run: bool) -> list[Leftover]:
+        """Remove cached environment images no container uses."""
+
+    def make_base(self, name: str, force: bool, say: Say) -> str:
+        """Create an offline base image (`busybox`, `debian:SUITE`); its reference."""
