@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Self
 
 EXIT_OK = 0
 EXIT_NOT_AS_EXPECTED = 1
 EXIT_USAGE = 2
 EXIT_SANDBOX = 3
 EXIT_INTERRUPTED = 130
-
-
-_SECRETS: list[str] = []  # secret parameter values of the plan being run
-
-
-def register_secrets(values: list[str]) -> None:
-    """Values no message may show (build logs, engine errors, echoed input)."""
-    _SECRETS[:] = sorted({v for v in values if v}, key=len, reverse=True)
-
-
-def scrub(text: str) -> str:
-    for secret in _SECRETS:
-        text = text.replace(secret, "***")
-    return text
 
 
 @dataclass(frozen=True)
@@ -48,6 +38,12 @@ class ReproError(Exception):
     def lines(self) -> list[str]:
         return [str(self)]
 
+    def redacted(self, mask: Callable[[str], str]) -> Self:
+        """The same error with every message passed through `mask` (secrets out)."""
+        twin = copy.copy(self)
+        twin.args = tuple(mask(a) if isinstance(a, str) else a for a in self.args)
+        return twin
+
 
 class ConfigError(ReproError):
     """Invalid environment, scenario, parameter or data input: every problem at once."""
@@ -72,6 +68,13 @@ class ConfigError(ReproError):
 
         return [str(p) for p in sorted(self.problems, key=key)]
 
+    def redacted(self, mask: Callable[[str], str]) -> Self:
+        twin = super().redacted(mask)
+        twin.problems = [mask(p) if isinstance(p, str) else
+                         replace(p, path=mask(p.path), message=mask(p.message))
+                         for p in self.problems]
+        return twin
+
 
 class SandboxError(ReproError):
     """The Docker side failed: engine unreachable, image missing, build failed..."""
@@ -87,3 +90,12 @@ class Interrupted(ReproError):
     def __init__(self, signal_name: str = "SIGINT", outcome: str = ""):
         self.signal_name = signal_name
         super().__init__(f"interrupted by {signal_name}" + (f"; {outcome}" if outcome else ""))
+
+
+@contextmanager
+def masked(mask: Callable[[str], str]) -> Iterator[None]:
+    """Errors leaving the block carry no secret: `mask` is applied to their messages."""
+    try:
+        yield
+    except ReproError as exc:
+        raise exc.redacted(mask) from None

@@ -1,42 +1,140 @@
-"""Record a baseline: replay (N times for the determinism gate), then store or refuse."""
+"""Compose the stages for each command: plan -> execute -> compare -> an outcome value.
+
+The stages do not call each other forward: the runner executes and records, comparing
+happens here, and every function returns a value (the CLI prints it and picks the exit
+code). Errors leaving here carry no secret of the plan.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from repro.compare import baseline
-from repro.compare.channels import load_record
-from repro.compare.determinism import Variation, variations
-from repro.compare.diff import Comparison, compare
-from repro.compare.normalise import Normal, Rulebook
-from repro.config.yaml_source import display_path
-from repro.errors import ConfigError, Problem
+from repro.config.parameters import parse_cli_params
+from repro.config.project import project_root
+from repro.errors import (
+    EXIT_NOT_AS_EXPECTED,
+    EXIT_OK,
+    ConfigError,
+    Problem,
+    ReproError,
+    masked,
+)
 from repro.execute import runner
-from repro.plan.build import Plan, plan_scenario
+from repro.plan.build import plan_scenario
+from repro.plan.values import Plan
+from repro.results.outcome import BaselineVerdict, RunStatus
 from repro.results.record import RunRecord
+
+if TYPE_CHECKING:  # comparing is imported only by runs that have a baseline
+    from repro.compare.determinism import Variation
+    from repro.compare.diff import Comparison
+    from repro.compare.normalise import Normal
+    from repro.sandbox.api import Sandbox
+
+Say = Callable[[str], None]
+Pause = Callable[["Sandbox", RunRecord, "Comparison | None"], None]
+
+
+@dataclass
+class RunOutcome:
+    """A run as the user sees it: its record, its comparison, the error that ended it."""
+
+    record: RunRecord
+    comparison: Comparison | None
+    error: ReproError | None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return self.error.exit_code
+        return EXIT_OK if self.record.ok else EXIT_NOT_AS_EXPECTED
+
+
+def prepare(target: Path, params: list[str]) -> tuple[Plan, list[Normal] | None]:
+    """The plan and the baseline it is compared with: a broken baseline fails now, not
+    after the run."""
+    plan = plan_scenario(target, parse_cli_params(params))
+    expected = None
+    if plan.baseline_path.is_file():  # comparing costs imports only when there is one
+        from repro.compare import baseline
+
+        with masked(plan.redactor):
+            expected = baseline.load(plan)
+    return plan, expected
+
+
+def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool = False,
+        on_step: Callable | None = None, replay: bool = True,
+        pause: Pause | None = None) -> RunOutcome:
+    """Replay the plan in a fresh sandbox and compare it with `expected`, if given."""
+    compared: list[Comparison | None] = [None]
+
+    def compare_then_pause(sandbox: Sandbox, record: RunRecord) -> None:
+        if record.status != RunStatus.NOT_REPLAYED and record.reproduced is not None:
+            compared[0] = _compare(plan, expected, record)
+        if pause is not None:
+            pause(sandbox, record, compared[0])
+
+    # With a pause (`repro shell`) the comparison happens before it, the sandbox alive.
+    with masked(plan.redactor):
+        record, error = runner.run(plan, say, keep=keep, on_step=on_step, replay=replay,
+                                   pause=compare_then_pause if pause is not None else None)
+    if error is None and pause is None and replay and expected is not None:
+        try:
+            compared[0] = _compare(plan, expected, record)
+        except ReproError as exc:  # e.g. a capture's key column is missing
+            record.status, record.error, error = RunStatus.ERROR, str(exc), exc
+        record.write()
+    return RunOutcome(record, compared[0],
+                      None if error is None else error.redacted(plan.redactor))
+
+
+def _compare(plan: Plan, expected: list[Normal] | None, record: RunRecord
+             ) -> Comparison | None:
+    if expected is None:
+        return None
+    from repro.compare import baseline
+
+    comparison = baseline.check(plan, expected, record.stored())
+    record.baseline_verdict = BaselineVerdict(comparison.verdict.value)
+    record.baseline = comparison.to_dict()
+    return comparison
+
+
+# ---- baselines -------------------------------------------------------------------------
 
 
 @dataclass
 class Recording:
+    """Runs replayed to record a baseline: their observations and what varied."""
+
     runs: list[RunRecord]
     observations: list[list[Normal]]
     varied: list[Variation]
 
 
-def replay(plan: Plan, say: Callable[[str], None], repeat: int,
-           on_step: Callable | None = None) -> Recording:
+def replay_for_baseline(plan: Plan, say: Say, repeat: int,
+                        on_step: Callable | None = None) -> Recording:
     """Run `repeat` times; every run must complete (a sandbox failure raises)."""
+    from repro.compare import baseline
+    from repro.compare.determinism import variations
+    from repro.config.yaml_source import display_path
+
     if repeat < 1:
         raise ConfigError(Problem("--repeat", None, "", "must be at least 1"))
     runs, observations = [], []
     for number in range(1, repeat + 1):
         if repeat > 1:
             say(f"run {number} of {repeat}")
-        record = runner.run(plan, say, on_step=on_step)
-        runs.append(record)
-        observed = baseline.observe(plan, record.to_dict(), record.directory)
+        outcome = run(plan, say, on_step=on_step)
+        if outcome.error is not None:
+            raise outcome.error
+        runs.append(outcome.record)
+        observed = baseline.observe(plan, outcome.record.stored())
         for normal in observed:  # a key that is not there is a scenario mistake here
             if normal.note and normal.note.startswith("key column"):
                 raise ConfigError(Problem(display_path(plan.scenario_path), None,
@@ -47,35 +145,69 @@ def replay(plan: Plan, say: Callable[[str], None], repeat: int,
     return Recording(runs, observations, variations(observations) if repeat > 1 else [])
 
 
-def against_current(plan: Plan, new: list[Normal]) -> tuple[Comparison | None, str | None]:
-    """What re-recording would change; an unreadable old baseline is simply replaced."""
+class Proposal(StrEnum):
+    NEW = "new"  # no baseline yet (or an unreadable one): record it
+    UNCHANGED = "unchanged"  # the baseline already holds this behaviour
+    REPLACE = "replace"  # the behaviour changed: replacing needs the user's yes
+
+
+@dataclass(frozen=True)
+class BaselineProposal:
+    kind: Proposal
+    target: Path
+    change: Comparison | None = None  # what replacing would change
+    unreadable: str | None = None  # why the current baseline could not be read
+
+
+def propose_baseline(plan: Plan, recording: Recording) -> BaselineProposal:
+    """What storing this recording would do to the scenario's baseline."""
+    from repro.compare import baseline
+    from repro.compare.diff import compare
+    from repro.results.outcome import ChannelVerdict
+
     try:
         old = baseline.load(plan)
-    except ConfigError as exc:
-        return None, exc.lines()[0]
+    except ConfigError as exc:  # an unreadable old baseline is simply replaced
+        return BaselineProposal(Proposal.NEW, plan.baseline_path, None, exc.lines()[0])
     if old is None:
-        return None, None
-    return compare(old, new, labels=("current baseline", "new baseline")), None
+        return BaselineProposal(Proposal.NEW, plan.baseline_path)
+    change = compare(old, recording.observations[0],
+                     labels=("current baseline", "new baseline"))
+    kind = Proposal.UNCHANGED if change.verdict == ChannelVerdict.MATCH else Proposal.REPLACE
+    return BaselineProposal(kind, plan.baseline_path, change)
+
+
+def store_baseline(plan: Plan, recording: Recording) -> Path:
+    from repro.compare import baseline
+
+    return baseline.write(plan, recording.observations[0], recording.runs[0].stored())
+
+
+# ---- diff of two runs ------------------------------------------------------------------
 
 
 def diff_runs(first: str, second: str) -> tuple[Comparison, list[str]]:
     """Two run records through the rulebook of the first run's scenario (as it is now)."""
+    from repro.compare import baseline
+    from repro.compare.channels import from_record
+    from repro.compare.diff import compare
+    from repro.compare.normalise import Rulebook
+    from repro.results import reader
+
     notes = []
-    (rec_a, dir_a), (rec_b, dir_b) = load_record(first), load_record(second)
-    scenario_path = Path(rec_a.get("scenario", {}).get("path", ""))
+    root = project_root(Path.cwd())
+    run_a, run_b = reader.find(first, root), reader.find(second, root)
     try:
-        plan: Plan | None = plan_scenario(scenario_path)
+        plan: Plan | None = plan_scenario(Path(run_a.scenario_path))
     except ConfigError as exc:
         plan = None
-        notes.append(f"no normalisation rules applied: the scenario of {rec_a['run_id']} "
+        notes.append(f"no normalisation rules applied: the scenario of {run_a.run_id} "
                      f"cannot be loaded ({exc.lines()[0]})")
     if plan is not None:
         book = Rulebook(plan.rules)
-        sides = [baseline.channels_of(plan, rec, folder) for rec, folder in
-                 ((rec_a, dir_a), (rec_b, dir_b))]
+        sides = [baseline.channels_of(plan, r) for r in (run_a, run_b)]
     else:
-        from repro.compare.channels import from_record
-
         book = Rulebook([])
-        sides = [from_record(rec, folder) for rec, folder in ((rec_a, dir_a), (rec_b, dir_b))]
-    return compare(*sides, book=book, labels=(rec_a["run_id"], rec_b["run_id"])), notes
+        sides = [from_record(r) for r in (run_a, run_b)]
+    comparison = compare(*sides, book=book, labels=(run_a.run_id, run_b.run_id))
+    return comparison, notes

@@ -15,7 +15,8 @@ from repro.compare.normalise import Normal, Rulebook
 from repro.config.schema import build, spec
 from repro.config.yaml_source import display_path, load_yaml
 from repro.errors import ConfigError
-from repro.plan.build import CapturePlan, Plan
+from repro.plan.values import CapturePlan, Plan
+from repro.results.reader import StoredRun
 
 SIDE_DIR = "baseline.d"  # channels too large to review inline
 INLINE_LIMIT = 256 * 1024
@@ -61,8 +62,8 @@ def path_for(plan: Plan) -> Path:
     return plan.baseline_path
 
 
-def channels_of(plan: Plan, record: dict, folder: Path) -> list[Channel]:
-    return from_record(record, folder, capture_plans(plan))
+def channels_of(plan: Plan, run: StoredRun) -> list[Channel]:
+    return from_record(run, capture_plans(plan))
 
 
 def capture_plans(plan: Plan) -> dict[str, CapturePlan]:
@@ -73,10 +74,10 @@ def capture_plans(plan: Plan) -> dict[str, CapturePlan]:
     return out
 
 
-def observe(plan: Plan, record: dict, folder: Path) -> list[Normal]:
+def observe(plan: Plan, run: StoredRun) -> list[Normal]:
     """A run's channels through the plan's rulebook."""
     book = Rulebook(plan.rules)
-    return [book.normalise(channel) for channel in channels_of(plan, record, folder)]
+    return [book.normalise(channel) for channel in channels_of(plan, run)]
 
 
 def load(plan: Plan) -> list[Normal] | None:
@@ -137,11 +138,11 @@ def _steps_change(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> str
     return f"command of {', '.join(changed)} changed"
 
 
-def check(plan: Plan, expected: list[Normal], record: dict, folder: Path) -> Comparison:
-    return compare(expected, channels_of(plan, record, folder), Rulebook(plan.rules))
+def check(plan: Plan, expected: list[Normal], run: StoredRun) -> Comparison:
+    return compare(expected, channels_of(plan, run), Rulebook(plan.rules))
 
 
-def write(plan: Plan, normals: list[Normal], record: dict) -> Path:
+def write(plan: Plan, normals: list[Normal], run: StoredRun) -> Path:
     """Store the observation next to the scenario (large channels in baseline.d/)."""
     from repro.config.yaml_dump import dump
 
@@ -171,8 +172,8 @@ def write(plan: Plan, normals: list[Normal], record: dict) -> Path:
         "format": FORMAT,
         "scenario": plan.scenario_id,
         "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "run_id": record["run_id"],
-        "parameters": record["parameters"],
+        "run_id": run.run_id,
+        "parameters": run.parameters,
         # Commands as written: no secret or parameter value, and `--param` runs still
         # compare with the baseline.
         "steps": [{"name": s.name, "command": s.source} for s in plan.steps],

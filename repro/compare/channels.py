@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from repro.config.yaml_source import display_path
-from repro.errors import ConfigError, Problem
-from repro.plan.build import CapturePlan
+from repro.plan.values import CapturePlan
+from repro.results.outcome import StepStatus
+from repro.results.reader import StoredRun
 
 _BY_SUFFIX = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv", ".tsv": "tsv"}
 _HASH_CHUNK = 4 * 1024 * 1024
@@ -62,65 +61,41 @@ def _content_kind(path: Path, capture: CapturePlan | None) -> str:
     return "text"
 
 
-def load_record(target: str | Path) -> tuple[dict, Path]:
-    """A run record by run id (in .repro/runs/), run folder, or record.json path."""
-    from repro.config.project import project_root
-
-    path = Path(target)
-    candidates = [path, path / "record.json",
-                  project_root(Path.cwd()) / ".repro" / "runs" / str(target) / "record.json"]
-    for candidate in candidates:
-        if candidate.is_file():
-            try:
-                data = json.loads(candidate.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise ConfigError(Problem(display_path(candidate), None, "",
-                                          f"not a run record: {exc}")) from None
-            if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or \
-                    "run_id" not in data:
-                raise ConfigError(Problem(display_path(candidate), None, "", "not a run "
-                                          "record (no run_id and steps): give a run id or a "
-                                          ".repro/runs/<id>/record.json"))
-            return data, candidate.parent
-    raise ConfigError(Problem(str(target), None, "", "no such run: give a run id from "
-                              ".repro/runs/, a run folder, or a record.json path"))
-
-
-def from_record(record: dict, folder: Path,
+def from_record(run: StoredRun,
                 captures: dict[str, CapturePlan] | None = None) -> list[Channel]:
     """Every channel of a run, in a stable order: steps in order, then captured files."""
     captures = captures or {}
+    folder = run.folder
     out: list[Channel] = []
-    for step in record.get("steps", []):
-        base = f"steps.{step['name']}"
-        status = step.get("status")
-        value = step.get("exit_code") if status in ("ok", "failed") else status
+    for step in run.steps:
+        base = f"steps.{step.name}"
+        value = step.exit_code if step.status in (StepStatus.OK, StepStatus.FAILED) else \
+            step.status.value
         out.append(Channel(f"{base}.exit_code", "exit_code", value))
-        if status == "skipped":
+        if step.status == StepStatus.SKIPPED:
             continue
-        for stream in ("stdout", "stderr"):
-            rel = step.get(f"{stream}_file")
+        for stream, rel in (("stdout", step.stdout_file), ("stderr", step.stderr_file)):
             path = folder / rel if rel else None
             if path is None or not path.exists():
                 out.append(Channel(f"{base}.{stream}", "absent", "(not recorded)"))
             else:
                 out.append(Channel(f"{base}.{stream}", _content_kind(path, None), path=path))
-    for cap in record.get("captures", []):
-        if cap.get("query"):  # database state: rows as CSV, keyed like the query says
-            plan = captures.get(f"query:{cap['name']}")
-            if not cap.get("exists"):
-                out.append(Channel(f"queries.{cap['name']}", "absent",
-                                   f"(query failed: {cap.get('error')})", capture=plan))
+    for cap in run.captures:
+        if cap.query:  # database state: rows as CSV, keyed like the query says
+            plan = captures.get(f"query:{cap.name}")
+            if not cap.exists or cap.artifact is None:
+                out.append(Channel(f"queries.{cap.name}", "absent",
+                                   f"(query failed: {cap.error})", capture=plan))
             else:
-                out.append(Channel(f"queries.{cap['name']}", "csv",
-                                   path=folder / cap["artifact"], capture=plan))
+                out.append(Channel(f"queries.{cap.name}", "csv",
+                                   path=folder / cap.artifact, capture=plan))
             continue
-        name, plan = cap["name"], captures.get(cap["name"])
-        if not cap.get("exists"):
+        name, plan = cap.name, captures.get(cap.name)
+        if not cap.exists or cap.artifact is None:
             out.append(Channel(f"files.{name}", "absent", "(absent)", capture=plan))
             continue
-        root = folder / cap["artifact"]
-        if cap.get("kind") == "dir":
+        root = folder / cap.artifact
+        if cap.kind == "dir":
             for item in sorted(p for p in root.rglob("*") if p.is_file()):
                 rel = item.relative_to(root).as_posix()
                 out.append(Channel(f"files.{name}/{rel}", _content_kind(item, None),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from repro.compare import textdiff
 from repro.compare.diff import compare
 from repro.compare.normalise import BUILTIN, SPECIFICITY, Normal
+from repro.results.outcome import ChannelVerdict
 
 # Most specific first: a UUID is also hex, an ISO timestamp also contains a time.
 _ORDER = SPECIFICITY
@@ -30,13 +31,27 @@ def variations(runs: list[list[Normal]]) -> list[Variation]:
     found: dict[tuple[str, str], Variation] = {}
     for other in runs[1:]:
         for diff in compare(runs[0], other, labels=("run 1", "run N")).channels:
-            if diff.verdict != "diverged":
+            if diff.verdict != ChannelVerdict.DIVERGED:
                 continue
             a = next((n for n in runs[0] if n.name == diff.name), None)
             b = next((n for n in other if n.name == diff.name), None)
             for v in _explain(diff.name, a, b, diff.changes):
                 found.setdefault((v.channel, json.dumps(v.rule, sort_keys=True)), v)
     return list(found.values())
+
+
+def proposed_rules(varied: list[Variation]) -> list[dict]:
+    """The normalisation rules that would remove the variations: one per action, its
+    channels gathered (the proposal stays short)."""
+    merged: dict[str, dict] = {}
+    for rule in (v.rule for v in varied if v.fixable):
+        action = {k: v for k, v in rule.items() if k != "channels"}
+        key = json.dumps(action, sort_keys=True)
+        entry = merged.setdefault(key, {**action, "channels": []})
+        for channel in rule["channels"]:
+            if channel not in entry["channels"]:
+                entry["channels"].append(channel)
+    return list(merged.values())
 
 
 def _explain(name: str, a: Normal | None, b: Normal | None, changes: list) -> list[Variation]:

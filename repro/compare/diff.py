@@ -12,6 +12,7 @@ from typing import Any
 from repro.compare import textdiff
 from repro.compare.channels import Channel
 from repro.compare.normalise import Normal, Rulebook
+from repro.results.outcome import ChannelVerdict, StepStatus
 
 MAX_VALUE = 120  # characters of a value shown in a structural diff line
 
@@ -20,14 +21,15 @@ MAX_VALUE = 120  # characters of a value shown in a structural diff line
 class ChannelDiff:
     name: str
     kind: str
-    verdict: str  # match | diverged
+    verdict: ChannelVerdict
     summary: str = ""
     lines: list[str] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"channel": self.name, "kind": self.kind, "verdict": self.verdict}
-        if self.verdict == "diverged":
+        out: dict[str, Any] = {"channel": self.name, "kind": self.kind,
+                               "verdict": self.verdict.value}
+        if self.verdict == ChannelVerdict.DIVERGED:
             out.update(summary=self.summary, diff=self.lines, changes=self.changes)
         return out
 
@@ -37,15 +39,15 @@ class Comparison:
     channels: list[ChannelDiff]
 
     @property
-    def verdict(self) -> str:
-        return "diverged" if self.diverged else "match"
+    def verdict(self) -> ChannelVerdict:
+        return ChannelVerdict.DIVERGED if self.diverged else ChannelVerdict.MATCH
 
     @property
     def diverged(self) -> list[str]:
-        return [c.name for c in self.channels if c.verdict == "diverged"]
+        return [c.name for c in self.channels if c.verdict == ChannelVerdict.DIVERGED]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "diverged": self.diverged,
+        return {"verdict": self.verdict.value, "diverged": self.diverged,
                 "channels": [c.to_dict() for c in self.channels]}
 
 
@@ -64,7 +66,7 @@ def compare(expected: Sequence[Side], actual: Sequence[Side], book: Rulebook | N
     # A step skipped on one side diverges in its exit_code channel; its absent outputs
     # would only repeat that.
     skipped = {n.name.removesuffix(".exit_code") for n in [*expected, *actual]
-               if n.kind == "exit_code" and n.value == "skipped"}
+               if n.kind == "exit_code" and n.value == StepStatus.SKIPPED}
     names = [name for name in dict.fromkeys([*left, *right])
              if name.rsplit(".", 1)[0] not in skipped or name.endswith(".exit_code")]
     out = []
@@ -72,7 +74,7 @@ def compare(expected: Sequence[Side], actual: Sequence[Side], book: Rulebook | N
         a, b = left.get(name), right.get(name)
         raw_a, raw_b = _raw_sha(a), _raw_sha(b)
         if raw_a is not None and raw_a == raw_b:
-            out.append(ChannelDiff(name, b.kind, "match"))  # type: ignore[union-attr]
+            out.append(ChannelDiff(name, b.kind, ChannelVerdict.MATCH))  # type: ignore[union-attr]
             continue
         out.append(diff_channel(_normal(a, book), _normal(b, book), labels))
     return Comparison(out)
@@ -97,11 +99,12 @@ def diff_channel(a: Normal | None, b: Normal | None,
         present = b if a is None else a
         assert present is not None
         where = labels[0] if a is None else labels[1]
-        return ChannelDiff(present.name, present.kind, "diverged", f"missing from {where}",
+        return ChannelDiff(present.name, present.kind, ChannelVerdict.DIVERGED,
+                           f"missing from {where}",
                            [f"only in {labels[1] if a is None else labels[0]}"])
     name, kind = a.name, b.kind
     if a.sha256 == b.sha256 or (a.raw_sha256 is not None and a.raw_sha256 == b.raw_sha256):
-        return ChannelDiff(name, kind, "match")  # the fast path: one hash comparison
+        return ChannelDiff(name, kind, ChannelVerdict.MATCH)  # the fast path: one hash comparison
     if a.kind != b.kind or a.text is None or b.text is None:
         return _value_diff(a, b)
     if kind in ("json", "yaml"):
@@ -120,12 +123,12 @@ def _text_diff(a: Normal, b: Normal, labels: tuple[str, str]) -> ChannelDiff:
     lines, removed, added = textdiff.unified_counted(old.splitlines(), new.splitlines(),
                                                      labels[0], labels[1])
     if removed or added:
-        return ChannelDiff(a.name, b.kind, "diverged", f"{removed} line(s) removed, "
+        return ChannelDiff(a.name, b.kind, ChannelVerdict.DIVERGED, f"{removed} line(s) removed, "
                            f"{added} added", lines)
     # Same lines, different text: only line endings or the final newline differ.
     what = "line endings differ (\\r\\n vs \\n)" if ("\r\n" in old) != ("\r\n" in new) else \
         "the final newline differs"
-    return ChannelDiff(a.name, b.kind, "diverged", what, [f"~ {what}"])
+    return ChannelDiff(a.name, b.kind, ChannelVerdict.DIVERGED, what, [f"~ {what}"])
 
 
 def _show(value: Any) -> str:
@@ -149,7 +152,7 @@ def _value_diff(a: Normal, b: Normal) -> ChannelDiff:
         return f"{n.kind}, {n.size} bytes"
 
     before, after = describe(a), describe(b)
-    return ChannelDiff(a.name, b.kind, "diverged", f"{before} -> {after}",
+    return ChannelDiff(a.name, b.kind, ChannelVerdict.DIVERGED, f"{before} -> {after}",
                        [f"- {before}", f"+ {after}"],
                        [{"change": "changed", "old": _plain(a), "new": _plain(b)}])
 
@@ -183,7 +186,7 @@ def _structured_diff(a: Normal, b: Normal, tolerance: float | None) -> ChannelDi
                 lines.append(f"~ {path}: {_show(t1)} -> {_show(t2)}")
                 change = "changed"
             changes.append({"change": change, "path": path, "old": t1, "new": t2})
-    verdict = "diverged" if changes else "match"
+    verdict = ChannelVerdict.DIVERGED if changes else ChannelVerdict.MATCH
     return ChannelDiff(a.name, b.kind, verdict, f"{len(changes)} value(s) differ", lines,
                        changes)
 
@@ -261,6 +264,6 @@ def _table_diff(a: Normal, b: Normal, tolerance: float | None) -> ChannelDiff:
                 lines.append(f"{line[0]} row: {line[1:]}")
                 changes.append({"change": "added" if line[0] == "+" else "removed",
                                 "row": line[1:]})
-    verdict = "diverged" if changes else "match"
+    verdict = ChannelVerdict.DIVERGED if changes else ChannelVerdict.MATCH
     return ChannelDiff(a.name, b.kind, verdict, f"{len(changes)} row change(s)", lines, changes)
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from repro.config import units
+from repro.config.schema import Invalid
 from repro.config.yaml_source import display_path, load_yaml
 from repro.errors import ConfigError, Problem
 
@@ -20,14 +23,13 @@ _WHY = {"ports": " (services reach each other by name on the run's network)",
 
 
 def _duration(value: Any) -> Any:
-    """Compose `1m30s` / `10s` / `500ms` -> seconds (repro reads 30s, 2m, 500ms)."""
+    """Compose `1m30s` / `10s` / `500ms` -> seconds; what is not a duration stays as is."""
     if not isinstance(value, str):
         return value
-    total, found = 0.0, False
-    for number, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", value):
-        total += float(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
-        found = True
-    return round(total, 3) if found else value
+    try:
+        return round(units.duration(value), 3)
+    except Invalid:
+        return value
 
 
 def _text(value: Any) -> str:
@@ -169,3 +171,42 @@ def convert(compose: Path, env_dir: Path, main: str | None) -> tuple[dict, list[
             if key not in handled:
                 notes.append(f"{name}: `{key}` not converted{_WHY.get(key, '')}")
     return doc, notes
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    services: int  # besides the steps' container
+    notes: list[str]  # what was not converted
+
+
+def write_environment(compose: Path, env_dir: Path, name: str | None, main: str | None,
+                      force: bool) -> Written:
+    """Write environments/NAME.yaml from a compose file; the file written must validate,
+    else nothing is left behind (an existing file is restored)."""
+    from repro.config.project import load_environment
+    from repro.config.yaml_dump import dump
+
+    chosen = name or compose.resolve().parent.name
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", chosen):
+        raise ConfigError(f"--name {chosen!r}: use letters, digits, '.', '-' and '_' (it "
+                          "names environments/NAME.yaml)")
+    target = env_dir / f"{chosen}.yaml"
+    if target.exists() and not force:
+        raise ConfigError(f"{display_path(target)} exists; pass --force to overwrite it or "
+                          "--name to choose another")
+    doc, notes = convert(compose, env_dir, main)
+    header = "".join(f"# not converted: {note}\n" for note in notes)
+    env_dir.mkdir(parents=True, exist_ok=True)
+    previous = target.read_bytes() if target.exists() else None
+    target.write_text(f"# Imported from {display_path(compose)} by `repro env import`.\n"
+                      + header + dump(doc))
+    try:
+        load_environment(target)  # what we wrote must be a valid environment
+    except ConfigError:
+        if previous is None:  # leave nothing half-made behind
+            target.unlink()
+        else:
+            target.write_bytes(previous)
+        raise
+    return Written(target, len(doc.get("services", {})), notes)

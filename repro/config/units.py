@@ -7,20 +7,28 @@ from typing import Any
 
 from repro.config.schema import Invalid
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+# One or more number+unit parts: `30s`, `1.5m`, `1m30s` (compose), `2d`, `1w2d`.
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
+_DURATION = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w)\s*)+$")
+_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
 
 
 def duration(raw: Any) -> float:
-    """`30`, `30s`, `1.5m`, `500ms`, `2h` -> seconds."""
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+    """`30`, `30s`, `1.5m`, `500ms`, `2h`, `1m30s`, `30d`, `2w` -> seconds (a bare number
+    is seconds)."""
+    if isinstance(raw, bool):
+        raise Invalid(f"expected a duration like 30s, 2m or 500ms, got {raw!r}")
+    if isinstance(raw, (int, float)):
         seconds = float(raw)
     else:
-        match = _DURATION.match(str(raw))
-        if not match:
+        text = str(raw).strip()
+        if re.fullmatch(r"\d+(?:\.\d+)?", text):
+            seconds = float(text)
+        elif _DURATION.match(text):
+            seconds = sum(float(n) * _SCALE[u] for n, u in _DURATION_PART.findall(text))
+        else:
             raise Invalid(f"expected a duration like 30s, 2m or 500ms, got {raw!r}")
-        seconds = float(match.group(1)) * _SCALE[match.group(2)]
     if seconds <= 0:
         raise Invalid(f"must be longer than zero, got {raw!r}")
     return seconds

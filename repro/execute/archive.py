@@ -14,7 +14,7 @@ from typing import IO
 
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Problem
-from repro.plan.build import DataCopy, FileWrite
+from repro.plan.values import DataCopy, FileWrite
 
 _SPOOL_BYTES = 64 * 1024 * 1024  # beyond this the tar stream spills to a temp file
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from repro.config.model import Ready
 from repro.errors import SandboxError
-from repro.plan.build import describe_ready
+from repro.plan.show import describe_ready
 from repro.sandbox.docker.engine import translated
 
 LOG_TAIL = 12  # lines of a failing service's log shown in the error

@@ -6,42 +6,38 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Interrupted, Problem, ReproError
 from repro.execute import archive, services
-from repro.plan.build import Plan
+from repro.plan.values import Plan
 from repro.results import oracle
 from repro.results.observations import CaptureObservation, StepObservation
+from repro.results.outcome import RunStatus, StepStatus
+from repro.results.reader import runs_dir
 from repro.results.record import RunRecord, new_run_id
 from repro.sandbox.docker import images
 from repro.sandbox.docker.engine import engine_facts
 from repro.sandbox.docker.sandbox import DockerSandbox, open_sandbox, start
 
-if TYPE_CHECKING:
-    from repro.compare.normalise import Normal
-
 Say = Callable[[str], None]
 Pause = Callable[[DockerSandbox, RunRecord], None]
 
 
-def runs_dir(plan: Plan) -> Path:
-    return plan.project_root / ".repro" / "runs"
-
-
 def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = None,
-        replay: bool = True, pause: Pause | None = None,
-        expected: list[Normal] | None = None) -> RunRecord:
-    """Execute the plan; the record is written whatever happens, then errors propagate.
+        replay: bool = True, pause: Pause | None = None
+        ) -> tuple[RunRecord, ReproError | None]:
+    """Execute the plan; the record is written whatever happens.
 
-    `pause` is called with the live sandbox after the verdict and before teardown
-    (`repro shell`); `replay=False` loads data and config but runs no step.
+    Returns the record and the handled error that ended the run early (None when it
+    completed). `pause` is called with the live sandbox after the verdict and before
+    teardown (`repro shell`); `replay=False` loads data and config but runs no step.
+    Only a bug (an unexpected exception) propagates, after the record is written.
     """
     run_id = new_run_id(plan.scenario_id)
-    record = RunRecord(plan, run_id, runs_dir(plan) / run_id)
+    record = RunRecord(plan, run_id, runs_dir(plan.project_root) / run_id)
     record.directory.mkdir(parents=True)
-    record.write()  # status "running": even a `kill -9` leaves a record saying so
+    record.write()  # status running: even a `kill -9` leaves a record saying so
     try:
         info = images.ensure(plan.image, plan.environment, say)
         record.image = {"ref": info.ref, "id": info.id, "built": info.built,
@@ -74,35 +70,29 @@ def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = Non
                 record.reproduced, record.oracle = oracle.evaluate(
                     plan.oracle, record.steps, record.captures)
                 record.scrub_artifacts()  # secrets never reach a comparison or baseline
-                if expected is not None:
-                    from repro.compare import baseline
-                    record.comparison = baseline.check(plan, expected, record.to_dict(),
-                                                       record.directory)
-            record.status = "complete" if replay else "not replayed"
+            record.status = RunStatus.COMPLETE if replay else RunStatus.NOT_REPLAYED
             if pause is not None:
                 pause(sandbox, record)
     except Interrupted as exc:
-        record.status = "interrupted"
+        record.status = RunStatus.INTERRUPTED
         outcome = _kept(record) if keep and record.sandbox else "the sandbox was removed"
-        error = Interrupted(exc.signal_name, outcome)
-        record.error = str(error)
-        error.record = record  # type: ignore[attr-defined]
-        say(f"record: {display_path(record.path)}")
-        raise error from None
+        failure: ReproError | None = Interrupted(exc.signal_name, outcome)
+        record.error = str(failure)
     except ReproError as exc:
-        record.status, record.error = "error", str(exc)
+        record.status, record.error, failure = RunStatus.ERROR, str(exc), exc
         if keep and record.sandbox:
             say(_kept(record))
-        exc.record = record  # type: ignore[attr-defined]
-        say(f"record: {display_path(record.path)}")
-        raise
     except BaseException as exc:
-        record.status, record.error = "error", f"internal error: {exc!r}"
+        record.status, record.error = RunStatus.ERROR, f"internal error: {exc!r}"
         raise
+    else:
+        failure = None
     finally:
         record.scrub_artifacts()
         record.write()
-    return record
+    if failure is not None:
+        say(f"record: {display_path(record.path)}")
+    return record, failure
 
 
 def _in_background(action: Callable, *args: object) -> Callable[[], None]:
@@ -144,7 +134,7 @@ def _run_steps(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
     stopped = False
     for number, step in enumerate(plan.steps, 1):
         if stopped:
-            record.steps.append(StepObservation(step.name, step.command, "skipped", None,
+            record.steps.append(StepObservation(step.name, step.command, StepStatus.SKIPPED, None,
                                                 None, None, None, None))
             continue
         base = steps_dir / f"{number:02d}-{_slug(step.name)}"
@@ -154,14 +144,15 @@ def _run_steps(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
             with out_path.open("wb") as out, err_path.open("wb") as err:
                 result = sandbox.exec(step, out, err)
         except Interrupted:  # the record still shows the step and its output so far
-            record.steps.append(StepObservation(step.name, step.command, "interrupted", None,
+            record.steps.append(StepObservation(step.name, step.command,
+                                                StepStatus.INTERRUPTED, None,
                                                 started, time.time(), out_path, err_path))
             raise
         _refuse_unstarted(plan, step.name, result.exit_code, out_path, err_path)
         if result.exit_code == 137 and not result.timed_out:
             sandbox.check_alive()  # killed because someone removed the sandbox?
-        status = "timed_out" if result.timed_out else (
-            "ok" if result.exit_code == 0 else "failed")
+        status = StepStatus.TIMED_OUT if result.timed_out else (
+            StepStatus.OK if result.exit_code == 0 else StepStatus.FAILED)
         observation = StepObservation(step.name, step.command, status, result.exit_code,
                                       result.started, result.ended, out_path, err_path)
         record.steps.append(observation)

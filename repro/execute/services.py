@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from repro.execute import archive, postgres, readiness
-from repro.plan.build import Plan
+from repro.plan.values import Plan
 from repro.results.observations import CaptureObservation
 from repro.results.record import RunRecord
 from repro.sandbox.docker.engine import translated

@@ -13,6 +13,13 @@ from repro.errors import ConfigError, Problem
 from repro.plan.values import FileWrite, ImagePlan
 
 
+def template_context(values: dict[str, Any], scenario_id: str = "", ticket: str = "",
+                     title: str = "") -> dict[str, Any]:
+    """What templates see: each parameter by name, all of them as `params`, and `scenario`."""
+    return {**values, "params": values,
+            "scenario": {"id": scenario_id, "ticket": ticket, "title": title}}
+
+
 def renderer(context: dict, problems: list[Problem]) -> Any:
     """render(value, source, loc) that collects problems instead of stopping at the first."""
 

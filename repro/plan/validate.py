@@ -16,7 +16,7 @@ from repro.config.project import (
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Problem
 from repro.plan.build import build_plan
-from repro.plan.render import render_environment
+from repro.plan.render import render_environment, template_context
 from repro.plan.services import plan_services
 
 
@@ -72,8 +72,7 @@ def check_environment(env: Loaded) -> list[Problem]:
     defaults = {k: p.default for k, p in record.parameters.items()}
     if all(value is not None for value in defaults.values()):
         # Every parameter has a default: render everything as a scenario would.
-        context = {**defaults, "params": defaults,
-                   "scenario": {"id": "", "ticket": "", "title": ""}}
+        context = template_context(defaults)
         render_environment(env, context, problems)
         plan_services(env, context, problems)  # services render like the environment
     return problems

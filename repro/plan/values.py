@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from repro.config.model import Limits, Ready
+from repro.config.model import Limits, Oracle, Ready, Rule
+from repro.redact import Redactor
 
 
 @dataclass(frozen=True)
@@ -89,3 +92,49 @@ class QueryPlan:
     database: str
     user: str
     key: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every action of one run, fully resolved: what `repro plan` shows."""
+
+    scenario_id: str
+    title: str
+    ticket: str
+    expect: str  # reproduces | fixed
+    scenario_path: Path
+    environment: str
+    environment_path: Path
+    image: ImagePlan
+    parameters: dict[str, Any]
+    secret_parameters: frozenset[str]
+    env: dict[str, str]
+    files: tuple[FileWrite, ...]
+    data: tuple[DataCopy, ...]
+    steps: tuple[StepPlan, ...]
+    captures: tuple[CapturePlan, ...]
+    oracle: Oracle
+    workdir: str | None
+    user: str | None
+    egress: bool
+    limits: Limits
+    rules: tuple[Rule, ...] = ()
+    skipped_parameters: tuple[str, ...] = ()
+    services: tuple[ServicePlan, ...] = ()  # in start order
+    loads: tuple[LoadPlan, ...] = ()
+    queries: tuple[QueryPlan, ...] = ()
+    parameter_origins: dict[str, str] = field(default_factory=dict)  # key -> file:line
+
+    @property
+    def baseline_path(self) -> Path:
+        return self.scenario_path.parent / "baseline.yaml"
+
+    @property
+    def project_root(self) -> Path:
+        return self.environment_path.parent.parent
+
+    @cached_property
+    def redactor(self) -> Redactor:
+        """Masks the secret parameters' values in anything written or shown."""
+        return Redactor(str(self.parameters[k]) for k in self.secret_parameters
+                        if str(self.parameters.get(k, "")))

@@ -1,16 +1,15 @@
-"""Show plans, runs and errors to people (terminal) and machines (JSON)."""
+"""Show a run and comparisons to people on a terminal (colours only on a tty)."""
 
 from __future__ import annotations
 
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from repro.config.yaml_source import display_path
-from repro.errors import scrub
+from repro.results.outcome import ChannelVerdict, StepStatus
 from repro.results.record import RunRecord
-from repro.sandbox.docker.sandbox import container_name
 
 if TYPE_CHECKING:
     from repro.compare.diff import Comparison
@@ -57,13 +56,8 @@ def _looks_binary(text: str) -> bool:
     return "\x00" in text or text.count("\ufffd") > max(8, len(text) // 100)
 
 
-def verdict_word(record: RunRecord) -> str:
-    if record.reproduced is None:
-        return "ERROR"
-    return "REPRODUCED" if record.reproduced else "NOT REPRODUCED"
-
-
-def summary(record: RunRecord, out: TextIO = sys.stdout) -> None:
+def summary(record: RunRecord, comparison: Comparison | None,
+            out: TextIO = sys.stdout) -> None:
     s = Style(out)
     data = record.to_dict()
     plan = record.plan
@@ -78,13 +72,13 @@ def summary(record: RunRecord, out: TextIO = sys.stdout) -> None:
     width = max([len(step["name"]) for step in data["steps"]] + [4])
     for step in data["steps"]:
         status = step["status"]
-        tag = {"ok": s.good("ok     "), "failed": s.bad("FAILED "),
-               "timed_out": s.bad("TIMEOUT"), "skipped": s.dim("skipped"),
-               "interrupted": s.bad("STOPPED")}[status]
+        tag = {StepStatus.OK: s.good("ok     "), StepStatus.FAILED: s.bad("FAILED "),
+               StepStatus.TIMED_OUT: s.bad("TIMEOUT"), StepStatus.SKIPPED: s.dim("skipped"),
+               StepStatus.INTERRUPTED: s.bad("STOPPED")}[StepStatus(status)]
         timing = "" if step["duration_s"] is None else f"{step['duration_s']:.2f}s"
         code = "" if step["exit_code"] is None else f"exit {step['exit_code']}"
         print(f"  {tag} {step['name']:<{width}}  {code:<8} {timing}", file=out)
-        if status == "skipped":
+        if status == StepStatus.SKIPPED:
             continue
         for stream in ("stdout", "stderr"):
             text = step[stream]
@@ -93,7 +87,7 @@ def summary(record: RunRecord, out: TextIO = sys.stdout) -> None:
                 text = f"({step[stream + '_bytes']} bytes, {kind}in {step[stream + '_file']})"
             for line in _tail(text):
                 print(s.dim(f"      {stream[3:]}| ") + line, file=out)
-        if step["exit_code"] == 137 and status == "failed" and record.plan.limits.memory:
+        if step["exit_code"] == 137 and status == StepStatus.FAILED and record.plan.limits.memory:
             mib = record.plan.limits.memory // 1024**2
             print(s.dim(f"      killed (SIGKILL): the memory limit ({mib} MiB, "
                         "limits.memory) is the usual cause"), file=out)
@@ -103,24 +97,23 @@ def summary(record: RunRecord, out: TextIO = sys.stdout) -> None:
     for cond in oracle["conditions"]:
         mark = s.bad("fired") if cond["fired"] else s.dim("quiet")
         print(f"  {mark} {cond['condition']}  {s.dim('-> ' + cond['observed'])}", file=out)
-    _baseline_section(record, s, out)
-    word = verdict_word(record)
+    _baseline_section(record, comparison, s, out)
+    word = record.verdict.value
     outcome = s.good("as expected") if record.ok else s.bad("NOT as expected")
     print(f"\n{s.bold(word)}  (expected: {plan.expect}) -> {outcome}", file=out)
     print(s.dim(f"record: {display_path(record.path)}"), file=out)
     if record.kept:
-        name = container_name(record.run_id)
-        print(f"sandbox kept: enter it with `docker exec -it {name} sh`; remove it with "
+        print(f"sandbox kept: enter it with `{record.enter_hint}`; remove it with "
               f"`repro gc --run {record.run_id}`", file=out)
 
 
-def _baseline_section(record: RunRecord, s: Style, out: TextIO) -> None:
-    comparison = record.comparison
+def _baseline_section(record: RunRecord, comparison: Comparison | None, s: Style,
+                      out: TextIO) -> None:
     if comparison is None:
         folder = display_path(record.plan.scenario_path.parent)
         print(s.dim(f"\nbaseline: none (record one with `repro baseline {folder}`)"), file=out)
         return
-    if comparison.verdict == "match":
+    if comparison.verdict == ChannelVerdict.MATCH:
         print(f"\nbaseline: {s.good('match')} ({len(comparison.channels)} channels)", file=out)
         return
     print(f"\nbaseline: {s.bad('DIVERGED')} in {', '.join(comparison.diverged)}", file=out)
@@ -132,7 +125,7 @@ def comparison_lines(comparison: Comparison, s: Style, per_channel: int = 40) ->
     """Diverged channels, each with its diff: red removals, green additions on a tty."""
     out = []
     for diff in comparison.channels:
-        if diff.verdict != "diverged":
+        if diff.verdict != ChannelVerdict.DIVERGED:
             continue
         out.append(f"  {s.bold(diff.name)} ({diff.kind}): {diff.summary}")
         shown = diff.lines[:per_channel]
@@ -152,15 +145,3 @@ def comparison_lines(comparison: Comparison, s: Style, per_channel: int = 40) ->
             out.append(s.dim(f"    ... {len(diff.lines) - per_channel} more lines "
                              "(`--json` or the run record has them all)"))
     return out
-
-
-def run_json(record: RunRecord) -> dict[str, Any]:
-    return {"scenario": record.plan.scenario_id, "run_id": record.run_id,
-            "status": record.status, "reproduced": record.reproduced,
-            "expected": record.plan.expect, "ok": record.ok,
-            "verdict": verdict_word(record), "record": display_path(record.path),
-            "error": None if record.error is None else scrub(record.error),
-            "baseline": record.baseline_verdict if record.status == "complete" else
-            "not compared",
-            "diverged": record.comparison.diverged if record.comparison else [],
-            "sandbox": container_name(record.run_id) if record.kept else None}

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from repro.results import reader
+from repro.results.reader import StoredRun
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -22,10 +25,12 @@ class RunSummary:
     folder: Path
 
 
-def _verdict(record: dict) -> str:
-    if record.get("reproduced") is None:
-        return record.get("status", "?").upper()
-    return "REPRODUCED" if record["reproduced"] else "NOT REPRODUCED"
+def _summary(run: StoredRun) -> RunSummary:
+    # A run without a verdict shows its status instead (ERROR, INTERRUPTED, RUNNING).
+    verdict = str(run.status).upper() if run.reproduced is None else run.verdict.value
+    return RunSummary(run.run_id, run.scenario_id, str(run.status), verdict, run.ok,
+                      run.baseline_verdict,
+                      run.started_at, run.folder)
 
 
 def read(runs_dir: Path) -> list[RunSummary]:
@@ -33,14 +38,11 @@ def read(runs_dir: Path) -> list[RunSummary]:
     out = []
     for folder in runs_dir.glob("*/") if runs_dir.is_dir() else []:
         try:
-            record = json.loads((folder / "record.json").read_text())
-        except (OSError, ValueError):
-            record = {"run_id": folder.name, "status": "unreadable"}
-        out.append(RunSummary(
-            record.get("run_id", folder.name), (record.get("scenario") or {}).get("id", "?"),
-            record.get("status", "?"), _verdict(record), record.get("ok"),
-            (record.get("baseline") or {}).get("verdict", "-"),
-            record.get("started_at") or "", folder))
+            data = json.loads((folder / reader.RECORD_FILE).read_text())
+            out.append(_summary(reader.from_dict(data, folder)))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            out.append(RunSummary(folder.name, "?", "unreadable", "UNREADABLE", None, "-", "",
+                                  folder))
     return sorted(out, key=lambda r: (r.started_at, r.run_id), reverse=True)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from repro.results.outcome import StepStatus
+
 INLINE_LIMIT = 1024 * 1024  # larger outputs stay in their artifact file only
 
 
@@ -12,12 +14,15 @@ INLINE_LIMIT = 1024 * 1024  # larger outputs stay in their artifact file only
 class StepObservation:
     name: str
     command: str
-    status: str  # ok | failed | timed_out | skipped | interrupted
+    status: StepStatus
     exit_code: int | None
     started_at: float | None
     ended_at: float | None
     stdout_path: Path | None
     stderr_path: Path | None
+
+    def __post_init__(self) -> None:
+        self.status = StepStatus(self.status)  # a plain "ok" read back becomes the enum
 
     @property
     def duration(self) -> float | None:
@@ -27,7 +32,7 @@ class StepObservation:
 
     @property
     def failed(self) -> bool:
-        return self.status in ("failed", "timed_out")
+        return self.status.failed
 
     def text(self, stream: str) -> str:
         path = self.stdout_path if stream == "stdout" else self.stderr_path

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 
 from repro.config.model import Condition, Oracle
+from repro.plan.show import describe_condition
 from repro.results.observations import CaptureObservation, StepObservation
+from repro.results.outcome import StepStatus
 
 
 @dataclass(frozen=True)
@@ -14,22 +16,6 @@ class ConditionResult:
     description: str
     fired: bool
     detail: str
-
-
-def describe(cond: Condition) -> str:
-    if cond.step is not None:
-        subject = f"step {cond.step!r}"
-        if cond.exit_code is not None:
-            return f"{subject} exits with {cond.exit_code}"
-        if cond.failed is not None:
-            return f"{subject} {'fails' if cond.failed else 'succeeds'}"
-        if cond.timed_out is not None:
-            return f"{subject} {'times out' if cond.timed_out else 'finishes in time'}"
-        stream = "stdout" if cond.stdout is not None else "stderr"
-        return f"{subject} {stream} matches /{cond.stdout or cond.stderr}/"
-    if cond.exists is not None:
-        return f"file {cond.file!r} {'exists' if cond.exists else 'is absent'}"
-    return f"file {cond.file!r} matches /{cond.contains}/"
 
 
 def _first_match(pattern: str, text: str) -> str | None:
@@ -43,14 +29,14 @@ def _first_match(pattern: str, text: str) -> str | None:
 
 
 def _check_step(cond: Condition, obs: StepObservation | None) -> tuple[bool, str]:
-    if obs is None or obs.status == "skipped":
+    if obs is None or obs.status == StepStatus.SKIPPED:
         return False, "the step did not run (an earlier step failed)"
     if cond.exit_code is not None:
         return obs.exit_code == cond.exit_code, f"exit code {obs.exit_code}"
     if cond.failed is not None:
         return obs.failed == cond.failed, obs.status.replace("_", " ")
     if cond.timed_out is not None:
-        return (obs.status == "timed_out") == cond.timed_out, obs.status.replace("_", " ")
+        return (obs.status == StepStatus.TIMED_OUT) == cond.timed_out, obs.status.replace("_", " ")
     stream, pattern = ("stdout", cond.stdout) if cond.stdout is not None else \
         ("stderr", cond.stderr)
     assert pattern is not None
@@ -79,6 +65,6 @@ def evaluate(oracle: Oracle, steps: list[StepObservation],
             fired, detail = _check_step(cond, by_step.get(cond.step))
         else:
             fired, detail = _check_file(cond, by_file.get(cond.file or ""))
-        results.append(ConditionResult(describe(cond), fired, detail))
+        results.append(ConditionResult(describe_condition(cond), fired, detail))
     flags = [r.fired for r in results]
     return (all(flags) if oracle.all is not None else any(flags)), results

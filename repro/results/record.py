@@ -11,16 +11,17 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from repro import __version__
 from repro.config.yaml_source import display_path
-from repro.plan.build import Plan, redactor
+from repro.plan.show import parameters_shown
+from repro.plan.values import Plan
+from repro.results import reader
 from repro.results.observations import INLINE_LIMIT, CaptureObservation, StepObservation
 from repro.results.oracle import ConditionResult
-
-if TYPE_CHECKING:  # comparing is only imported by runs that have a baseline
-    from repro.compare.diff import Comparison
+from repro.results.outcome import BaselineVerdict, RunStatus, Verdict
+from repro.results.reader import StoredRun
 
 FORMAT = 1
 
@@ -53,16 +54,18 @@ class RunRecord:
     captures: list[CaptureObservation] = field(default_factory=list)
     oracle: list[ConditionResult] = field(default_factory=list)
     reproduced: bool | None = None
-    status: str = "running"  # running | complete | error | interrupted
+    status: RunStatus = RunStatus.RUNNING
     error: str | None = None
     sandbox: str | None = None
     kept: bool = False
-    comparison: Comparison | None = None  # against the baseline, when there is one
+    enter_hint: str | None = None  # how a person enters a kept sandbox
+    baseline_verdict: BaselineVerdict = BaselineVerdict.NONE
+    baseline: dict[str, Any] | None = None  # the comparison with the baseline, as data
     scrubbed: bool = False  # artifacts already masked
 
     @property
-    def baseline_verdict(self) -> str:
-        return "none" if self.comparison is None else self.comparison.verdict
+    def verdict(self) -> Verdict:
+        return Verdict.of(self.reproduced)
 
     @property
     def ok(self) -> bool | None:
@@ -70,7 +73,7 @@ class RunRecord:
         if self.reproduced is None:
             return None
         if self.plan.expect == "fixed":
-            return not self.reproduced and self.baseline_verdict != "diverged"
+            return not self.reproduced and self.baseline_verdict != BaselineVerdict.DIVERGED
         return self.reproduced
 
     @property
@@ -80,27 +83,22 @@ class RunRecord:
     def scrub_artifacts(self) -> None:
         """Mask secret parameter values in every artifact the run wrote (once: a run that
         completed was scrubbed before its comparison; the final pass covers the others)."""
-        secret_values = self.plan.secrets()
-        if not secret_values or self.scrubbed:
+        redactor = self.plan.redactor
+        if not redactor or self.scrubbed:
             return
         self.scrubbed = True
-        encoded = [s.encode() for s in secret_values]
         for artifact in self.directory.rglob("*"):
             if artifact.is_file() and artifact.name != "record.json":
-                data = artifact.read_bytes()
-                if any(s in data for s in encoded):
-                    for secret in encoded:  # bytes: binary artifacts stay intact otherwise
-                        data = data.replace(secret, b"***")
-                    artifact.write_bytes(data)
+                redactor.file(artifact)
 
     def to_dict(self) -> dict[str, Any]:
         plan = self.plan
-        mask = redactor(plan.secrets())
+        mask = plan.redactor
         ended = max([time.time(), *(s.ended_at or 0 for s in self.steps)])
         return {
             "format": FORMAT,
             "run_id": self.run_id,
-            "status": self.status,
+            "status": self.status.value,
             "error": None if self.error is None else mask(self.error),
             "scenario": {"id": plan.scenario_id, "title": plan.title, "ticket": plan.ticket,
                          "path": display_path(plan.scenario_path)},
@@ -112,7 +110,7 @@ class RunRecord:
             "started_at": iso(self.started),
             "ended_at": iso(ended),
             "duration_s": round(ended - self.started, 3),
-            "parameters": plan.to_dict()["parameters"],
+            "parameters": parameters_shown(plan),
             "skipped_parameters": list(plan.skipped_parameters),
             "image": self.image,
             "services": self.services,
@@ -126,15 +124,14 @@ class RunRecord:
                        "fired": self.reproduced,
                        "conditions": [{"condition": r.description, "fired": r.fired,
                                        "observed": mask(r.detail)} for r in self.oracle]},
-            "baseline": {"verdict": self.baseline_verdict} if self.comparison is None else
-            self.comparison.to_dict(),
+            "baseline": self.baseline or {"verdict": self.baseline_verdict.value},
         }
 
     def _artifact(self, path: Path | None) -> str | None:
         return None if path is None else path.relative_to(self.directory).as_posix()
 
     def _step(self, s: StepObservation, mask: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": s.name, "command": mask(s.command), "status": s.status,
+        out: dict[str, Any] = {"name": s.name, "command": mask(s.command), "status": s.status.value,
                                "exit_code": s.exit_code, "started_at": iso(s.started_at),
                                "ended_at": iso(s.ended_at),
                                "duration_s": None if s.duration is None else
@@ -151,12 +148,16 @@ class RunRecord:
                                "kind": c.kind, "artifact": self._artifact(c.artifact)}
         if c.query:
             out.update(query=True, error=None if c.error is None else
-                       redactor(self.plan.secrets())(c.error))
+                       self.plan.redactor(c.error))
         if c.kind == "file" and c.artifact is not None:
             data = c.artifact.read_bytes()
             out["size"] = len(data)
             out["sha256"] = hashlib.sha256(data).hexdigest()
         return out
+
+    def stored(self) -> StoredRun:
+        """The record as a reader of record.json sees it (what comparisons read)."""
+        return reader.from_dict(self.to_dict(), self.directory)
 
     def write(self) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)

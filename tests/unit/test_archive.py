@@ -13,7 +13,7 @@ import pytest
 
 from repro.errors import ConfigError
 from repro.execute.archive import pack, read_member
-from repro.plan.build import DataCopy, FileWrite
+from repro.plan.values import DataCopy, FileWrite
 
 
 def add(tar: tarfile.TarFile, name: str, data: bytes | None = None, **attrs) -> None:

@@ -13,7 +13,9 @@ from repro.compare.diff import compare, diff_channel
 from repro.compare.normalise import Normal, Rulebook
 from repro.config.model import Rule
 from repro.errors import ConfigError
-from repro.plan.build import CapturePlan, Plan, plan_scenario
+from repro.plan.build import plan_scenario
+from repro.plan.values import CapturePlan, Plan
+from repro.results import reader
 
 from .conftest import Project, line_of
 
@@ -336,15 +338,15 @@ class Run:
         for rel, data in [("start.out", stdout), ("start.err", ""), ("out.csv", csv)]:
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             (folder / rel).write_text(data)
-        self.record = {
+        self.record = reader.from_dict({
             "run_id": "T-1-20240305T142201Z-a1b2", "parameters": {"port": 8080},
             "steps": [{"name": "start", "status": "ok", "exit_code": 0,
                        "stdout_file": "start.out", "stderr_file": "start.err"}],
             "captures": [{"name": "out.csv", "path": "/srv/out.csv", "exists": True,
-                          "kind": "file", "artifact": "out.csv"}]}
+                          "kind": "file", "artifact": "out.csv"}]}, folder)
 
     def observed(self, plan: Plan) -> list[Normal]:
-        return baseline.observe(plan, self.record, self.folder)
+        return baseline.observe(plan, self.record)
 
 
 @pytest.fixture
@@ -375,7 +377,7 @@ def test_baselines_round_trip_inline_and_in_side_files(
     assert (loaded[3].key, loaded[3].tolerance) == (("id",), 0.5)
     side = plan.baseline_path.parent / "baseline.d" / "steps.start.stdout"
     assert side.is_file() == (inline_limit == 10)
-    assert baseline.check(plan, loaded, run.record, run.folder).verdict == "match"
+    assert baseline.check(plan, loaded, run.record).verdict == "match"
 
 
 @pytest.mark.parametrize("inline_limit", [baseline.INLINE_LIMIT, 10])
@@ -393,7 +395,7 @@ def test_a_hand_edited_baseline_is_compared_by_its_text(
         stored.write_text(stored.read_text().replace(old, new))
     loaded = baseline.load(plan)
     assert [n.raw_sha256 for n in loaded[1:4:2]] == [None, None]
-    got = baseline.check(plan, loaded, run.record, run.folder)
+    got = baseline.check(plan, loaded, run.record)
     assert got.diverged == ["steps.start.stdout", "files.out.csv"]
     assert got.channels[1].lines == ["--- baseline", "+++ this run", "@@ -1,2 +1,2 @@",
                                      " Listening on 8080 since 2024-03-05T14:22:01Z",

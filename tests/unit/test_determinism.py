@@ -11,7 +11,7 @@ from repro.compare.determinism import Variation, variations
 from repro.compare.diff import compare
 from repro.compare.normalise import Normal, Rulebook
 from repro.config.model import Rule
-from repro.plan.build import CapturePlan
+from repro.plan.values import CapturePlan
 
 OUT = "steps.app.stdout"
 

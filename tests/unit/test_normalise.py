@@ -14,7 +14,8 @@ from repro.config.model import MASKS, Rule
 from repro.config.schema import build
 from repro.config.yaml_source import parse_yaml
 from repro.errors import ConfigError
-from repro.plan.build import CapturePlan
+from repro.plan.values import CapturePlan
+from repro.results import reader
 
 UUID = "123e4567-e89b-12d3-a456-426614174000"
 CONTAINER = "4f3c2b1a9d8e" + "0123456789abcdef" * 3 + "5a6b"  # 64 hex digits
@@ -293,7 +294,7 @@ def test_channels_of_a_record_in_order_with_their_kinds(tmp_path: Path) -> None:
     put("c/logs/sub/dump", b"\0")
     rows = CapturePlan("rows.txt", "/rows.txt", type="csv")
     got = [(c.name, c.kind, c.value, c.capture) for c in
-           from_record(record, tmp_path, {"rows.txt": rows})]
+           from_record(reader.from_dict(record, tmp_path), {"rows.txt": rows})]
     assert got == [
         ("steps.build.exit_code", "exit_code", 0, None),
         ("steps.build.stdout", "text", None, None),

@@ -9,7 +9,8 @@ from textwrap import dedent
 import pytest
 
 from repro.errors import ConfigError
-from repro.plan.build import CapturePlan, DataCopy, plan_scenario
+from repro.plan.build import plan_scenario
+from repro.plan.values import CapturePlan, DataCopy
 
 from .conftest import APP_ENV, APP_SCENARIO, line_of
 

@@ -19,8 +19,10 @@ from repro.config.model import Ready
 from repro.config.project import load_environment
 from repro.errors import ConfigError, SandboxError
 from repro.execute import postgres, readiness
-from repro.plan.build import LoadPlan, QueryPlan, describe_ready, plan_scenario
+from repro.plan.build import plan_scenario
 from repro.plan.services import start_order
+from repro.plan.show import describe_ready
+from repro.plan.values import LoadPlan, QueryPlan
 from repro.results.observations import CaptureObservation
 from repro.results.record import RunRecord
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from repro.errors import SandboxError
-from repro.plan.build import ImagePlan
+from repro.plan.values import ImagePlan
 from repro.sandbox.docker import bases, labels
 from repro.sandbox.docker.engine import client, translated
 

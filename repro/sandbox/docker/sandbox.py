@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from repro.errors import SandboxError
 from repro.execute import archive
-from repro.plan.build import Plan, StepPlan
+from repro.plan.values import Plan, StepPlan
 from repro.sandbox.docker import labels
 from repro.sandbox.docker.engine import client, translated
 from repro.signals import shielded

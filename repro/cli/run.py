@@ -1,0 +1,100 @@
+"""`repro run` and `repro shell`: replay a scenario in a fresh sandbox."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from repro.cli.app import app
+from repro.cli.common import ParamOpt, ScenarioArg, handled, say, step_progress
+from repro.errors import EXIT_OK, ConfigError, ReproError
+
+if TYPE_CHECKING:
+    from repro.compare.diff import Comparison
+    from repro.results.record import RunRecord
+    from repro.sandbox.api import Sandbox
+
+
+@app.command()
+@handled
+def run(scenario: Path = ScenarioArg,
+        param: list[str] = ParamOpt,
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+        keep: bool = typer.Option(False, "--keep", help="Leave the sandbox running to "
+                                  "inspect it.")) -> int:
+    """Replay a scenario in a fresh sandbox and say whether the error reproduced."""
+    from repro import pipeline
+    from repro.report import machine
+
+    try:
+        plan, expected = pipeline.prepare(scenario, param)
+    except ReproError as exc:  # --json callers (CI) get an object to read in every case
+        if as_json:
+            print(json.dumps(machine.error_json(str(scenario), exc.lines()), indent=2))
+        raise
+    if not as_json:
+        say(f"running {plan.scenario_id} in a fresh sandbox ...")
+    outcome = pipeline.run(plan, say, expected, keep=keep,
+                           on_step=None if as_json else step_progress)
+    if as_json:  # --json still says what happened, on stdout
+        print(json.dumps(machine.run_json(outcome.record, outcome.comparison), indent=2))
+    elif outcome.error is None:
+        from repro.report import terminal
+
+        terminal.summary(outcome.record, outcome.comparison)
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.exit_code
+
+
+@app.command()
+@handled
+def shell(scenario: Path = ScenarioArg,
+          param: list[str] = ParamOpt,
+          no_steps: bool = typer.Option(False, "--no-steps", help="Enter right after loading "
+                                        "data and config, before any step."),
+          command: str = typer.Option("sh", "--command", "-c", help="Program to start inside."),
+          service: str | None = typer.Option(None, "--service", help="Enter this service's "
+                                             "container instead of the steps' one.")
+          ) -> int:
+    """Replay a scenario, then open a shell in its sandbox; leaving the shell removes it."""
+    import shutil
+    import subprocess
+
+    from repro import pipeline
+    from repro.errors import SandboxError
+    from repro.report import terminal
+
+    if shutil.which("docker") is None:
+        raise SandboxError("`repro shell` needs the docker command-line client on PATH")
+    plan, expected = pipeline.prepare(scenario, param)
+    names = [s.name for s in plan.services]
+    if service is not None and service not in names:
+        from repro.config.schema import did_you_mean
+
+        raise ConfigError(f"--service {service}: no such service in environment "
+                          f"{plan.environment}" + (did_you_mean(service, names) or
+                                                   f" (services: {', '.join(names) or 'none'})"))
+    exit_status = [EXIT_OK]
+
+    def enter(sandbox: Sandbox, record: RunRecord, comparison: Comparison | None) -> None:
+        if record.reproduced is not None:
+            terminal.summary(record, comparison)
+        target = sandbox.services[service].name if service else sandbox.name
+        say(f"entering {target}; leave the shell to remove the sandbox")
+        flags = ["-it"] if sys.stdin.isatty() else ["-i"]
+        done = subprocess.run(["docker", "exec", *flags, target, command], check=False)
+        exit_status[0] = done.returncode
+        if done.returncode in (126, 127):
+            say(f"could not start {command!r} in the sandbox (exit {done.returncode}): "
+                "does the image have it? try --command sh")
+
+    outcome = pipeline.run(plan, say, None if no_steps else expected, on_step=step_progress,
+                           replay=not no_steps, pause=enter)
+    if outcome.error is not None:
+        raise outcome.error
+    return exit_status[0]  # the shell's, as `docker exec` would

@@ -1,0 +1,109 @@
+"""A plan as people read it (`repro plan`, the run record): secrets masked, conditions
+and readiness in words."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from repro.config.model import Condition, Ready, Rule
+from repro.config.yaml_source import display_path
+from repro.plan.values import Plan
+from repro.redact import MASK
+
+
+def plan_dict(plan: Plan) -> dict[str, Any]:
+    """The plan as shown to people: secrets masked, file contents as text."""
+    mask = plan.redactor
+    return {
+        "scenario": {"id": plan.scenario_id, "title": plan.title, "ticket": plan.ticket,
+                     "expect": plan.expect, "path": display_path(plan.scenario_path)},
+        "environment": {"name": plan.environment,
+                        "path": display_path(plan.environment_path)},
+        "image": {"ref": None if plan.image.ref is None else mask(plan.image.ref),
+                  "build": None if plan.image.context is None else {
+                      "context": display_path(plan.image.context),
+                      "dockerfile": plan.image.dockerfile,
+                      "args": {k: mask(v) for k, v in plan.image.build_args.items()}}},
+        "parameters": {k: MASK if k in plan.secret_parameters and v != "" else v
+                       for k, v in sorted(plan.parameters.items())},
+        "parameters_from": dict(sorted(plan.parameter_origins.items())),
+        "skipped_parameters": list(plan.skipped_parameters),
+        "env": {k: mask(v) for k, v in plan.env.items()},
+        "files": [{"path": f.path, "mode": f"{f.mode:04o}", "from": f.origin,
+                   "content": mask(f.content.decode("utf-8", "replace"))}
+                  for f in plan.files],
+        "data": [{"from": display_path(d.source), "to": d.to, "kind": d.kind,
+                  "into": d.service or "sandbox"} for d in plan.data],
+        "steps": [{"name": s.name, "run": mask(s.command), "timeout_s": s.timeout,
+                   "env": {k: mask(v) for k, v in s.env.items()}, "workdir": s.workdir,
+                   "user": s.user, "stdin_bytes": None if s.stdin is None else len(s.stdin),
+                   "stop_on_failure": s.stop_on_failure} for s in plan.steps],
+        "capture": [{"name": c.name, "path": c.path} for c in plan.captures],
+        "oracle": {"mode": "all" if plan.oracle.all is not None else "any",
+                   "conditions": [describe_condition(c) for c in plan.oracle.conditions]},
+        "normalize": [_rule_dict(r) for r in plan.rules],
+        "services": [{"name": s.name, "image": mask(s.image.ref) if s.image.ref else
+                      display_path(s.image.context),
+                      "env": {k: mask(v) for k, v in s.env.items()},
+                      "files": [f.path for f in s.files], "depends_on": list(s.depends_on),
+                      "ready": None if s.ready is None else describe_ready(s.ready)}
+                     for s in plan.services],
+        "load": [{"service": ld.service, "kind": ld.kind, "from": display_path(ld.source),
+                  "database": ld.database, "user": ld.user, "table": ld.table,
+                  **({"delimiter": ld.delimiter, "header": ld.header,
+                      "encoding": ld.encoding} if ld.kind == "csv" else {})}
+                 for ld in plan.loads],
+        "queries": [{"name": q.name, "service": q.service, "database": q.database,
+                     "user": q.user, "sql": q.sql, "key": list(q.key)}
+                    for q in plan.queries],
+        "sandbox": {"workdir": plan.workdir, "user": plan.user,
+                    "network_egress": plan.egress,
+                    "limits": {"cpus": plan.limits.cpus, "memory_bytes": plan.limits.memory,
+                               "pids": plan.limits.pids}},
+    }
+
+
+def parameters_shown(plan: Plan) -> dict[str, Any]:
+    """The parameters, a secret one as *** (an empty secret stays visibly empty)."""
+    return {k: MASK if k in plan.secret_parameters and v != "" else v
+            for k, v in sorted(plan.parameters.items())}
+
+
+def _rule_dict(rule: Rule) -> dict[str, Any]:
+    """A rule as it is written in YAML (`with`, not `with_`; defaults left out)."""
+    out = {("with" if k == "with_" else k): v for k, v in vars(rule).items()
+           if v is not None and (k != "channels" or list(v) != ["*"])}
+    if rule.replace is None:
+        out.pop("with", None)
+    return out
+
+
+def describe_ready(ready: Ready) -> str:
+    """`command: pg_isready -q`, `tcp: 5432`, ... as people write them."""
+    if ready.command is not None:
+        command = ready.command if isinstance(ready.command, str) else \
+            shlex.join(ready.command)
+        return f"command {command}"
+    if ready.tcp is not None:
+        return f"port {ready.tcp} listening"
+    if ready.log is not None:
+        return f"log line /{ready.log}/"
+    return "its HEALTHCHECK"
+
+
+def describe_condition(cond: Condition) -> str:
+    """An oracle condition in words: `step 'import' exits with 1`."""
+    if cond.step is not None:
+        subject = f"step {cond.step!r}"
+        if cond.exit_code is not None:
+            return f"{subject} exits with {cond.exit_code}"
+        if cond.failed is not None:
+            return f"{subject} {'fails' if cond.failed else 'succeeds'}"
+        if cond.timed_out is not None:
+            return f"{subject} {'times out' if cond.timed_out else 'finishes in time'}"
+        stream = "stdout" if cond.stdout is not None else "stderr"
+        return f"{subject} {stream} matches /{cond.stdout or cond.stderr}/"
+    if cond.exists is not None:
+        return f"file {cond.file!r} {'exists' if cond.exists else 'is absent'}"
+    return f"file {cond.file!r} matches /{cond.contains}/"

@@ -1,0 +1,116 @@
+"""Read run records back (record.json) as typed values: `repro diff`, `repro runs`, baselines."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from repro.config.yaml_source import display_path
+from repro.errors import ConfigError, Problem
+from repro.results.outcome import BaselineVerdict, RunStatus, StepStatus, Verdict
+
+RECORD_FILE = "record.json"
+
+
+def runs_dir(project_root: Path) -> Path:
+    """Where a project's run records live."""
+    return project_root / ".repro" / "runs"
+
+
+@dataclass(frozen=True)
+class StoredStep:
+    name: str
+    status: StepStatus
+    exit_code: int | None
+    stdout_file: str | None  # relative to the run folder
+    stderr_file: str | None
+
+
+@dataclass(frozen=True)
+class StoredCapture:
+    name: str
+    path: str
+    exists: bool
+    kind: str | None  # file | dir
+    artifact: str | None  # relative to the run folder
+    query: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A run record as written, with the folder its artifacts are in."""
+
+    folder: Path
+    run_id: str
+    status: RunStatus | str  # a string when a newer repro wrote a status this one lacks
+    scenario_id: str
+    scenario_path: str
+    reproduced: bool | None
+    ok: bool | None
+    baseline_verdict: str
+    started_at: str
+    parameters: dict[str, Any]
+    steps: tuple[StoredStep, ...]
+    captures: tuple[StoredCapture, ...]
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.of(self.reproduced)
+
+
+def _status(value: Any) -> RunStatus | str:
+    try:
+        return RunStatus(value)
+    except ValueError:
+        return str(value)
+
+
+def from_dict(data: dict[str, Any], folder: Path) -> StoredRun:
+    scenario = data.get("scenario") or {}
+    return StoredRun(
+        folder=folder, run_id=str(data.get("run_id", folder.name)),
+        status=_status(data.get("status", "?")), scenario_id=scenario.get("id", "?"),
+        scenario_path=scenario.get("path", ""), reproduced=data.get("reproduced"),
+        ok=data.get("ok"),
+        baseline_verdict=(data.get("baseline") or {}).get("verdict",
+                                                          BaselineVerdict.NONE.value),
+        started_at=data.get("started_at") or "", parameters=data.get("parameters") or {},
+        steps=tuple(StoredStep(s["name"], StepStatus(s["status"]), s.get("exit_code"),
+                               s.get("stdout_file"), s.get("stderr_file"))
+                    for s in data.get("steps", [])),
+        captures=tuple(StoredCapture(c["name"], c.get("path", ""), bool(c.get("exists")),
+                                     c.get("kind"), c.get("artifact"), bool(c.get("query")),
+                                     c.get("error"))
+                       for c in data.get("captures", [])))
+
+
+def read(path: Path) -> StoredRun:
+    """One record.json; ConfigError naming the file when it is not a run record."""
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(Problem(display_path(path), None, "",
+                                  f"not a run record: {exc}")) from None
+    if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or \
+            "run_id" not in data:
+        raise ConfigError(Problem(display_path(path), None, "", "not a run record (no run_id "
+                                  "and steps): give a run id or a .repro/runs/<id>/record.json"))
+    try:
+        return from_dict(data, path.parent)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(Problem(display_path(path), None, "", f"not a run record this "
+                                  f"repro can read ({type(exc).__name__}: {exc})")) from None
+
+
+def find(target: str | Path, project_root: Path) -> StoredRun:
+    """A run record by run id (in the project's runs folder), run folder, or record.json."""
+    path = Path(target)
+    for candidate in (path, path / RECORD_FILE, runs_dir(project_root) / str(target) /
+                      RECORD_FILE):
+        if candidate.is_file():
+            return read(candidate)
+    raise ConfigError(Problem(str(target), None, "", "no such run: give a run id from "
+                              ".repro/runs/, a run folder, or a record.json path"))
