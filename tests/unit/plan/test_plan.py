@@ -11,7 +11,7 @@ import pytest
 from repro.errors import ConfigError
 from repro.plan.build import CapturePlan, DataCopy, plan_scenario
 
-from .conftest import APP_ENV, APP_SCENARIO, line_of
+from ..conftest import APP_ENV, APP_SCENARIO, line_of
 
 FULL_SCENARIO = dedent("""\
     environment: app

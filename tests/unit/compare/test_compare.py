@@ -15,7 +15,7 @@ from repro.config.model import Rule
 from repro.errors import ConfigError
 from repro.plan.build import CapturePlan, Plan, plan_scenario
 
-from .conftest import Project, line_of
+from ..conftest import Project, line_of
 
 
 def sha(data: str | bytes) -> str:
