@@ -60,6 +60,65 @@ oracle:
 """
 
 
+# ---- multi-container environments (services, loads, queries) ---------------------------
+
+SCENARIO_TAIL = """\
+steps: [{name: s, run: "true"}]
+oracle: {any: [{step: s, failed: true}]}
+"""
+
+# An environment with services, a secret, templated service parts and both command forms.
+SVC_ENV = """\
+image: busybox
+parameters:
+  pg_version: "15"
+  db_password: {default: pw-Zq81xK, secret: true}
+services:
+  web:
+    image: busybox
+    command: httpd -f -p 8080 -h /www
+    depends_on: [db]
+    ready: {tcp: 8080, timeout: 20s}
+    files:
+      - {path: /www/index.html, content: "pg {{ pg_version }}\\n"}
+  db:
+    image: "postgres:{{ pg_version }}"
+    env:
+      POSTGRES_PASSWORD: "{{ db_password }}"
+      DATABASE_URL: "postgres://app:{{ db_password }}@db/app"
+      PGPORT: "5432"
+    ready: {command: pg_isready -q, timeout: 60s}
+  cache:
+    image: busybox
+    command: [sleep, "3600"]
+    ready: {log: "^ready$"}
+"""
+
+LOAD_SCENARIO = """\
+environment: svc
+load:
+  - {service: db, sql: customer/billing.dump, database: billing, user: billing}
+  - {service: db, sql: customer/schema.sql}
+  - {service: db, csv: customer/customers.csv, table: customers, delimiter: ";",
+     encoding: LATIN1, header: false, database: billing, user: billing}
+queries:
+  - {name: totals, service: db, database: billing, sql: SELECT 1 AS one, key: [one]}
+steps: [{name: s, run: "true"}]
+oracle: {any: [{file: totals, contains: "^1$"}]}
+"""
+
+
+def errors_of(excinfo: pytest.ExceptionInfo) -> list[str]:
+    return [str(p) for p in excinfo.value.problems]
+
+
+def svc_project(project, scenario: str = LOAD_SCENARIO, env: str = SVC_ENV) -> None:
+    project.environment("svc", env)
+    project.scenario("S", scenario)
+    project.write("scenarios/S/customer/billing.dump", b"PGDMP\x01\x0e\x00rest-of-dump")
+    project.write("scenarios/S/customer/schema.sql", "CREATE TABLE t (a int);\n")
+    project.write("scenarios/S/customer/customers.csv", b"1;Caf\xe9\n")
+
 def line_of(text: str, needle: str, nth: int = 1) -> int:
     """1-based number of the line holding the nth occurrence of `needle` (independent oracle)."""
     seen = 0

@@ -12,7 +12,7 @@ from repro.errors import ConfigError
 from repro.plan.build import plan_scenario
 from repro.plan.values import CapturePlan, DataCopy
 
-from .conftest import APP_ENV, APP_SCENARIO, line_of
+from ..conftest import APP_ENV, APP_SCENARIO, line_of
 
 FULL_SCENARIO = dedent("""\
     environment: app

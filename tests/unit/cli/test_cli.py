@@ -13,7 +13,7 @@ import yaml
 
 from repro.plan.build import plan_scenario
 
-from .conftest import APP_ENV, APP_SCENARIO, line_of
+from ..conftest import APP_ENV, APP_SCENARIO, line_of
 
 
 def test_validate_a_clean_project(project, cli):

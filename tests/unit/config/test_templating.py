@@ -11,7 +11,7 @@ from repro.config.templating import render
 from repro.errors import ConfigError, Problem
 from repro.plan.build import plan_scenario
 
-from .conftest import APP_ENV, APP_SCENARIO, line_of
+from ..conftest import APP_ENV, APP_SCENARIO, line_of
 
 KNOWN = "known parameters: db_password, debug, mode, port, ratio (declare it under " \
         "`parameters:` in the environment)"

@@ -11,7 +11,7 @@ from repro.config.parameters import parse_cli_params
 from repro.errors import ConfigError
 from repro.plan.build import plan_scenario
 
-from .conftest import line_of
+from ..conftest import line_of
 
 ENV = """\
 image: busybox

@@ -17,7 +17,7 @@ from repro.plan.build import plan_scenario
 from repro.plan.values import CapturePlan, Plan
 from repro.results import reader
 
-from .conftest import Project, line_of
+from ..conftest import Project, line_of
 
 
 def sha(data: str | bytes) -> str:

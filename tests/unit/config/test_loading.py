@@ -11,7 +11,7 @@ from repro.config.project import load_environment, load_scenario
 from repro.config.schema import Invalid
 from repro.errors import ConfigError
 
-from .conftest import line_of
+from ..conftest import line_of
 
 
 def problems_of(load, path) -> list[str]:
