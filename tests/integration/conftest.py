@@ -131,3 +131,15 @@ def project(tmp_path: Path) -> Iterator[Project]:
             for name in left:
                 subprocess.run(["docker", kind, "rm", "-f", name], capture_output=True)
         pytest.fail(f"repro left resources on the engine: {left}")
+
+
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Every test in this folder drives Docker: mark it so `pytest -m "not docker"` runs the
+    # unit tests only. Marking here (not per module) also covers modules added later. The
+    # hook sees the whole session's items, so only those under this folder are marked.
+    for item in items:
+        if item.path.is_relative_to(_HERE):
+            item.add_marker(pytest.mark.docker)

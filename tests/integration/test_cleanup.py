@@ -80,7 +80,7 @@ def test_gc_removes_only_what_dead_runs_left(project: Project) -> None:
                        check=True, capture_output=True)
         victim = _start(project, killed)
         victim.kill()  # SIGKILL: no chance to clean up
-        victim.wait(timeout=30)
+        victim.communicate(timeout=30)  # reaps it and closes its pipes
         assert engine_names("container", f"io.repro.scenario={killed}") != []
 
         dry = project.repro("gc", "--dry-run")

@@ -11,6 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from repro.cli import app
+from repro.plan.build import plan_scenario
+from repro.results.observations import StepObservation
 
 # A representative environment: every kind of parameter, a template file, inline content.
 APP_ENV = """\
@@ -192,3 +194,53 @@ def _restore_signal_handlers():
     yield
     for sig, handler in saved.items():
         signal.signal(sig, handler)
+
+
+# ---- a run's observations, without running anything (record.json and the terminal report) ---
+
+RUN_SECRET = "tok-Zk42-secret"
+
+RUN_ENV = """\
+image: busybox
+parameters:
+  token: {default: tok-Zk42-secret, secret: true}
+limits: {memory: 64m}
+"""
+
+RUN_SCENARIO = """\
+environment: tiny
+title: import crashes
+ticket: SUP-7
+expect: EXPECT
+steps:
+  - {name: import, run: "app import --token {{ token }}"}
+  - {name: check, run: "true"}
+capture:
+  - /var/log/app.log
+  - {path: /srv/state, name: state}
+oracle: {any: [{step: import, stderr: boom}]}
+"""
+
+
+def run_plan(project: Project, expect: str = "reproduces"):
+    """The Plan of a one-environment, two-step scenario `R` with a secret parameter."""
+    project.environment("tiny", RUN_ENV)
+    project.scenario("R", RUN_SCENARIO.replace("EXPECT", expect))
+    return plan_scenario(Path("R"))
+
+
+def step_run(run_dir: Path, name: str, status: str = "ok", exit_code: int | None = 0,
+             stdout: str | bytes | None = "", stderr: str | bytes | None = "",
+             started: float | None = 1_700_000_000.0, seconds: float = 0.25):
+    """A StepObservation whose outputs are written under run_dir/steps/ (None: no file)."""
+    paths = []
+    for stream, body in (("stdout", stdout), ("stderr", stderr)):
+        if body is None:
+            paths.append(None)
+            continue
+        path = run_dir / "steps" / f"{name}.{stream}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body.encode() if isinstance(body, str) else body)
+        paths.append(path)
+    ended = None if started is None else started + seconds
+    return StepObservation(name, f"run {name}", status, exit_code, started, ended, *paths)
