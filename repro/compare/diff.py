@@ -26,6 +26,9 @@ class ChannelDiff:
     lines: list[str] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.verdict = ChannelVerdict(self.verdict)  # "match" given as text is the enum
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"channel": self.name, "kind": self.kind,
                                "verdict": self.verdict.value}

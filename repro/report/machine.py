@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def run_json(record: RunRecord, comparison: Comparison | None) -> dict[str, Any]:
     return {"scenario": record.plan.scenario_id, "run_id": record.run_id,
-            "status": record.status.value, "reproduced": record.reproduced,
+            "status": str(record.status), "reproduced": record.reproduced,
             "expected": record.plan.expect, "ok": record.ok,
             "verdict": record.verdict.value, "record": display_path(record.path),
             "error": None if record.error is None else record.plan.redactor(record.error),

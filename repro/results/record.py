@@ -98,7 +98,7 @@ class RunRecord:
         return {
             "format": FORMAT,
             "run_id": self.run_id,
-            "status": self.status.value,
+            "status": str(self.status),
             "error": None if self.error is None else mask(self.error),
             "scenario": {"id": plan.scenario_id, "title": plan.title, "ticket": plan.ticket,
                          "path": display_path(plan.scenario_path)},
@@ -131,7 +131,7 @@ class RunRecord:
         return None if path is None else path.relative_to(self.directory).as_posix()
 
     def _step(self, s: StepObservation, mask: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": s.name, "command": mask(s.command), "status": s.status.value,
+        out: dict[str, Any] = {"name": s.name, "command": mask(s.command), "status": str(s.status),
                                "exit_code": s.exit_code, "started_at": iso(s.started_at),
                                "ended_at": iso(s.ended_at),
                                "duration_s": None if s.duration is None else

@@ -244,3 +244,13 @@ def step_run(run_dir: Path, name: str, status: str = "ok", exit_code: int | None
         paths.append(path)
     ended = None if started is None else started + seconds
     return StepObservation(name, f"run {name}", status, exit_code, started, ended, *paths)
+
+
+def attach(record, comparison):
+    """What the pipeline does with a run's comparison: the record keeps its verdict and
+    its data; reports get the comparison itself."""
+    from repro.results.outcome import BaselineVerdict
+
+    record.baseline_verdict = BaselineVerdict(comparison.verdict.value)
+    record.baseline = comparison.to_dict()
+    return comparison

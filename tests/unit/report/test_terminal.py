@@ -7,12 +7,13 @@ import io
 import pytest
 
 from repro.compare.diff import ChannelDiff, Comparison
-from repro.report.terminal import Style, comparison_lines, run_json, summary
+from repro.report.machine import run_json
+from repro.report.terminal import Style, comparison_lines, summary
 from repro.results.observations import INLINE_LIMIT
 from repro.results.oracle import ConditionResult
 from repro.results.record import RunRecord
 
-from ..conftest import RUN_SECRET, run_plan, step_run
+from ..conftest import RUN_SECRET, attach, run_plan, step_run
 
 
 class Tty(io.StringIO):
@@ -28,9 +29,10 @@ def record(project, tmp_path) -> RunRecord:
     return rec
 
 
-def shown(record: RunRecord, out: io.StringIO | None = None) -> str:
+def shown(record: RunRecord, out: io.StringIO | None = None,
+          comparison: Comparison | None = None) -> str:
     out = out or io.StringIO()
-    summary(record, out)
+    summary(record, comparison, out)
     return out.getvalue()
 
 
@@ -142,10 +144,10 @@ def test_no_colour_codes_unless_the_stream_is_a_terminal(record, monkeypatch):
 
 def test_a_diverged_baseline_is_shown_with_its_diff(record):
     record.reproduced = False
-    record.comparison = Comparison([diff("steps.check.stdout", [], "match"),
-                                    diff("files.state", ["--- baseline", "+++ this run",
-                                                         "@@ -1 +1 @@", "-a", "+b"])])
-    lines = shown(record).splitlines()
+    comparison = attach(record, Comparison([
+        diff("steps.check.stdout", [], "match"),
+        diff("files.state", ["--- baseline", "+++ this run", "@@ -1 +1 @@", "-a", "+b"])]))
+    lines = shown(record, comparison=comparison).splitlines()
     start = lines.index("baseline: DIVERGED in files.state")
     assert lines[start + 1:start + 7] == ["  files.state (text): 5 lines",
                                           "    --- baseline", "    +++ this run",
@@ -155,10 +157,11 @@ def test_a_diverged_baseline_is_shown_with_its_diff(record):
 
 def test_a_matching_baseline_and_a_kept_sandbox(record):
     record.reproduced = True
-    record.comparison = Comparison([diff("steps.import.stdout", [], "match"),
-                                    diff("files.state", [], "match")])
-    record.kept = True
-    lines = shown(record).splitlines()
+    comparison = attach(record, Comparison([diff("steps.import.stdout", [], "match"),
+                                            diff("files.state", [], "match")]))
+    record.kept, record.sandbox = True, "repro-R-1"
+    record.enter_hint = "docker exec -it repro-R-1 sh"  # what the Docker backend says
+    lines = shown(record, comparison=comparison).splitlines()
     assert "baseline: match (2 channels)" in lines
     assert lines[-1] == ("sandbox kept: enter it with `docker exec -it repro-R-1 sh`; remove "
                          "it with `repro gc --run R-1`")
@@ -180,16 +183,16 @@ def test_comparison_lines_cut_each_channel_and_colour_only_on_a_terminal():
 
 def test_run_json(record):
     record.reproduced = True
-    assert run_json(record) == {
+    assert run_json(record, None) == {
         "scenario": "R", "run_id": "R-1", "status": "complete", "reproduced": True,
         "expected": "reproduces", "ok": True, "verdict": "REPRODUCED",
         "record": ".repro/runs/R-1/record.json", "error": None, "baseline": "none",
         "diverged": [], "sandbox": None}
     record.status, record.reproduced = "error", None
     record.error = f"the engine refused TOKEN={RUN_SECRET}"
-    record.comparison = Comparison([diff("files.state", ["-a"])])
-    record.kept = True
-    data = run_json(record)
+    comparison = attach(record, Comparison([diff("files.state", ["-a"])]))
+    record.kept, record.sandbox = True, "repro-R-1"
+    data = run_json(record, comparison)
     assert (data["verdict"], data["ok"], data["error"]) == (
         "ERROR", None, "the engine refused TOKEN=***")
     # a run that stopped early was not compared, whatever comparison it holds

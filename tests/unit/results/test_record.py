@@ -14,7 +14,7 @@ from repro.results.observations import INLINE_LIMIT, CaptureObservation
 from repro.results.oracle import ConditionResult
 from repro.results.record import RunRecord
 
-from ..conftest import RUN_SECRET, run_plan, step_run, svc_project
+from ..conftest import RUN_SECRET, attach, run_plan, step_run, svc_project
 
 
 def test_a_failed_query_error_is_masked_in_the_record(project, tmp_path):
@@ -107,9 +107,9 @@ def test_ok_is_the_oracle_as_expected_and_for_fixed_the_baseline(
     record = record_of(project, tmp_path, expect)
     record.reproduced = reproduced
     if comparison == "diverged":
-        record.comparison = diverged()
+        attach(record, diverged())
     elif comparison == "match":
-        record.comparison = Comparison([ChannelDiff("steps.import.stdout", "text", "match")])
+        attach(record, Comparison([ChannelDiff("steps.import.stdout", "text", "match")]))
     data = record.to_dict()
     assert (data["expected"], data["reproduced"], data["ok"]) == (expect, reproduced, ok)
     assert data["oracle"]["fired"] == reproduced
@@ -118,7 +118,7 @@ def test_ok_is_the_oracle_as_expected_and_for_fixed_the_baseline(
 def test_the_baseline_comparison_is_in_the_record(project, tmp_path):
     record = record_of(project, tmp_path, "fixed")
     assert record.to_dict()["baseline"] == {"verdict": "none"}
-    record.comparison = diverged()
+    attach(record, diverged())
     assert record.to_dict()["baseline"] == {
         "verdict": "diverged", "diverged": ["files.state"],
         "channels": [{"channel": "steps.import.stdout", "kind": "text", "verdict": "match"},
