@@ -16,6 +16,7 @@ from repro.errors import ConfigError, Problem
 from repro.execute import runner
 from repro.plan.build import Plan, plan_scenario
 from repro.results.record import RunRecord
+from repro.sandbox import backends
 
 
 @dataclass
@@ -31,10 +32,11 @@ def replay(plan: Plan, say: Callable[[str], None], repeat: int,
     if repeat < 1:
         raise ConfigError(Problem("--repeat", None, "", "must be at least 1"))
     runs, observations = [], []
+    backend = backends.default()
     for number in range(1, repeat + 1):
         if repeat > 1:
             say(f"run {number} of {repeat}")
-        record = runner.run(plan, say, on_step=on_step)
+        record = runner.run(plan, say, backend=backend, on_step=on_step)
         runs.append(record)
         observed = baseline.observe(plan, record.to_dict(), record.directory)
         for normal in observed:  # a key that is not there is a scenario mistake here

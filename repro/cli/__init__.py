@@ -110,6 +110,7 @@ def run(scenario: Path = typer.Argument(..., help="Scenario directory, its scena
     from repro.execute import runner
     from repro.plan.build import plan_scenario
     from repro.report import terminal as report
+    from repro.sandbox import backends
 
     try:
         plan = plan_scenario(scenario, parse_cli_params(param))
@@ -129,7 +130,8 @@ def run(scenario: Path = typer.Argument(..., help="Scenario directory, its scena
     if not as_json:
         say(f"running {plan.scenario_id} in a fresh sandbox ...")
     try:
-        record = runner.run(plan, say, keep=keep, on_step=show, expected=expected)
+        record = runner.run(plan, say, backend=backends.default(), keep=keep, on_step=show,
+                            expected=expected)
     except ReproError as exc:  # --json still says what happened, on stdout
         if as_json and getattr(exc, "record", None) is not None:
             print(json.dumps(report.run_json(exc.record), indent=2))
@@ -153,17 +155,14 @@ def shell(scenario: Path = typer.Argument(..., help="Scenario directory, its sce
                                              "container instead of the steps' one.")
           ) -> int:
     """Replay a scenario, then open a shell in its sandbox; leaving the shell removes it."""
-    import shutil
-    import subprocess
-
     from repro.config.parameters import parse_cli_params
-    from repro.errors import SandboxError
     from repro.execute import runner
     from repro.plan.build import plan_scenario
     from repro.report import terminal as report
+    from repro.sandbox import backends
 
-    if shutil.which("docker") is None:
-        raise SandboxError("`repro shell` needs the docker command-line client on PATH")
+    backend = backends.default()
+    backend.check_session()
     plan = plan_scenario(scenario, parse_cli_params(param))
     names = [s.name for s in plan.services]
     if service is not None and service not in names:
@@ -179,11 +178,9 @@ def shell(scenario: Path = typer.Argument(..., help="Scenario directory, its sce
             report.summary(record)
         target = sandbox.services[service].name if service else sandbox.name
         say(f"entering {target}; leave the shell to remove the sandbox")
-        flags = ["-it"] if sys.stdin.isatty() else ["-i"]
-        done = subprocess.run(["docker", "exec", *flags, target, command], check=False)
-        exit_status[0] = done.returncode
-        if done.returncode in (126, 127):
-            say(f"could not start {command!r} in the sandbox (exit {done.returncode}): "
+        exit_status[0] = sandbox.session(service, [command])
+        if exit_status[0] in (126, 127):
+            say(f"could not start {command!r} in the sandbox (exit {exit_status[0]}): "
                 "does the image have it? try --command sh")
 
     expected = None
@@ -191,8 +188,8 @@ def shell(scenario: Path = typer.Argument(..., help="Scenario directory, its sce
         from repro.compare.baseline import load as load_baseline
 
         expected = load_baseline(plan)
-    runner.run(plan, say, on_step=_step_progress, replay=not no_steps, pause=enter,
-               expected=expected)
+    runner.run(plan, say, backend=backend, on_step=_step_progress, replay=not no_steps,
+               pause=enter, expected=expected)
     return exit_status[0]  # the shell's, as `docker exec` would
 
 
@@ -381,7 +378,8 @@ def gc(run_id: str | None = typer.Option(None, "--run", help="Remove this run's 
        force: bool = typer.Option(False, "--force", help="With --run: remove it even if "
                                   "its run is still going.")) -> int:
     """Remove containers, networks and volumes left by killed or kept runs (by label)."""
-    from repro.sandbox.docker import gc as collector
+    from repro.sandbox import backends
+    collector = backends.default()
     leftovers = collector.collect(run_id, include_kept=everything or run_id is not None,
                                   dry_run=dry_run, force=force)
     if images:
@@ -414,14 +412,8 @@ def base(name: str = typer.Argument(..., help="busybox, or debian:SUITE "
     Environments use them as `image: repro-base/busybox` or in a Dockerfile as
     `FROM repro-base/debian:bookworm`; repro creates them on first use anyway.
     """
-    from repro.sandbox.docker import bases
-    ref = name if bases.is_base(name) else bases.PREFIX + name
-    if force:
-        made = bases.create(ref, say)
-    else:
-        bases.ensure(ref, say)
-        made = ref
-    print(made)
+    from repro.sandbox import backends
+    print(backends.default().make_base(name, force, say))
     return EXIT_OK
 
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 from repro.config.yaml_source import display_path
 from repro.errors import scrub
 from repro.results.record import RunRecord
-from repro.sandbox.docker.sandbox import container_name
 
 if TYPE_CHECKING:
     from repro.compare.diff import Comparison
@@ -109,8 +108,7 @@ def summary(record: RunRecord, out: TextIO = sys.stdout) -> None:
     print(f"\n{s.bold(word)}  (expected: {plan.expect}) -> {outcome}", file=out)
     print(s.dim(f"record: {display_path(record.path)}"), file=out)
     if record.kept:
-        name = container_name(record.run_id)
-        print(f"sandbox kept: enter it with `docker exec -it {name} sh`; remove it with "
+        print(f"sandbox kept: enter it with `{record.enter_hint}`; remove it with "
               f"`repro gc --run {record.run_id}`", file=out)
 
 
@@ -163,4 +161,4 @@ def run_json(record: RunRecord) -> dict[str, Any]:
             "baseline": record.baseline_verdict if record.status == "complete" else
             "not compared",
             "diverged": record.comparison.diverged if record.comparison else [],
-            "sandbox": container_name(record.run_id) if record.kept else None}
+            "sandbox": record.sandbox if record.kept else None}

@@ -57,6 +57,7 @@ class RunRecord:
     error: str | None = None
     sandbox: str | None = None
     kept: bool = False
+    enter_hint: str | None = None  # how a person gets a shell in the sandbox (when kept)
     comparison: Comparison | None = None  # against the baseline, when there is one
     scrubbed: bool = False  # artifacts already masked
 

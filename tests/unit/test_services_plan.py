@@ -3,10 +3,8 @@ database loads and queries, compose import, and the pure parts of the psql/readi
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import tarfile
 import time
 from pathlib import Path
 from textwrap import dedent
@@ -23,8 +21,10 @@ from repro.plan.build import LoadPlan, QueryPlan, describe_ready, plan_scenario
 from repro.plan.services import start_order
 from repro.results.observations import CaptureObservation
 from repro.results.record import RunRecord
+from repro.sandbox.api import Status
 
 from .conftest import line_of
+from .fake_backend import Answer, FakeContainer
 
 SCENARIO_TAIL = """\
 steps: [{name: s, run: "true"}]
@@ -985,25 +985,21 @@ def test_env_import_of_a_missing_compose_file(project, cli):
 # ---- repro.execute.postgres, with a stand-in for the service container ------------------------
 
 
-class FakeService:
-    """Records what repro copies in and runs; answers each exec with a canned result."""
+class FakeService(FakeContainer):
+    """A service container answering each exec (psql) with a canned result."""
 
     def __init__(self, *answers: tuple[int, str, str]):
-        self.answers = list(answers) or [(0, "", "")]
-        self.copied: dict[str, bytes] = {}
-        self.runs: list[tuple[list[str], str]] = []
+        super().__init__("repro-run-db", "db", status=Status.RUNNING)
+        if answers:
+            self.answer("", *(Answer(code, out, err) for code, out, err in answers))
 
-    def put_archive(self, path: str, data: bytes) -> bool:
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            for member in tar:
-                body = tar.extractfile(member)
-                self.copied[path.rstrip("/") + "/" + member.name] = body.read() if body else b""
-        return True
+    @property
+    def copied(self) -> dict[str, bytes]:
+        return self.files
 
-    def exec_run(self, argv, demux=False, user=""):
-        self.runs.append((list(argv), user))
-        code, out, err = self.answers.pop(0)
-        return code, (out.encode() or None, err.encode() or None)
+    @property
+    def runs(self) -> list[tuple[list[str], str | None]]:
+        return [(list(request.argv), request.user) for request in self.execs]
 
 
 def load_plan(project, name: str, body: bytes, kind: str, **options) -> LoadPlan:
@@ -1158,34 +1154,23 @@ PROC_NET_TCP = """\
 """
 
 
-class FakeContainer:
-    name = "repro-run-db"
-
-    def __init__(self, probes=(), log: str = "", status: str = "running", health=None):
-        self.probes = list(probes)
-        self.log, self.status, self.health = log, status, health
-        self.attrs: dict = {}
-
-    def exec_run(self, argv, user=""):
-        if argv[:1] == ["cat"]:
-            return 0, PROC_NET_TCP.encode()
-        return (self.probes.pop(0) if self.probes else 1), b""
-
-    def logs(self, stdout=True, stderr=True, tail=None):
-        return self.log.encode()
-
-    def reload(self):
-        state = {"Status": self.status, "ExitCode": 4 if self.status == "exited" else 0}
-        if self.health is not None:
-            state["Health"] = {"Status": self.health}
-        self.attrs = {"State": state}
+def db(probes=(), log: str = "", status: Status = Status.RUNNING,
+       health: str | None = None) -> FakeContainer:
+    """A service whose readiness command answers `probes` in turn, then fails (exit 1)."""
+    service = FakeContainer("repro-run-db", "db", log=log, status=status, health=health,
+                            exit_code=4 if status is Status.EXITED else None,
+                            default=Answer(1))
+    service.answer("cat /proc/net/tcp", Answer(0, PROC_NET_TCP))
+    if probes:
+        service.answer("sh -c", *(Answer(code) for code in probes))
+    return service
 
 
 @pytest.mark.parametrize("port, listening", [(8080, True), (5432, True), (80, False),
                                              (1, False)])
 def test_a_listening_port_is_read_from_proc_net_tcp(port, listening):
     # 8080 listens on IPv4, 5432 on IPv6; 80 is only an established connection
-    assert readiness._listening(FakeContainer(), port) is listening
+    assert readiness._listening(db(), port) is listening
 
 
 def test_ready_checks_describe_themselves():
@@ -1196,30 +1181,30 @@ def test_ready_checks_describe_themselves():
 
 
 def test_waiting_for_readiness():
-    assert readiness.wait_ready("db", FakeContainer(), None) == 0.0
+    assert readiness.wait_ready("db", db(), None) == 0.0
     fast = {"timeout": 5.0, "interval": 0.01}
-    assert readiness.wait_ready("db", FakeContainer([1, 1, 0]), Ready(command="x", **fast)) < 1
-    assert readiness.wait_ready("db", FakeContainer(), Ready(tcp=8080, **fast)) < 1
-    assert readiness.wait_ready("db", FakeContainer(log="boot\nup\n"),
+    assert readiness.wait_ready("db", db([1, 1, 0]), Ready(command="x", **fast)) < 1
+    assert readiness.wait_ready("db", db(), Ready(tcp=8080, **fast)) < 1
+    assert readiness.wait_ready("db", db(log="boot\nup\n"),
                                 Ready(log="^up$", **fast)) < 1
-    assert readiness.wait_ready("db", FakeContainer(health="healthy"),
+    assert readiness.wait_ready("db", db(health="healthy"),
                                 Ready(healthcheck=True, **fast)) < 1
 
 
 def test_a_service_never_ready_or_stopped_is_named_with_its_log():
     quick = {"timeout": 0.05, "interval": 0.01}
     with pytest.raises(SandboxError) as exc:
-        readiness.wait_ready("db", FakeContainer(log="a\n\nFATAL: no config\n"),
+        readiness.wait_ready("db", db(log="a\n\nFATAL: no config\n"),
                              Ready(tcp=80, **quick))
     assert str(exc.value) == ("service db not ready after 0.05s (waiting for port 80 "
                               "listening); its log ends: a | FATAL: no config")
     with pytest.raises(SandboxError) as exc:
-        readiness.wait_ready("db", FakeContainer(log="bad option\n", status="exited"),
+        readiness.wait_ready("db", db(log="bad option\n", status=Status.EXITED),
                              Ready(log="^up$", **quick))
     assert str(exc.value) == ("service db stopped (exit 4) before it was ready; its log "
                               "ends: bad option")
     with pytest.raises(SandboxError) as exc:
-        readiness.wait_ready("db", FakeContainer(), Ready(healthcheck=True, **quick))
+        readiness.wait_ready("db", db(), Ready(healthcheck=True, **quick))
     assert str(exc.value) == ("repro-run-db: `ready: {healthcheck: true}` but its image has "
                               "no HEALTHCHECK; use command, tcp or log instead")
 
@@ -1229,5 +1214,5 @@ def test_the_ready_timeout_is_not_overshot_by_a_long_interval():
     # must still hold (sleep no longer than what is left of it).
     started = time.monotonic()
     with pytest.raises(SandboxError):
-        readiness.wait_ready("db", FakeContainer(), Ready(tcp=81, timeout=0.1, interval=1.5))
+        readiness.wait_ready("db", db(), Ready(tcp=81, timeout=0.1, interval=1.5))
     assert time.monotonic() - started < 1.0
