@@ -61,12 +61,12 @@ class FakeContainer:
     # -- scripting ---------------------------------------------------------------------
     def answer(self, needle: str, *answers: Answer) -> None:
         """Execs whose argv (joined by spaces) contains `needle` get these answers in
-        turn; the last one repeats."""
+        turn; the last one repeats. A later script for the same exec wins."""
         self._script.append((needle, list(answers)))
 
     def _answer_for(self, request: ExecRequest) -> Answer:
         command = " ".join(request.argv)
-        for needle, answers in self._script:
+        for needle, answers in reversed(self._script):
             if needle in command:
                 return answers.pop(0) if len(answers) > 1 else answers[0]
         return self.default
