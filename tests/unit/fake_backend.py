@@ -174,6 +174,7 @@ class FakeBackend:
         self.sandboxes: list[FakeSandbox] = []
         self.removed: list[str] = []
         self.leftovers: list[Leftover] = []
+        self.session_exit = 0  # what a session in its sandboxes exits with
 
     def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
         self.images.append((image, environment))
@@ -190,6 +191,7 @@ class FakeBackend:
         services = {s.name: self._container(s, f"fake-{spec.run_id}-{s.name}")
                     for s in spec.services}
         sandbox = FakeSandbox(spec, main, services)
+        sandbox.session_exit = self.session_exit
         self.sandboxes.append(sandbox)
         try:
             yield sandbox
