@@ -57,10 +57,3 @@ def add_symlink(tar: tarfile.TarFile, name: str, target: str) -> None:
     info.type, info.linkname = tarfile.SYMTYPE, target
     tar.addfile(info)
 
-
-def one_file(name: str, body: bytes, mode: int = 0o644) -> bytes:
-    """A whole tar stream holding one file (tests, small copies)."""
-    buf = io.BytesIO()
-    with writer(buf) as tar:
-        add_bytes(tar, name, body, mode)
-    return buf.getvalue()

@@ -1216,3 +1216,36 @@ def test_the_ready_timeout_is_not_overshot_by_a_long_interval():
     with pytest.raises(SandboxError):
         readiness.wait_ready("db", db(), Ready(tcp=81, timeout=0.1, interval=1.5))
     assert time.monotonic() - started < 1.0
+
+
+def test_a_hanging_readiness_command_is_not_ready_and_is_bounded_by_the_deadline():
+    service = db()
+    service.answer("sh -c", Answer(None, timed_out=True), Answer(0))
+    assert readiness.wait_ready("db", service, Ready(command="x", timeout=5.0,
+                                                     interval=0.01)) < 1
+    first, second = service.execs
+    assert first.argv == ("sh", "-c", "x") and 0.05 <= first.timeout <= 5.0
+    assert second.timeout <= first.timeout  # what is left of the deadline
+
+
+def test_a_readiness_command_the_image_lacks_fails_at_once():
+    service = db()
+    service.answer("sh -c", Answer(127, "", "sh: pg_isready: not found\n"))
+    with pytest.raises(SandboxError) as exc:
+        readiness.wait_ready("db", service, Ready(command="pg_isready", timeout=5.0))
+    assert str(exc.value) == ("service db: its readiness command pg_isready cannot run in "
+                              "its image (exit 127: sh: pg_isready: not found)")
+
+
+def test_a_probe_failing_because_the_service_stopped_says_it_stopped():
+    def stop(container: FakeContainer) -> None:
+        container.status = Status.EXITED
+        raise SandboxError("starting the readiness check failed: container is not running")
+
+    service = db(log="FATAL: bad config\n")
+    service.answer("sh -c", Answer(effect=stop))
+    service.exit_code = 1
+    with pytest.raises(SandboxError) as exc:
+        readiness.wait_ready("db", service, Ready(command="x", timeout=5.0))
+    assert str(exc.value) == ("service db stopped (exit 1) before it was ready; its log "
+                              "ends: FATAL: bad config")
