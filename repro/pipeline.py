@@ -28,12 +28,13 @@ from repro.plan.build import plan_scenario
 from repro.plan.values import Plan
 from repro.results.outcome import BaselineVerdict, RunStatus
 from repro.results.record import RunRecord
+from repro.sandbox import backends
 
 if TYPE_CHECKING:  # comparing is imported only by runs that have a baseline
     from repro.compare.determinism import Variation
     from repro.compare.diff import Comparison
     from repro.compare.normalise import Normal
-    from repro.sandbox.api import Sandbox
+    from repro.sandbox.api import Backend, Sandbox
 
 Say = Callable[[str], None]
 Pause = Callable[["Sandbox", RunRecord, "Comparison | None"], None]
@@ -69,8 +70,9 @@ def prepare(target: Path, params: list[str]) -> tuple[Plan, list[Normal] | None]
 
 def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool = False,
         on_step: Callable | None = None, replay: bool = True,
-        pause: Pause | None = None) -> RunOutcome:
-    """Replay the plan in a fresh sandbox and compare it with `expected`, if given."""
+        pause: Pause | None = None, backend: Backend | None = None) -> RunOutcome:
+    """Replay the plan in a fresh sandbox (on the default backend unless one is given)
+    and compare it with `expected`, if given."""
     compared: list[Comparison | None] = [None]
 
     def compare_then_pause(sandbox: Sandbox, record: RunRecord) -> None:
@@ -81,7 +83,8 @@ def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool =
 
     # With a pause (`repro shell`) the comparison happens before it, the sandbox alive.
     with masked(plan.redactor):
-        record, error = runner.run(plan, say, keep=keep, on_step=on_step, replay=replay,
+        record, error = runner.run(plan, say, backend=backend or backends.default(),
+                                   keep=keep, on_step=on_step, replay=replay,
                                    pause=compare_then_pause if pause is not None else None)
     if error is None and pause is None and replay and expected is not None:
         try:
@@ -127,10 +130,11 @@ def replay_for_baseline(plan: Plan, say: Say, repeat: int,
     if repeat < 1:
         raise ConfigError(Problem("--repeat", None, "", "must be at least 1"))
     runs, observations = [], []
+    backend = backends.default()
     for number in range(1, repeat + 1):
         if repeat > 1:
             say(f"run {number} of {repeat}")
-        outcome = run(plan, say, on_step=on_step)
+        outcome = run(plan, say, on_step=on_step, backend=backend)
         if outcome.error is not None:
             raise outcome.error
         runs.append(outcome.record)

@@ -25,8 +25,9 @@ def gc(run_id: str | None = typer.Option(None, "--run", help="Remove this run's 
        force: bool = typer.Option(False, "--force", help="With --run: remove it even if "
                                   "its run is still going.")) -> int:
     """Remove containers, networks and volumes left by killed or kept runs (by label)."""
-    from repro.sandbox.docker import gc as collector
+    from repro.sandbox import backends
 
+    collector = backends.default()
     leftovers = collector.collect(run_id, include_kept=everything or run_id is not None,
                                   dry_run=dry_run, force=force)
     if images:
@@ -59,15 +60,9 @@ def base(name: str = typer.Argument(..., help="busybox, or debian:SUITE "
     Environments use them as `image: repro-base/busybox` or in a Dockerfile as
     `FROM repro-base/debian:bookworm`; repro creates them on first use anyway.
     """
-    from repro.sandbox.docker import bases
+    from repro.sandbox import backends
 
-    ref = name if bases.is_base(name) else bases.PREFIX + name
-    if force:
-        made = bases.create(ref, say)
-    else:
-        bases.ensure(ref, say)
-        made = ref
-    print(made)
+    print(backends.default().make_base(name, force, say))
     return EXIT_OK
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,15 +61,12 @@ def shell(scenario: Path = ScenarioArg,
                                              "container instead of the steps' one.")
           ) -> int:
     """Replay a scenario, then open a shell in its sandbox; leaving the shell removes it."""
-    import shutil
-    import subprocess
-
     from repro import pipeline
-    from repro.errors import SandboxError
     from repro.report import terminal
+    from repro.sandbox import backends
 
-    if shutil.which("docker") is None:
-        raise SandboxError("`repro shell` needs the docker command-line client on PATH")
+    backend = backends.default()
+    backend.check_session()  # before the run, not after it
     plan, expected = pipeline.prepare(scenario, param)
     names = [s.name for s in plan.services]
     if service is not None and service not in names:
@@ -86,15 +82,13 @@ def shell(scenario: Path = ScenarioArg,
             terminal.summary(record, comparison)
         target = sandbox.services[service].name if service else sandbox.name
         say(f"entering {target}; leave the shell to remove the sandbox")
-        flags = ["-it"] if sys.stdin.isatty() else ["-i"]
-        done = subprocess.run(["docker", "exec", *flags, target, command], check=False)
-        exit_status[0] = done.returncode
-        if done.returncode in (126, 127):
-            say(f"could not start {command!r} in the sandbox (exit {done.returncode}): "
+        exit_status[0] = sandbox.session(service, [command])
+        if exit_status[0] in (126, 127):
+            say(f"could not start {command!r} in the sandbox (exit {exit_status[0]}): "
                 "does the image have it? try --command sh")
 
     outcome = pipeline.run(plan, say, None if no_steps else expected, on_step=step_progress,
-                           replay=not no_steps, pause=enter)
+                           replay=not no_steps, pause=enter, backend=backend)
     if outcome.error is not None:
         raise outcome.error
     return exit_status[0]  # the shell's, as `docker exec` would

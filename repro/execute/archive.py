@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import IO
 
 from repro.config.yaml_source import display_path
-from repro.errors import ConfigError, Problem
+from repro.errors import ConfigError, Problem, SandboxError
 from repro.plan.values import DataCopy, FileWrite
+from repro.sandbox.api import Container
+from repro.tarball import add_bytes, add_tree, neutral_owner, writer
 
 _SPOOL_BYTES = 64 * 1024 * 1024  # beyond this the tar stream spills to a temp file
 
@@ -23,7 +25,7 @@ def pack(files: Iterable[FileWrite], data: Iterable[DataCopy]) -> IO[bytes]:
     """A tar stream to extract at `/` in the sandbox; the caller closes it."""
     now = time.time()
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - returned
-    with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with writer(spool) as tar:
         for copy in data:
             if copy.kind == "archive":
                 _add_archive(tar, copy)
@@ -31,32 +33,15 @@ def pack(files: Iterable[FileWrite], data: Iterable[DataCopy]) -> IO[bytes]:
                 # `to: /srv/import/` puts a file into that folder, under its own name
                 to = copy.to + copy.source.name if copy.to.endswith("/") and \
                     copy.kind == "file" else copy.to
-                tar.add(str(copy.source), arcname=_member(to), recursive=True,
-                        filter=neutral_owner)
+                add_tree(tar, copy.source, _member(to))
         for f in files:  # last, so rendered config wins over data at the same path
-            info = tarfile.TarInfo(_member(f.path))
-            info.size, info.mode, info.mtime = len(f.content), f.mode, int(now)
-            tar.addfile(info, _bytes_io(f.content))
+            add_bytes(tar, _member(f.path), f.content, f.mode, int(now))
     spool.seek(0)
     return spool
 
 
 def _member(path: str) -> str:
     return posixpath.normpath(path).lstrip("/")
-
-
-def _bytes_io(content: bytes) -> IO[bytes]:
-    import io
-
-    return io.BytesIO(content)
-
-
-def neutral_owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    # The customer's uids mean nothing in the sandbox; files belong to root (or are
-    # chowned to the environment's user after loading).
-    info.uid = info.gid = 0
-    info.uname = info.gname = "root"
-    return info
 
 
 def _unsafe(name: str) -> bool:
@@ -124,6 +109,20 @@ def _add_zip(tar: tarfile.TarFile, copy: DataCopy, base: str) -> None:
     except (zipfile.BadZipFile, OSError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise _bad_archive(copy, f"cannot read the archive: {reason}") from None
+
+
+def fetch(container: Container, path: str, dest: Path) -> str | None:
+    """Copy `path` out of the container to `dest`: 'file', 'dir', or None if absent.
+    Symbolic links are followed (a few levels), as a reader of the path would."""
+    for _ in range(8):
+        stream = container.copy_out(path)
+        if stream is None:
+            return None
+        kind = read_member(stream, dest)
+        if not kind.startswith("link:"):
+            return kind
+        path = posixpath.join(posixpath.dirname(path), kind.removeprefix("link:"))
+    raise SandboxError(f"capturing {path} failed: too many levels of symbolic links")
 
 
 def read_member(stream: Iterable[bytes], dest: Path) -> str:

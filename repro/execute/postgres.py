@@ -5,40 +5,38 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-import tarfile
 from pathlib import Path
-from typing import Any
 
+from repro import tarball
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Problem, SandboxError
 from repro.plan.values import LoadPlan, QueryPlan
-from repro.sandbox.docker.engine import translated
+from repro.sandbox.api import Container, ExecRequest
 
 INBOX = "/tmp/repro-load"
 _PSQL_LINE = re.compile(r"^psql:[^:]+:(\d+): (.*)$", re.M)
 _COPY_LINE = re.compile(r"CONTEXT:\s+COPY [^,]+, line (\d+)")
 
 
-def _put(container: Any, source: Path, name: str) -> str:
+def _put(container: Container, source: Path, name: str) -> str:
     """Copy one customer file into the service (a copy: the original is only read)."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo(posixpath.join(INBOX.lstrip("/"), name))
-        info.size, info.mode = source.stat().st_size, 0o644
-        with source.open("rb") as body:
-            tar.addfile(info, body)
-    with translated("copying an export into its service"):
-        container.put_archive("/", buf.getvalue())
+    with tarball.writer(buf) as tar:
+        tarball.add_file(tar, source, posixpath.join(INBOX.lstrip("/"), name))
+    container.copy_in(buf.getvalue())
     return posixpath.join(INBOX, name)
 
 
-def _run(container: Any, argv: list[str], user: str) -> tuple[int, str, str]:
-    with translated("running psql in its service"):
-        code, (out, err) = container.exec_run(argv, demux=True, user=user)
-    return code, (out or b"").decode("utf-8", "replace"), (err or b"").decode("utf-8", "replace")
+def _run(container: Container, argv: list[str], user: str) -> tuple[int, str, str]:
+    out, err = io.BytesIO(), io.BytesIO()
+    result = container.exec(ExecRequest(tuple(argv), user=user, label=f"{argv[0]} in its "
+                                        "service"), out, err)
+    code = -1 if result.exit_code is None else result.exit_code
+    return code, out.getvalue().decode("utf-8", "replace"), \
+        err.getvalue().decode("utf-8", "replace")
 
 
-def load(container: Any, plan: LoadPlan, index: int) -> None:
+def load(container: Container, plan: LoadPlan, index: int) -> None:
     """Raise ConfigError naming the export's file and line when it does not load."""
     shown = display_path(plan.source)
     # A plain name inside the service: the customer's file name may hold quotes.
@@ -90,7 +88,7 @@ def _copy_row_line(dump: Path, reported: int, row: int) -> int:
     return reported
 
 
-def query(container: Any, plan: QueryPlan) -> tuple[str, str | None]:
+def query(container: Container, plan: QueryPlan) -> tuple[str, str | None]:
     """(CSV text, error or None): a failing query is an observation, not a crash."""
     argv = ["psql", "-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1", "-U", plan.user, "-d",
             plan.database, "-c", plan.sql]

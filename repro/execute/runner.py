@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from repro.config import model
 from repro.config.yaml_source import display_path
-from repro.errors import ConfigError, Interrupted, Problem, ReproError
+from repro.errors import ConfigError, Interrupted, Problem, ReproError, SandboxError
 from repro.execute import archive, services
-from repro.plan.values import Plan
+from repro.plan.values import ImagePlan, Plan, StepPlan
 from repro.results import oracle
 from repro.results.observations import CaptureObservation, StepObservation
 from repro.results.outcome import RunStatus, StepStatus
 from repro.results.reader import runs_dir
 from repro.results.record import RunRecord, new_run_id
-from repro.sandbox.docker import images
-from repro.sandbox.docker.engine import engine_facts
-from repro.sandbox.docker.sandbox import DockerSandbox, open_sandbox, start
+from repro.sandbox import api
+from repro.sandbox.api import Backend, Sandbox
 
 Say = Callable[[str], None]
-Pause = Callable[[DockerSandbox, RunRecord], None]
+Pause = Callable[[Sandbox, RunRecord], None]
 
 
-def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = None,
-        replay: bool = True, pause: Pause | None = None
+def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
+        on_step: Callable | None = None, replay: bool = True, pause: Pause | None = None
         ) -> tuple[RunRecord, ReproError | None]:
-    """Execute the plan; the record is written whatever happens.
+    """Execute the plan in a sandbox of `backend`; the record is written whatever happens.
 
     Returns the record and the handled error that ended the run early (None when it
     completed). `pause` is called with the live sandbox after the verdict and before
@@ -39,30 +40,33 @@ def run(plan: Plan, say: Say, keep: bool = False, on_step: Callable | None = Non
     record.directory.mkdir(parents=True)
     record.write()  # status running: even a `kill -9` leaves a record saying so
     try:
-        info = images.ensure(plan.image, plan.environment, say)
+        info = backend.prepare_image(_image_spec(plan.image), plan.environment, say)
         record.image = {"ref": info.ref, "id": info.id, "built": info.built,
                         "prepare_s": round(info.seconds, 3)}
-        record.facts = engine_facts()
+        record.facts = backend.facts()
         service_images = {}
         for svc in plan.services:
-            svc_info = images.ensure(svc.image, f"{plan.environment}-{svc.name}", say)
+            svc_info = backend.prepare_image(_image_spec(svc.image),
+                                             f"{plan.environment}-{svc.name}", say)
             service_images[svc.name] = svc_info.id
             record.services[svc.name] = {"image": svc_info.ref, "image_id": svc_info.id,
                                          "built": svc_info.built}
         own_data = [d for d in plan.data if d.service is None]
-        with open_sandbox(plan, info.id, run_id, keep, service_images) as sandbox:
+        spec = _sandbox_spec(plan, run_id, keep, info.id, service_images)
+        with backend.open(spec) as sandbox:
             record.sandbox, record.kept = sandbox.name, keep
+            record.enter_hint = sandbox.enter_hint()
             if plan.files or own_data:
                 with archive.pack(plan.files, own_data) as stream:
-                    sandbox.load(stream)
+                    sandbox.main.copy_in(stream)
             # The steps' container starts while the services get ready: its own start
             # then costs nothing on the way to the first step.
-            starting = _in_background(start, sandbox)
+            starting = _in_background(sandbox.main.start)
             if plan.services:
                 services.bring_up(plan, sandbox, record, say)
             starting()
             if plan.user and own_data:
-                sandbox.chown(plan.user, [d.to for d in own_data])
+                _chown(sandbox.main, plan.user, [d.to for d in own_data])
             if replay:
                 _run_steps(plan, sandbox, record, on_step)
                 _capture(plan, sandbox, record)
@@ -119,15 +123,65 @@ def _in_background(action: Callable, *args: object) -> Callable[[], None]:
 
 
 def _kept(record: RunRecord) -> str:
-    return (f"the sandbox {record.sandbox} was kept (--keep): enter it with `docker exec -it "
-            f"{record.sandbox} sh`, remove it with `repro gc --run {record.run_id}`")
+    return (f"the sandbox {record.sandbox} was kept (--keep): enter it with "
+            f"`{record.enter_hint}`, remove it with `repro gc --run {record.run_id}`")
+
+
+def _image_spec(image: ImagePlan) -> api.ImageSpec:
+    return api.ImageSpec(image.ref, image.context, image.dockerfile, dict(image.build_args))
+
+
+def _limits(limits: model.Limits) -> api.Limits:
+    return api.Limits(limits.cpus, limits.memory, limits.pids)
+
+
+def _sandbox_spec(plan: Plan, run_id: str, keep: bool, image_id: str,
+                  service_images: dict[str, str]) -> api.SandboxSpec:
+    main = api.ContainerSpec("sandbox", image_id, dict(plan.env), workdir=plan.workdir,
+                             user=plan.user, limits=_limits(plan.limits))
+    return api.SandboxSpec(run_id, plan.scenario_id, main, tuple(
+        api.ContainerSpec(svc.name, service_images[svc.name], dict(svc.env),
+                          command=svc.command, limits=_limits(svc.limits))
+        for svc in plan.services), egress=plan.egress, keep=keep)
+
+
+def _exec_request(step: StepPlan) -> api.ExecRequest:
+    return api.ExecRequest(step.argv, dict(step.env), step.workdir, step.user, step.stdin,
+                           step.timeout, label=f"step {step.name!r}")
+
+
+def _chown(container: api.Container, user: str, paths: list[str]) -> None:
+    """Give loaded data to the environment's user (it may need to write there)."""
+    owner = user if ":" in user else f"{user}:"
+    if owner.endswith(":") and user.isdigit():
+        owner = f"{user}:{user}"
+    out = io.BytesIO()
+    result = container.exec(api.ExecRequest(("chown", "-R", owner, *paths), user="0",
+                                            label="the chown of the loaded data"), out, out)
+    if result.exit_code != 0:
+        raise SandboxError(f"chown {owner} of the loaded data failed: "
+                           f"{out.getvalue().decode(errors='replace').strip()[:200]}")
+
+
+def _check_alive(sandbox: Sandbox) -> None:
+    """SandboxError if the sandbox was stopped or removed from outside the run."""
+    # A SIGKILL from outside reaches the step a moment before the engine marks the
+    # container: look a few times before concluding it was the step's own fate.
+    for _ in range(6):
+        status = sandbox.main.state().status
+        if status is not api.Status.RUNNING:
+            break
+        time.sleep(0.1)
+    if status is not api.Status.RUNNING:
+        raise SandboxError(f"the sandbox {sandbox.name} was stopped or removed from outside "
+                           "during the run (`repro gc --run`, `docker rm`?); no verdict")
 
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "step"
 
 
-def _run_steps(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
+def _run_steps(plan: Plan, sandbox: Sandbox, record: RunRecord,
                on_step: Callable | None) -> None:
     steps_dir = record.directory / "steps"
     steps_dir.mkdir()
@@ -142,7 +196,7 @@ def _run_steps(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
         started = time.time()
         try:
             with out_path.open("wb") as out, err_path.open("wb") as err:
-                result = sandbox.exec(step, out, err)
+                result = sandbox.main.exec(_exec_request(step), out, err)
         except Interrupted:  # the record still shows the step and its output so far
             record.steps.append(StepObservation(step.name, step.command,
                                                 StepStatus.INTERRUPTED, None,
@@ -150,7 +204,7 @@ def _run_steps(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
             raise
         _refuse_unstarted(plan, step.name, result.exit_code, out_path, err_path)
         if result.exit_code == 137 and not result.timed_out:
-            sandbox.check_alive()  # killed because someone removed the sandbox?
+            _check_alive(sandbox)  # killed because someone removed the sandbox?
         status = StepStatus.TIMED_OUT if result.timed_out else (
             StepStatus.OK if result.exit_code == 0 else StepStatus.FAILED)
         observation = StepObservation(step.name, step.command, status, result.exit_code,
@@ -183,11 +237,11 @@ def _refuse_unstarted(plan: Plan, name: str, code: int | None, *paths: Path) -> 
                                   "and workdir"))
 
 
-def _capture(plan: Plan, sandbox: DockerSandbox, record: RunRecord) -> None:
+def _capture(plan: Plan, sandbox: Sandbox, record: RunRecord) -> None:
     files_dir = record.directory / "files"
     for capture in plan.captures:
         files_dir.mkdir(exist_ok=True)
         dest = files_dir / _slug(capture.name)
-        kind = sandbox.fetch(capture.path, dest)
+        kind = archive.fetch(sandbox.main, capture.path, dest)
         record.captures.append(CaptureObservation(capture.name, capture.path, kind,
                                                   dest if kind else None))

@@ -8,21 +8,21 @@ from repro.execute import archive, postgres, readiness
 from repro.plan.values import Plan
 from repro.results.observations import CaptureObservation
 from repro.results.record import RunRecord
-from repro.sandbox.docker.engine import translated
-from repro.sandbox.docker.sandbox import DockerSandbox, start_service
+from repro.sandbox.api import Sandbox
 
 
-def bring_up(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
+def bring_up(plan: Plan, sandbox: Sandbox, record: RunRecord,
              say: Callable[[str], None]) -> None:
-    """In dependency order: copy its data in, start it, wait until ready; then the loads."""
+    """In dependency order: copy its files and data in, start it, wait until ready; then
+    the loads."""
     for svc in plan.services:
         container = sandbox.services[svc.name]
         copies = [d for d in plan.data if d.service == svc.name]
-        if copies:
-            with archive.pack((), copies) as stream, \
-                    translated(f"copying data into service {svc.name}"):
-                container.put_archive("/", stream)
-        start_service(sandbox, svc.name)
+        for files, data in ((svc.files, ()), ((), copies)):  # its data lands over its files
+            if files or data:
+                with archive.pack(files, data) as stream:
+                    container.copy_in(stream)
+        container.start()
         took = readiness.wait_ready(svc.name, container, svc.ready)
         record.services[svc.name]["ready_s"] = round(took, 3)
     for index, load in enumerate(plan.loads):
@@ -30,7 +30,7 @@ def bring_up(plan: Plan, sandbox: DockerSandbox, record: RunRecord,
         postgres.load(sandbox.services[load.service], load, index)
 
 
-def read_state(plan: Plan, sandbox: DockerSandbox, record: RunRecord) -> None:
+def read_state(plan: Plan, sandbox: Sandbox, record: RunRecord) -> None:
     """Each query's rows as CSV, an observation like a captured file (queries.NAME)."""
     if not plan.queries:
         return

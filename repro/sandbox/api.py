@@ -177,6 +177,10 @@ class Backend(Protocol):
     def facts(self) -> dict[str, str]:
         """Engine version and platform, for the run record."""
 
+    def check_session(self) -> None:
+        """SandboxError when Sandbox.session cannot work here; asked before a run that
+        ends in one, so the user learns it before waiting for the run."""
+
     def collect(self, run_id: str | None, include_kept: bool, dry_run: bool,
                 force: bool) -> list[Leftover]:
         """Remove what dead (or the given) runs left behind, by label."""

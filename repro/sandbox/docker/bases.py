@@ -7,14 +7,13 @@ import os
 import re
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from repro.errors import SandboxError
-from repro.execute.archive import neutral_owner
+from repro import tarball
+from repro.errors import ConfigError, SandboxError
 from repro.sandbox.docker import labels
 from repro.sandbox.docker.engine import client, translated
 
@@ -62,8 +61,6 @@ def create(ref: str, say: Callable[[str], None]) -> str:
                 tar.seek(0)
                 _import(tar, f"{PREFIX}debian", tag, f"debian:{tag}")
         return f"{PREFIX}debian:{tag}"
-    from repro.errors import ConfigError
-
     raise ConfigError(f"unknown offline base {ref!r}: repro can make "
                        f"{PREFIX}busybox and {PREFIX}debian:SUITE (e.g. {PREFIX}debian:bookworm)")
 
@@ -85,31 +82,24 @@ def _busybox_rootfs() -> io.BytesIO:
     applets = subprocess.run([BUSYBOX, "--list-full"], capture_output=True, text=True,
                              check=True).stdout.split()
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
+    with tarball.writer(buf) as tar:
         for folder, mode in [("bin", 0o755), ("sbin", 0o755), ("usr", 0o755),
                              ("usr/bin", 0o755), ("usr/sbin", 0o755), ("etc", 0o755),
                              ("root", 0o700), ("tmp", 0o1777), ("var", 0o755),
                              ("var/tmp", 0o1777), ("proc", 0o755), ("sys", 0o755),
                              ("dev", 0o755), ("home", 0o755)]:
-            info = tarfile.TarInfo(folder)
-            info.type, info.mode = tarfile.DIRTYPE, mode
-            tar.addfile(info)
-        tar.add(BUSYBOX, "bin/busybox", filter=neutral_owner)
+            tarball.add_dir(tar, folder, mode)
+        tarball.add_tree(tar, Path(BUSYBOX), "bin/busybox")
         for applet in applets:
             if applet != "bin/busybox":
-                info = tarfile.TarInfo(applet)
-                info.type, info.linkname = tarfile.SYMTYPE, "/bin/busybox"
-                tar.addfile(info)
+                tarball.add_symlink(tar, applet, "/bin/busybox")
         for path, text in [
             ("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
                            "app:x:1000:1000:app:/home:/bin/sh\n"
                            "nobody:x:65534:65534:nobody:/:/bin/false\n"),
             ("etc/group", "root:x:0:\napp:x:1000:\nnogroup:x:65534:\n"),
         ]:
-            body = text.encode()
-            info = tarfile.TarInfo(path)
-            info.size, info.mode = len(body), 0o644
-            tar.addfile(info, io.BytesIO(body))
+            tarball.add_bytes(tar, path, text.encode())
     buf.seek(0)
     return buf
 

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from repro.sandbox.api import Leftover
 from repro.sandbox.docker import labels
 from repro.sandbox.docker.engine import client, translated
-
-
-@dataclass(frozen=True)
-class Leftover:
-    kind: str  # container | network | volume
-    name: str
-    run_id: str
-    reason_kept: str | None  # why gc leaves it alone, if it does
 
 
 def _resources() -> list[tuple[str, Any, dict[str, str]]]:

@@ -8,27 +8,17 @@ import posixpath
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from repro.errors import SandboxError
-from repro.plan.values import ImagePlan
+from repro.sandbox.api import ImageInfo, ImageSpec, Say
 from repro.sandbox.docker import bases, labels
 from repro.sandbox.docker.engine import client, translated
 
-Say = Callable[[str], None]
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", re.I | re.M)
 
 
-@dataclass(frozen=True)
-class ImageInfo:
-    ref: str
-    id: str
-    built: bool
-    seconds: float
-
-
-def ensure(image: ImagePlan, environment: str, say: Say) -> ImageInfo:
+def ensure(image: ImageSpec, environment: str, say: Say) -> ImageInfo:
     started = time.monotonic()
     if image.ref is not None:
         image_id = _local_or_pull(image.ref, say)
@@ -143,7 +133,7 @@ def ignore_matcher(context: Path) -> Callable[[str], bool]:
     return ignored
 
 
-def cache_key(image: ImagePlan) -> str:
+def cache_key(image: ImageSpec) -> str:
     """sha256 over every file of the context (path, mode, bytes), the Dockerfile and args."""
     assert image.context is not None
     digest = hashlib.sha256()
@@ -163,7 +153,7 @@ def cache_key(image: ImagePlan) -> str:
     return digest.hexdigest()
 
 
-def _build(image: ImagePlan, tag: str, key: str, say: Say) -> str:
+def _build(image: ImageSpec, tag: str, key: str, say: Say) -> str:
     say(f"building image {tag} from {image.context} ...")
     log: list[str] = []
     with translated(f"building {tag}"):

@@ -3,40 +3,36 @@ the service container."""
 
 from __future__ import annotations
 
-import io
 import re
-import tarfile
 
 import pytest
 
 from repro.errors import ConfigError, SandboxError
 from repro.execute import postgres
 from repro.plan.values import LoadPlan, QueryPlan
+from repro.sandbox.api import Status
 
 from ..conftest import errors_of
+from ..fake_backend import Answer, FakeContainer
 
 # ---- repro.execute.postgres, with a stand-in for the service container ------------------------
 
 
-class FakeService:
-    """Records what repro copies in and runs; answers each exec with a canned result."""
+class FakeService(FakeContainer):
+    """A service container answering each exec (psql) with a canned result."""
 
     def __init__(self, *answers: tuple[int, str, str]):
-        self.answers = list(answers) or [(0, "", "")]
-        self.copied: dict[str, bytes] = {}
-        self.runs: list[tuple[list[str], str]] = []
+        super().__init__("repro-run-db", "db", status=Status.RUNNING)
+        if answers:
+            self.answer("", *(Answer(code, out, err) for code, out, err in answers))
 
-    def put_archive(self, path: str, data: bytes) -> bool:
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            for member in tar:
-                body = tar.extractfile(member)
-                self.copied[path.rstrip("/") + "/" + member.name] = body.read() if body else b""
-        return True
+    @property
+    def copied(self) -> dict[str, bytes]:
+        return self.files
 
-    def exec_run(self, argv, demux=False, user=""):
-        self.runs.append((list(argv), user))
-        code, out, err = self.answers.pop(0)
-        return code, (out.encode() or None, err.encode() or None)
+    @property
+    def runs(self) -> list[tuple[list[str], str | None]]:
+        return [(list(request.argv), request.user) for request in self.execs]
 
 
 def load_plan(project, name: str, body: bytes, kind: str, **options) -> LoadPlan:

@@ -1,0 +1,39 @@
+"""The Docker engine as a sandbox backend: the port's Backend, over the modules beside it."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+
+from repro.sandbox.api import ImageInfo, ImageSpec, Leftover, SandboxSpec, Say
+from repro.sandbox.docker import bases, gc, images, sandbox
+from repro.sandbox.docker.engine import engine_facts
+
+
+class DockerBackend:
+    """Talks to the engine DOCKER_HOST names (the local socket by default)."""
+
+    def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
+        return images.ensure(image, environment, say)
+
+    def open(self, spec: SandboxSpec) -> AbstractContextManager[sandbox.DockerSandbox]:
+        return sandbox.open_sandbox(spec)
+
+    def facts(self) -> dict[str, str]:
+        return engine_facts()
+
+    def check_session(self) -> None:
+        sandbox.check_session()
+
+    def collect(self, run_id: str | None, include_kept: bool, dry_run: bool,
+                force: bool) -> list[Leftover]:
+        return gc.collect(run_id, include_kept=include_kept, dry_run=dry_run, force=force)
+
+    def collect_images(self, environment: str | None, dry_run: bool) -> list[Leftover]:
+        return gc.collect_images(environment, dry_run)
+
+    def make_base(self, name: str, force: bool, say: Say) -> str:
+        ref = name if bases.is_base(name) else bases.PREFIX + name
+        if force:
+            return bases.create(ref, say)
+        bases.ensure(ref, say)
+        return ref

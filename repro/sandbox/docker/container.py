@@ -1,0 +1,172 @@
+"""One Docker container of a sandbox, as the port's Container: copy, exec, state, logs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import IO, Any
+
+from repro.errors import SandboxError
+from repro.sandbox.api import ContainerState, ExecRequest, ExecResult, Status
+from repro.sandbox.docker.engine import client, translated
+
+# Run as root in the container when a process times out: every process but PID 1 and this.
+KILL_ALL = ["sh", "-c", "kill -KILL -1 2>/dev/null; exit 0"]
+MAX_OUTPUT = int(os.environ.get("REPRO_MAX_OUTPUT", 512 * 1024 * 1024))  # per stream
+
+_STATUS = {"running": Status.RUNNING, "restarting": Status.RUNNING,
+           "created": Status.CREATED, "removing": Status.REMOVED}  # else: EXITED
+
+
+class DockerContainer:
+    """A created container; every method raises SandboxError on engine failure."""
+
+    def __init__(self, model: Any, address: str, what: str):
+        self.model = model  # the SDK's Container
+        self._address = address
+        self.what = what  # "the sandbox" | "service NAME": for error messages
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def address(self) -> str:
+        return self._address
+
+    def start(self) -> None:
+        with translated(f"starting {self.what}"):
+            self.model.start()
+
+    def copy_in(self, tar: IO[bytes] | bytes) -> None:
+        with translated(f"copying data into {self.what}"):
+            if not self.model.put_archive("/", tar):
+                raise SandboxError(f"the engine refused the data copy into {self.what}")
+
+    def copy_out(self, path: str) -> Iterator[bytes] | None:
+        import docker
+
+        try:
+            stream, _ = self.model.get_archive(path)
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"capturing {path} failed: {exc.explanation}") from None
+        return stream
+
+    def state(self) -> ContainerState:
+        import docker
+
+        with translated(f"inspecting {self.what}"):
+            try:
+                found = client().api.inspect_container(self.model.id)["State"]
+            except docker.errors.NotFound:
+                return ContainerState(Status.REMOVED)
+        health = found.get("Health")
+        return ContainerState(_STATUS.get(found.get("Status", ""), Status.EXITED),
+                              found.get("ExitCode"),
+                              None if health is None else health.get("Status"))
+
+    def logs(self, tail: int | None = None) -> str:
+        with translated(f"reading the log of {self.what}"):
+            raw = self.model.logs(stdout=True, stderr=True,
+                                  tail="all" if tail is None else tail)
+        return raw.decode("utf-8", "replace")
+
+    def exec(self, request: ExecRequest, stdout: IO[bytes], stderr: IO[bytes]) -> ExecResult:
+        """Run a process; the container's env, workdir and user apply unless it overrides.
+        On timeout it and everything it started are killed."""
+        api = client().api
+        label = request.label or "a process"
+        with translated(f"starting {label}"):
+            exec_id = api.exec_create(
+                self.model.id, list(request.argv), stdout=True, stderr=True,
+                stdin=request.stdin is not None, environment=dict(request.env) or None,
+                workdir=request.workdir, user=request.user or "")["Id"]
+            sock = api.exec_start(exec_id, socket=True)
+        raw = getattr(sock, "_sock", sock)
+        raw.settimeout(None)  # a step may be silent for longer than the client timeout
+        started = time.time()
+        reader = threading.Thread(target=_pump, args=(sock, stdout, stderr), daemon=True)
+        reader.start()
+        if request.stdin is not None:
+            # Fed from its own thread: a process that never reads its input must still
+            # meet its timeout.
+            threading.Thread(target=_feed, args=(raw, request.stdin), daemon=True).start()
+        try:
+            reader.join(request.timeout)
+            timed_out = reader.is_alive()
+            if timed_out:
+                self._kill(exec_id)
+                reader.join(10)
+        finally:
+            if reader.is_alive():
+                _close(raw)
+        ended = time.time()
+        with translated(f"reading the exit code of {label}"):
+            exit_code = api.exec_inspect(exec_id).get("ExitCode")
+        return ExecResult(exit_code, timed_out, started, ended)
+
+    def _kill(self, exec_id: str) -> None:
+        """Kill the timed-out process and everything it started: each exec is its own
+        process group in the container. Without its in-container pid (a remote engine),
+        every process but PID 1 goes."""
+        with translated("stopping a timed-out step"):
+            inner = _pid_inside(client().api.exec_inspect(exec_id).get("Pid"))
+            command = KILL_ALL if inner is None else [
+                "sh", "-c", f"kill -KILL -{inner} 2>/dev/null || kill -KILL {inner}; exit 0"]
+            self.model.exec_run(command, user="0")
+
+
+def _pid_inside(host_pid: int | None) -> int | None:
+    """The container's own number for a process the engine reports by host pid, read from
+    /proc when repro runs on the engine's host."""
+    if not host_pid:
+        return None
+    try:
+        status = open(f"/proc/{host_pid}/status").read()  # noqa: SIM115 - tiny read
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("NSpid:") and len(line.split()) > 2:
+            return int(line.split()[-1])
+    return None
+
+
+def _pump(sock: Any, stdout: IO[bytes], stderr: IO[bytes]) -> None:
+    """Copy the process's output to its files, each cut at MAX_OUTPUT (a step printing in
+    a loop must not fill the disk before its timeout)."""
+    from docker.utils.socket import frames_iter
+
+    written = {1: 0, 2: 0}
+    try:
+        for stream, data in frames_iter(sock, tty=False):
+            key = 2 if stream == 2 else 1
+            target = stderr if key == 2 else stdout
+            room = MAX_OUTPUT - written[key]
+            if room > 0:
+                target.write(data[:room])
+                if len(data) >= room:
+                    target.write(f"\n[repro: output cut at {MAX_OUTPUT} bytes]\n".encode())
+            written[key] += len(data)
+    except (OSError, ValueError):
+        pass  # the socket was closed under us after a timeout
+
+
+def _feed(raw: socket.socket, data: bytes) -> None:
+    try:
+        raw.sendall(data)
+        raw.shutdown(socket.SHUT_WR)  # end of input for the process
+    except OSError:
+        pass  # the process exited without reading all of its input
+
+
+def _close(raw: socket.socket) -> None:
+    try:
+        raw.shutdown(socket.SHUT_RDWR)
+        raw.close()
+    except OSError:
+        pass
