@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Self
@@ -50,10 +50,9 @@ class ConfigError(ReproError):
 
     exit_code = EXIT_USAGE
 
-    def __init__(self, problems: list[Problem] | Problem | str):
-        if isinstance(problems, (Problem, str)):
-            problems = [problems]
-        self.problems = list(problems)
+    def __init__(self, problems: Sequence[Problem | str] | Problem | str):
+        self.problems: list[Problem | str] = (
+            [problems] if isinstance(problems, (Problem, str)) else list(problems))
         super().__init__("; ".join(str(p) for p in self.problems))
 
     def lines(self) -> list[str]:

@@ -47,9 +47,9 @@ def handled(command: Callable[..., int | None]) -> Callable[..., None]:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
             code = EXIT_BROKEN_PIPE
         except KeyboardInterrupt:
-            exc = Interrupted()
-            print(f"repro: error: {exc}", file=sys.stderr)
-            code = exc.exit_code
+            interrupted = Interrupted()
+            print(f"repro: error: {interrupted}", file=sys.stderr)
+            code = interrupted.exit_code
         except Exception:  # noqa: BLE001 - the last line of defence
             log = _crash_log()
             print(f"repro: internal error (a bug in repro): {sys.exc_info()[1]!r}; "

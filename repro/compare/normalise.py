@@ -89,6 +89,12 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _specificity(item: tuple[int, Rule]) -> int:
+    mask = item[1].mask
+    assert mask is not None  # only masking rules are sorted by it
+    return SPECIFICITY.index(mask)
+
+
 class Rulebook:
     """The environment's rules then the scenario's, each scoped to channel globs."""
 
@@ -107,8 +113,7 @@ class Rulebook:
         be seen), then the other rules in the order written."""
         chosen = [(i, r) for i, r in enumerate(self.rules)
                   if any(fnmatch.fnmatchcase(channel, glob) for glob in r.channels)]
-        masks = sorted((x for x in chosen if x[1].mask), key=lambda x: SPECIFICITY.index(
-            x[1].mask))
+        masks = sorted((x for x in chosen if x[1].mask), key=_specificity)
         return masks + [x for x in chosen if not x[1].mask]
 
     def text_rules(self, channel: str, text: str) -> str:

@@ -62,7 +62,7 @@ def _command(raw: Any) -> list[str]:
     return shlex.split(raw) if isinstance(raw, str) else [str(part) for part in raw]
 
 
-def _image(svc: dict, base: Path, env_dir: Path) -> Any:
+def _image(svc: dict[str, Any], base: Path, env_dir: Path) -> Any:
     build = svc.get("build")
     if build is None:
         return svc.get("image")
@@ -77,7 +77,7 @@ def _image(svc: dict, base: Path, env_dir: Path) -> Any:
     return {"build": out}
 
 
-def _ready(check: dict | None, notes: list[str], name: str) -> dict | None:
+def _ready(check: dict[str, Any] | None, notes: list[str], name: str) -> dict[str, Any] | None:
     if not check or check.get("disable"):
         return None
     test = check.get("test")
@@ -99,7 +99,8 @@ def _ready(check: dict | None, notes: list[str], name: str) -> dict | None:
     return ready
 
 
-def _files(svc: dict, name: str, base: Path, env_dir: Path, notes: list[str]) -> list[dict]:
+def _files(svc: dict[str, Any], name: str, base: Path, env_dir: Path, notes: list[str]
+           ) -> list[dict[str, Any]]:
     files = []
     for volume in svc.get("volumes", []) or []:
         spec = volume if isinstance(volume, str) else \
@@ -115,7 +116,7 @@ def _files(svc: dict, name: str, base: Path, env_dir: Path, notes: list[str]) ->
     return files
 
 
-def convert(compose: Path, env_dir: Path, main: str | None) -> tuple[dict, list[str]]:
+def convert(compose: Path, env_dir: Path, main: str | None) -> tuple[dict[str, Any], list[str]]:
     """(environment document, notes on what was not converted)."""
     src = load_yaml(compose)
     services = src.data.get("services") if isinstance(src.data, dict) else None
@@ -127,7 +128,8 @@ def convert(compose: Path, env_dir: Path, main: str | None) -> tuple[dict, list[
     if main not in services:
         raise ConfigError(Problem(display_path(compose), None, "", f"--main {main}: no such "
                                   f"service (services: {', '.join(services)})"))
-    base, notes = compose.parent.resolve(), []
+    base = compose.parent.resolve()
+    notes: list[str] = []
     doc: dict[str, Any] = {"description": f"imported from {display_path(compose)}"}
     first = services[main]
     doc["image"] = _image(first, base, env_dir)

@@ -8,9 +8,11 @@ from typing import Any, Literal
 
 from repro.config import units
 from repro.config.schema import Invalid, did_you_mean, spec
-from repro.config.services import SERVICE_NAME, DbLoad, Query, Ready
+from repro.config.services import SERVICE_NAME, DbLoad, Query
+from repro.config.services import Ready as Ready  # re-exported: part of the records' API
+from repro.config.yaml_source import Loc
 
-Issues = list[tuple[tuple, str]]  # (location below the record, message) from check()
+Issues = list[tuple[Loc, str]]  # (location below the record, message) from check()
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SCALAR_SCHEMA = {"type": ["string", "number", "boolean"]}
@@ -77,7 +79,7 @@ class Image:
     shorthand_schema = {"type": "string", "description": "An image reference"}
 
     @classmethod
-    def shorthand(cls, raw: Any) -> dict:
+    def shorthand(cls, raw: Any) -> dict[str, Any]:
         if isinstance(raw, str):
             return {"ref": raw}
         raise Invalid("expected an image reference or a mapping with 'ref' or 'build'")
@@ -92,13 +94,13 @@ class Parameter:
 
     default: Any = spec(None, doc="Default value", schema=_SCALAR_SCHEMA)
     description: str = spec("", doc="What the parameter means")
-    choices: list[str] | None = spec(None, doc="Allowed values")
+    choices: tuple[str, ...] | None = spec(None, doc="Allowed values")
     secret: bool = spec(False, doc="Mask the value in plans, records and reports")
 
     shorthand_schema = {**_SCALAR_SCHEMA, "description": "The default value"}
 
     @classmethod
-    def shorthand(cls, raw: Any) -> dict:
+    def shorthand(cls, raw: Any) -> dict[str, Any]:
         if isinstance(raw, (str, int, float, bool)):
             return {"default": raw}
         raise Invalid("expected a default value or a mapping with 'default'")
@@ -156,10 +158,10 @@ class Service:
 
     image: Image = spec(doc="Image reference or {build: ...}, as for the environment")
     env: dict[str, str] = spec(factory=dict, doc="Environment variables (Jinja templates)")
-    files: list[ConfigFile] = spec(factory=list, doc="Config files rendered from parameters")
-    command: str | list[str] | None = spec(None, doc="Replace the image's command")
+    files: tuple[ConfigFile, ...] = spec(factory=tuple, doc="Config files rendered from parameters")
+    command: str | tuple[str, ...] | None = spec(None, doc="Replace the image's command")
     ready: Ready | None = spec(None, doc="Readiness check (default: started is ready)")
-    depends_on: list[str] = spec(factory=list, doc="Services that must be ready first")
+    depends_on: tuple[str, ...] = spec(factory=tuple, doc="Services that must be ready first")
     limits: Limits = spec(factory=Limits, doc="Resource limits")
 
 
@@ -171,12 +173,12 @@ class Environment:
     description: str = spec("", doc="What this environment stands for")
     parameters: dict[str, Parameter] = spec(factory=dict, doc="Parameters, with defaults")
     env: dict[str, str] = spec(factory=dict, doc="Environment variables (Jinja templates)")
-    files: list[ConfigFile] = spec(factory=list, doc="Config files rendered from parameters")
+    files: tuple[ConfigFile, ...] = spec(factory=tuple, doc="Config files rendered from parameters")
     workdir: str | None = spec(None, doc="Working directory of the steps")
     user: str | None = spec(None, doc="User the steps run as (name or uid[:gid])")
     network: Network = spec(factory=Network, doc="Network policy")
     limits: Limits = spec(factory=Limits, doc="Resource limits")
-    normalize: list[Rule] = spec(factory=list, doc="Normalisation rules shared by scenarios")
+    normalize: tuple[Rule, ...] = spec(factory=tuple, doc="Normalisation rules shared by scenarios")
     services: dict[str, Service] = spec(factory=dict, doc="Sidecar containers (database, "
                                         "cache, ...) reachable by name")
 
@@ -217,7 +219,7 @@ class ParameterFile:
     shorthand_schema = {"type": "string", "description": "File path"}
 
     @classmethod
-    def shorthand(cls, raw: Any) -> dict:
+    def shorthand(cls, raw: Any) -> dict[str, Any]:
         if isinstance(raw, str):
             return {"path": raw}
         raise Invalid("expected a file path or a mapping with 'path'")
@@ -242,7 +244,7 @@ class DataLoad:
 class Step:
     """One command replayed inside the sandbox."""
 
-    run: str | list[str] = spec(doc="Shell command (string) or argv (list)")
+    run: str | tuple[str, ...] = spec(doc="Shell command (string) or argv (list)")
     name: str | None = spec(None, doc="Name used in reports and the oracle")
     timeout: float | None = spec(None, parse=units.duration, doc="e.g. 30s; default: "
                                  "the scenario's step_timeout", schema=_DURATION_SCHEMA)
@@ -273,14 +275,14 @@ class Capture:
     name: str | None = spec(None, doc="Name in the record (default: the file name)")
     type: Literal["auto", "text", "json", "yaml", "csv", "tsv", "binary"] = spec(
         "auto", doc="How to compare it with the baseline (auto: by file extension)")
-    key: list[str] = spec(factory=list, doc="CSV/TSV: columns identifying a row")
+    key: tuple[str, ...] = spec(factory=tuple, doc="CSV/TSV: columns identifying a row")
     ordered: bool = spec(True, doc="CSV/TSV without key: row order matters")
     tolerance: float | None = spec(None, doc="JSON/YAML/CSV: numbers this close are equal")
 
     shorthand_schema = {"type": "string", "description": "Absolute path in the sandbox"}
 
     @classmethod
-    def shorthand(cls, raw: Any) -> dict:
+    def shorthand(cls, raw: Any) -> dict[str, Any]:
         if isinstance(raw, str):
             return {"path": raw}
         raise Invalid("expected a path or a mapping with 'path'")
@@ -308,11 +310,11 @@ class Rule:
     replace: str | None = spec(None, parse=units.regex, doc="Regex to replace",
                                schema={"type": "string"})
     with_: str = spec("<masked>", alias="with", doc="Replacement for `replace` (\\1 works)")
-    ignore_fields: list[str] | None = spec(None, doc="JSON/YAML paths to ignore, e.g. "
+    ignore_fields: tuple[str, ...] | None = spec(None, doc="JSON/YAML paths to ignore, e.g. "
                                            "meta.generated_at or items.*.id")
-    ignore_columns: list[str] | None = spec(None, doc="CSV/TSV columns to ignore")
+    ignore_columns: tuple[str, ...] | None = spec(None, doc="CSV/TSV columns to ignore")
     sort_lines: bool | None = spec(None, doc="Sort the lines of text channels")
-    channels: list[str] = spec(factory=lambda: ["*"], doc="Channels it applies to (globs: "
+    channels: tuple[str, ...] = spec(factory=lambda: ("*",), doc="Channels it applies to (globs: "
                                "steps.NAME.stdout, steps.*.stderr, files.NAME)")
 
     def check(self) -> Issues:
@@ -330,7 +332,9 @@ def _check_template(pattern: str, template: str) -> None:
     """Raise re.error for a replacement template the pattern cannot fill."""
     compiled = re.compile(pattern)
     dummy = re.compile("".join(f"(?P<{n}>)" if n else "()" for n in _group_names(compiled)))
-    dummy.match("").expand(template)
+    match = dummy.match("")
+    assert match is not None  # a pattern of empty groups matches the empty string
+    match.expand(template)
 
 
 def _group_names(compiled: re.Pattern[str]) -> list[str | None]:
@@ -378,8 +382,8 @@ class Condition:
 class Oracle:
     """When the customer's error showed: any (or all) of the conditions hold."""
 
-    any: list[Condition] | None = spec(None, doc="Fires when at least one condition holds")
-    all: list[Condition] | None = spec(None, doc="Fires when every condition holds")
+    any: tuple[Condition, ...] | None = spec(None, doc="Fires when at least one condition holds")
+    all: tuple[Condition, ...] | None = spec(None, doc="Fires when every condition holds")
 
     def check(self) -> Issues:
         issues = _one_of(self, ["any", "all"], "the oracle")
@@ -398,21 +402,22 @@ class Scenario:
     """A customer's case: parameters, data, the steps that triggered it, the oracle."""
 
     environment: str = spec(doc="Environment name (environments/<name>.yaml) or path")
-    steps: list[Step] = spec(doc="Commands replayed in order")
+    steps: tuple[Step, ...] = spec(doc="Commands replayed in order")
     oracle: Oracle = spec(doc="Conditions that mean the customer's error showed")
     id: str | None = spec(None, doc="Scenario id (default: the directory name)")
     title: str = spec("", doc="One-line summary")
     ticket: str = spec("", doc="Support ticket reference")
     expect: Literal["reproduces", "fixed"] = spec(
         "reproduces", doc="`reproduces`: the oracle must fire; `fixed`: it must not")
-    parameters_from: list[ParameterFile] = spec(factory=list, doc="Customer parameter exports")
+    parameters_from: tuple[ParameterFile, ...] = spec(factory=tuple,
+                                                      doc="Customer parameter exports")
     parameters: dict[str, Any] = spec(factory=dict, doc="Parameters (override the files)")
-    data: list[DataLoad] = spec(factory=list, doc="Customer data to load")
-    capture: list[Capture] = spec(factory=list, doc="Files read back after the steps")
-    load: list[DbLoad] = spec(factory=list, doc="Customer exports loaded into database "
+    data: tuple[DataLoad, ...] = spec(factory=tuple, doc="Customer data to load")
+    capture: tuple[Capture, ...] = spec(factory=tuple, doc="Files read back after the steps")
+    load: tuple[DbLoad, ...] = spec(factory=tuple, doc="Customer exports loaded into database "
                               "services (SQL dumps, CSV into tables)")
-    queries: list[Query] = spec(factory=list, doc="Database state read after the steps")
-    normalize: list[Rule] = spec(factory=list, doc="Normalisation rules of this scenario "
+    queries: tuple[Query, ...] = spec(factory=tuple, doc="Database state read after the steps")
+    normalize: tuple[Rule, ...] = spec(factory=tuple, doc="Normalisation rules of this scenario "
                                  "(after the environment's)")
     step_timeout: float = spec(300.0, parse=units.duration, doc="Default step timeout",
                                schema=_DURATION_SCHEMA)

@@ -33,7 +33,7 @@ def read_parameter_file(spec: ParameterFile, base: Path
     """Read one customer export: its values, the name to show in errors, and its text."""
     path = base / spec.path
     shown = display_path(path)
-    fmt = spec.format
+    fmt: str = spec.format
     if fmt == "auto":
         fmt = _SUFFIX_FORMATS.get(path.suffix.lower()) or ("env" if path.name == ".env" else "")
         if not fmt:
@@ -68,9 +68,13 @@ def _read_json(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
     return _flat(data.get(section, {}) if section and isinstance(data, dict) else data, shown)
 
 
+class _CaseKeepingParser(configparser.ConfigParser):
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr  # keep the customer's key case
+
+
 def _read_ini(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
-    parser = configparser.ConfigParser(interpolation=None, default_section="\x00")
-    parser.optionxform = str  # keep the customer's key case
+    parser = _CaseKeepingParser(interpolation=None, default_section="\x00")
     first = next((line.strip() for line in text.splitlines()
                   if line.strip() and line.strip()[0] not in "#;"), "[")
     bare = not first.startswith("[")  # a key=value file without any section header
@@ -168,11 +172,11 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
             hint = did_you_mean(Path(pfile.path).name, near)
             raise ConfigError(scen_src.problem(("parameters_from", i), f"{pfile.path} not "
                                                f"found{hint}"))
-        values, shown, text = read_parameter_file(pfile, scenario_dir)
+        found, shown, text = read_parameter_file(pfile, scenario_dir)
         if pfile.ignore_unknown:
-            skipped += [f"{shown}: {k}" for k in values if k not in declared]
-            values = {k: v for k, v in values.items() if k in declared}
-        layers.append((values, lambda key, shown=shown, text=text:
+            skipped += [f"{shown}: {k}" for k in found if k not in declared]
+            found = {k: v for k, v in found.items() if k in declared}
+        layers.append((found, lambda key, shown=shown, text=text:
                        Problem(shown, _line_of(key, text), key, "")))
     layers.append((dict(scenario.parameters),
                    lambda key: scen_src.problem(("parameters", key), "")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from repro.config.model import Environment, Scenario
 from repro.config.schema import build, did_you_mean
@@ -12,12 +13,14 @@ from repro.errors import ConfigError, Problem
 
 SCENARIO_FILE = "scenario.yaml"
 
+RecordT = TypeVar("RecordT", Environment, Scenario)
+
 
 @dataclass(frozen=True)
-class Loaded:
+class Loaded(Generic[RecordT]):
     """A validated record with the source it came from (for error lines) and its folder."""
 
-    record: Environment | Scenario
+    record: RecordT
     source: Source
     path: Path
 
@@ -53,7 +56,7 @@ def project_root(start: Path) -> Path:
     return Path.cwd().resolve()
 
 
-def load_scenario(path: Path) -> Loaded:
+def load_scenario(path: Path) -> Loaded[Scenario]:
     src = load_yaml(path)
     if not isinstance(src.data, dict):
         raise ConfigError(src.problem((), "a scenario must be a mapping (id, environment, "
@@ -61,8 +64,8 @@ def load_scenario(path: Path) -> Loaded:
     return Loaded(build(Scenario, src), src, path.resolve())
 
 
-def environment_file(scenario: Loaded) -> Path:
-    name = scenario.record.environment  # type: ignore[union-attr]
+def environment_file(scenario: Loaded[Scenario]) -> Path:
+    name = scenario.record.environment
     if name.endswith((".yaml", ".yml")) or "/" in name:
         path = (scenario.base / name)
     else:
@@ -78,7 +81,7 @@ def environment_file(scenario: Loaded) -> Path:
                                               f"environment {name!r} not found{hint}"))
 
 
-def load_environment(path: Path) -> Loaded:
+def load_environment(path: Path) -> Loaded[Environment]:
     src = load_yaml(path)
     if not isinstance(src.data, dict):
         raise ConfigError(src.problem((), "an environment must be a mapping (image, "

@@ -10,15 +10,21 @@ import dataclasses
 import difflib
 import types
 import typing
-from typing import Any, Literal, Union, get_args, get_origin
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from repro.config.yaml_source import Loc, Source
+from repro.errors import Problem
 
 _MISSING = dataclasses.MISSING
 
+T = TypeVar("T")
+# A YAML list validates into a tuple: records declare `tuple[X, ...]` (`list[X]` reads the same).
+_SEQUENCES = (list, tuple)
+
 
 def spec(default: Any = _MISSING, *, doc: str = "", alias: str | None = None,
-         parse: Any = None, schema: dict | None = None, factory: Any = _MISSING) -> Any:
+         parse: Any = None, schema: dict[str, Any] | None = None, factory: Any = _MISSING) -> Any:
     """A dataclass field with a description, an optional YAML alias and custom parser."""
     meta = {"doc": doc, "alias": alias, "parse": parse, "schema": schema}
     if factory is not _MISSING:
@@ -34,15 +40,17 @@ def did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
 
 
 def _hints(cls: type) -> dict[str, Any]:
-    cached = cls.__dict__.get("__spec_hints__")
+    cached: dict[str, Any] | None = cls.__dict__.get("__spec_hints__")
     if cached is None:
         cached = typing.get_type_hints(cls)
-        cls.__spec_hints__ = cached
+        # A cache on the class itself; setattr because the attribute is not declared.
+        setattr(cls, "__spec_hints__", cached)  # noqa: B010
     return cached
 
 
-def _key(f: dataclasses.Field) -> str:
-    return f.metadata.get("alias") or f.name
+def _key(f: dataclasses.Field[Any]) -> str:
+    alias: str | None = f.metadata.get("alias")
+    return alias or f.name
 
 
 def _type_name(tp: Any) -> str:
@@ -55,7 +63,7 @@ def _type_name(tp: Any) -> str:
         return "a number"
     if tp is bool:
         return "true or false"
-    if origin is list:
+    if origin in _SEQUENCES:
         return "a list"
     if origin is dict or dataclasses.is_dataclass(tp):
         return "a mapping"
@@ -70,12 +78,12 @@ class Invalid(Exception):
     """Raised by a field parser; the message is shown after the key path."""
 
 
-def build(cls: type, src: Source, loc: Loc = ()) -> Any:
+def build(cls: type[T], src: Source, loc: Loc = ()) -> T:
     """Validate `src.data` at `loc` as `cls`; raise ConfigError with all problems."""
     from repro.errors import ConfigError
 
-    problems: list = []
-    value = _convert(cls, _at(src.data, loc), loc, src, problems)
+    problems: list[Problem] = []
+    value: T = _convert(cls, _at(src.data, loc), loc, src, problems)
     if problems:
         raise ConfigError(problems)
     return value
@@ -87,7 +95,7 @@ def _at(data: Any, loc: Loc) -> Any:
     return data
 
 
-def _convert(tp: Any, raw: Any, loc: Loc, src: Source, problems: list) -> Any:
+def _convert(tp: Any, raw: Any, loc: Loc, src: Source, problems: list[Problem]) -> Any:
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
         options = get_args(tp)
@@ -100,11 +108,11 @@ def _convert(tp: Any, raw: Any, loc: Loc, src: Source, problems: list) -> Any:
         return None
     if dataclasses.is_dataclass(tp):
         return _convert_record(tp, raw, loc, src, problems)
-    if origin is list:
+    if origin in _SEQUENCES:
         if not isinstance(raw, list):
             problems.append(src.problem(loc, f"expected a list, got {_show(raw)}"))
             return ()
-        (item,) = get_args(tp)
+        item = get_args(tp)[0]
         return tuple(_convert(item, v, (*loc, i), src, problems) for i, v in enumerate(raw))
     if origin is dict:
         if not isinstance(raw, dict):
@@ -143,7 +151,7 @@ def _accepts(tp: Any, raw: Any) -> bool:
         return isinstance(raw, int) and not isinstance(raw, bool)
     if tp is float:
         return isinstance(raw, (int, float)) and not isinstance(raw, bool)
-    if origin is list:
+    if origin in _SEQUENCES:
         return isinstance(raw, list)
     if origin is dict:
         return isinstance(raw, dict)
@@ -165,7 +173,8 @@ def _show(raw: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _convert_record(cls: type, raw: Any, loc: Loc, src: Source, problems: list) -> Any:
+def _convert_record(cls: Any, raw: Any, loc: Loc, src: Source, problems: list[Problem]
+                    ) -> Any:
     if not isinstance(raw, dict) and hasattr(cls, "shorthand"):
         try:
             raw = cls.shorthand(raw)
@@ -182,7 +191,7 @@ def _convert_record(cls: type, raw: Any, loc: Loc, src: Source, problems: list) 
             problems.append(src.problem((*loc, key), f"unknown key{hint}"))
     hints = _hints(cls)
     values: dict[str, Any] = {}
-    failed: list[dataclasses.Field] = []
+    failed: list[dataclasses.Field[Any]] = []
     before = len(problems)
     for key, f in fields.items():
         if key not in raw:
@@ -213,7 +222,11 @@ def _convert_record(cls: type, raw: Any, loc: Loc, src: Source, problems: list) 
                        if f.default is _MISSING and f.default_factory is _MISSING):
             return None
         for f in failed:
-            values[f.name] = f.default if f.default is not _MISSING else f.default_factory()
+            if f.default is not _MISSING:
+                values[f.name] = f.default
+            else:  # no default: then it has a factory, or we returned just above
+                assert callable(f.default_factory)
+                values[f.name] = f.default_factory()
         # Only findings about fields that converted fine: the stand-ins prove nothing.
         broken = {_key(f) for f in failed}
         _run_check(cls(**values), loc, src, problems, lambda sub: bool(sub) and
@@ -224,7 +237,8 @@ def _convert_record(cls: type, raw: Any, loc: Loc, src: Source, problems: list) 
     return record
 
 
-def _run_check(record: Any, loc: Loc, src: Source, problems: list, keep: Any) -> None:
+def _run_check(record: Any, loc: Loc, src: Source, problems: list[Problem],
+               keep: Callable[[Loc], bool]) -> None:
     check = getattr(record, "check", None)
     if check is not None:
         for sub, message in check():
@@ -235,7 +249,7 @@ def _run_check(record: Any, loc: Loc, src: Source, problems: list, keep: Any) ->
 # ---- JSON Schema ---------------------------------------------------------------------
 
 
-def json_schema(cls: type, title: str) -> dict:
+def json_schema(cls: type, title: str) -> dict[str, Any]:
     defs: dict[str, Any] = {}
     root = _schema(cls, defs)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title,
@@ -243,14 +257,14 @@ def json_schema(cls: type, title: str) -> dict:
         if "$ref" in root else root
 
 
-def _schema(tp: Any, defs: dict) -> dict:
+def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
         options = [_schema(a, defs) for a in get_args(tp)]
         return {"anyOf": options}
     if tp is type(None):
         return {"type": "null"}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):  # a record class
         name = tp.__name__
         if name not in defs:
             defs[name] = {}  # placeholder against recursion
@@ -273,7 +287,7 @@ def _schema(tp: Any, defs: dict) -> dict:
                 body = {"anyOf": [body, tp.shorthand_schema]}
             defs[name] = body
         return {"$ref": f"#/$defs/{name}"}
-    if origin is list:
+    if origin in _SEQUENCES:
         return {"type": "array", "items": _schema(get_args(tp)[0], defs)}
     if origin is dict:
         return {"type": "object", "additionalProperties": _schema(get_args(tp)[1], defs)}

@@ -8,8 +8,9 @@ from typing import Any
 
 from repro.config import units
 from repro.config.schema import Invalid, spec
+from repro.config.yaml_source import Loc
 
-Issues = list[tuple[tuple, str]]
+Issues = list[tuple[Loc, str]]
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 QUERY_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _DURATION = {"type": ["number", "string"], "examples": [30, "30s", "500ms"]}
@@ -19,7 +20,7 @@ _DURATION = {"type": ["number", "string"], "examples": [30, "30s", "500ms"]}
 class Ready:
     """How to know a service is ready: exactly one of command, tcp, log, healthcheck."""
 
-    command: str | list[str] | None = spec(None, doc="Exits 0 inside the service when ready")
+    command: str | tuple[str, ...] | None = spec(None, doc="Exits 0 inside the service when ready")
     tcp: int | None = spec(None, doc="A port the service listens on (checked inside it)")
     log: str | None = spec(None, parse=units.regex, doc="Regex in the service's log",
                            schema={"type": "string"})
@@ -71,10 +72,10 @@ class Query:
     sql: str = spec(doc="A SELECT; ORDER BY makes it stable")
     database: str = spec("postgres", doc="Database")
     user: str = spec("postgres", doc="Database user")
-    key: list[str] = spec(factory=list, doc="Columns identifying a row, for keyed diffs")
+    key: tuple[str, ...] = spec(factory=tuple, doc="Columns identifying a row, for keyed diffs")
 
     @classmethod
-    def shorthand(cls, raw: Any) -> dict:
+    def shorthand(cls, raw: Any) -> dict[str, Any]:
         raise Invalid("expected a mapping with name, service and sql")
 
     def check(self) -> Issues:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import re
 import traceback
 from functools import lru_cache
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from repro.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 MAX_RENDERED = 10 * 1024 * 1024  # characters one template operation may produce
 
 
 @lru_cache(maxsize=1)
-def _jinja() -> Any:
+def _jinja() -> tuple[ModuleType, Environment]:
     # Imported lazily: most commands and many scenarios never render a template.
     import jinja2
     from jinja2.exceptions import SecurityError

@@ -124,6 +124,7 @@ def _build(node: yaml.Node, loc: Loc, src: Source, problems: list[Problem], ctor
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*loc, i), src, problems, ctor) for i, item in enumerate(node.value)]
+    assert isinstance(node, yaml.ScalarNode)  # the third and last kind of YAML node
     # A block scalar (`key: |`) starts on the line after its indicator.
     src.value_lines[loc] = node.start_mark.line + 1 + (1 if node.style in ("|", ">") else 0)
     src.texts[loc] = node.value

@@ -31,9 +31,10 @@ def plan_scenario(target: Path, cli_params: dict[str, str] | None = None) -> Pla
     return build_plan(scenario, environment, cli_params or {})
 
 
-def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
-    scenario: Scenario = scen.record  # type: ignore[assignment]
-    env: Environment = envl.record  # type: ignore[assignment]
+def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: dict[str, str]
+               ) -> Plan:
+    scenario = scen.record
+    env = envl.record
     values, skipped, origins = params_mod.resolve(env, envl.source, scenario, scen.source,
                                                   scen.base, cli_params)
     scenario_id = scenario.id or scen.base.name
@@ -41,7 +42,7 @@ def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
     # A template error may quote a value: no message leaves here with a secret in it.
     redactor = Redactor(str(values[k]) for k, p in env.parameters.items()
                         if p.secret and str(values.get(k, "")))
-    problems: list[Problem] = []
+    problems: list[Problem | str] = []
     text = renderer(context, problems)
     image, env_vars, files = render_environment(envl, context, problems)
     services = plan_services(envl, context, problems)
@@ -83,8 +84,8 @@ def build_plan(scen: Loaded, envl: Loaded, cli_params: dict[str, str]) -> Plan:
         services=services, loads=loads, queries=queries, parameter_origins=origins)
 
 
-def _refuse_secret_build_args(env: Environment, envl: Loaded,
-                              images: list[tuple[tuple, ImagePlan]],
+def _refuse_secret_build_args(env: Environment, envl: Loaded[Environment],
+                              images: list[tuple[Loc, ImagePlan]],
                               values: dict[str, Any]) -> None:
     """Build args end up in the image history (`docker history`): no secrets there."""
     secrets = {k: str(values[k]) for k, p in env.parameters.items()
@@ -99,8 +100,8 @@ def _refuse_secret_build_args(env: Environment, envl: Loaded,
                         "`env:` or a config file (`files:`) instead"))
 
 
-def _data_copy(spec: Any, i: int, scen: Loaded, env: Environment,
-               problems: list) -> DataCopy:
+def _data_copy(spec: Any, i: int, scen: Loaded[Scenario], env: Environment,
+               problems: list[Problem | str]) -> DataCopy:
     source = (scen.base / spec.source).resolve()
     root = scen.base.parent.parent.resolve()
     if not Path(spec.source).is_absolute() and not source.is_relative_to(root):

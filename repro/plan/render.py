@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from repro.config.model import ConfigFile, Image
+from repro.config.model import ConfigFile, Environment, Image
 from repro.config.project import Loaded
 from repro.config.templating import render
 from repro.config.yaml_source import Loc, Source, display_path
@@ -20,7 +20,7 @@ def template_context(values: dict[str, Any], scenario_id: str = "", ticket: str 
             "scenario": {"id": scenario_id, "ticket": ticket, "title": title}}
 
 
-def renderer(context: dict, problems: list[Problem]) -> Any:
+def renderer(context: dict[str, Any], problems: list[Problem | str]) -> Any:
     """render(value, source, loc) that collects problems instead of stopping at the first."""
 
     def text(value: str, src: Source, loc: Loc) -> str:
@@ -35,8 +35,9 @@ def renderer(context: dict, problems: list[Problem]) -> Any:
     return text
 
 
-def render_parts(envl: Loaded, at: Loc, image: Image, env: dict[str, str],
-                 files: tuple[ConfigFile, ...], context: dict, problems: list[Problem]
+def render_parts(envl: Loaded[Environment], at: Loc, image: Image, env: dict[str, str],
+                 files: tuple[ConfigFile, ...], context: dict[str, Any],
+                 problems: list[Problem | str]
                  ) -> tuple[ImagePlan, dict[str, str], tuple[FileWrite, ...]]:
     """Image (build args), env vars and config files of the environment (at=()) or of
     one of its services (at=("services", name)), rendered from the parameters."""
@@ -48,14 +49,15 @@ def render_parts(envl: Loaded, at: Loc, image: Image, env: dict[str, str],
     return image_plan, env_vars, writes
 
 
-def render_environment(envl: Loaded, context: dict, problems: list[Problem]
+def render_environment(envl: Loaded[Environment], context: dict[str, Any],
+                       problems: list[Problem | str]
                        ) -> tuple[ImagePlan, dict[str, str], tuple[FileWrite, ...]]:
     env = envl.record
-    return render_parts(envl, (), env.image, env.env, env.files,  # type: ignore[union-attr]
-                        context, problems)
+    return render_parts(envl, (), env.image, env.env, env.files, context, problems)
 
 
-def _image_plan(image: Image, envl: Loaded, at: Loc, text: Any, problems: list) -> ImagePlan:
+def _image_plan(image: Image, envl: Loaded[Environment], at: Loc, text: Any,
+                problems: list[Problem | str]) -> ImagePlan:
     if image.ref is not None:
         return ImagePlan(ref=text(image.ref, envl.source, (*at, "ref")))
     build = image.build
@@ -74,7 +76,8 @@ def _image_plan(image: Image, envl: Loaded, at: Loc, text: Any, problems: list) 
     return ImagePlan(ref=None, context=context, dockerfile=build.dockerfile, build_args=args)
 
 
-def _file_write(spec: Any, loc: Loc, envl: Loaded, context: dict, problems: list) -> FileWrite:
+def _file_write(spec: Any, loc: Loc, envl: Loaded[Environment], context: dict[str, Any],
+                problems: list[Problem | str]) -> FileWrite:
     if spec.template is not None:
         path = envl.base / spec.template
         raw = read_bytes(path, envl.source, (*loc, "template"), problems)
@@ -98,7 +101,7 @@ def _file_write(spec: Any, loc: Loc, envl: Loaded, context: dict, problems: list
     return FileWrite(spec.path, rendered.encode("utf-8"), spec.mode, origin)
 
 
-def read_bytes(path: Path, src: Source, loc: Loc, problems: list) -> bytes:
+def read_bytes(path: Path, src: Source, loc: Loc, problems: list[Problem | str]) -> bytes:
     try:
         return path.read_bytes()
     except OSError:

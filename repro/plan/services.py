@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from repro.config.model import Environment, Scenario
 from repro.config.project import Loaded
 from repro.config.schema import did_you_mean
-from repro.config.yaml_source import display_path
+from repro.config.yaml_source import Loc, display_path
 from repro.errors import Problem
 from repro.plan.render import render_parts
 from repro.plan.values import LoadPlan, QueryPlan, ServicePlan
@@ -29,9 +31,9 @@ def start_order(env: Environment) -> list[str]:
     return order
 
 
-def plan_services(envl: Loaded, context: dict, problems: list[Problem]
+def plan_services(envl: Loaded[Environment], context: dict[str, Any], problems: list[Problem | str]
                   ) -> tuple[ServicePlan, ...]:
-    env: Environment = envl.record  # type: ignore[assignment]
+    env = envl.record
     out = []
     for name in start_order(env):
         svc = env.services[name]
@@ -46,17 +48,17 @@ def plan_services(envl: Loaded, context: dict, problems: list[Problem]
     return tuple(out)
 
 
-def _known(service: str, env: Environment, scen: Loaded, loc: tuple,
-           problems: list[Problem]) -> None:
+def _known(service: str, env: Environment, scen: Loaded[Scenario], loc: Loc,
+           problems: list[Problem | str]) -> None:
     if service not in env.services:
         hint = did_you_mean(service, env.services) or (
             f" (services: {', '.join(env.services) or 'none in this environment'})")
         problems.append(scen.source.problem(loc, f"no service {service!r}{hint}"))
 
 
-def plan_loads(scen: Loaded, env: Environment, problems: list[Problem]
+def plan_loads(scen: Loaded[Scenario], env: Environment, problems: list[Problem | str]
                ) -> tuple[LoadPlan, ...]:
-    scenario: Scenario = scen.record  # type: ignore[assignment]
+    scenario = scen.record
     out = []
     for i, load in enumerate(scenario.load):
         _known(load.service, env, scen, ("load", i, "service"), problems)
@@ -77,9 +79,9 @@ def plan_loads(scen: Loaded, env: Environment, problems: list[Problem]
     return tuple(out)
 
 
-def plan_queries(scen: Loaded, env: Environment, problems: list[Problem]
+def plan_queries(scen: Loaded[Scenario], env: Environment, problems: list[Problem | str]
                  ) -> tuple[QueryPlan, ...]:
-    scenario: Scenario = scen.record  # type: ignore[assignment]
+    scenario = scen.record
     out, seen = [], set()
     for i, query in enumerate(scenario.queries):
         _known(query.service, env, scen, ("queries", i, "service"), problems)

@@ -4,12 +4,20 @@ and readiness in words."""
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 from repro.config.model import Condition, Ready, Rule
 from repro.config.yaml_source import display_path
-from repro.plan.values import Plan
+from repro.plan.values import ImagePlan, Plan
 from repro.redact import MASK
+
+
+def _image_text(image: ImagePlan, mask: Callable[[str], str]) -> str:
+    if image.ref:
+        return mask(image.ref)
+    assert image.context is not None  # an image is a reference or a build
+    return display_path(image.context)
 
 
 def plan_dict(plan: Plan) -> dict[str, Any]:
@@ -43,8 +51,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "oracle": {"mode": "all" if plan.oracle.all is not None else "any",
                    "conditions": [describe_condition(c) for c in plan.oracle.conditions]},
         "normalize": [_rule_dict(r) for r in plan.rules],
-        "services": [{"name": s.name, "image": mask(s.image.ref) if s.image.ref else
-                      display_path(s.image.context),
+        "services": [{"name": s.name, "image": _image_text(s.image, mask),
                       "env": {k: mask(v) for k, v in s.env.items()},
                       "files": [f.path for f in s.files], "depends_on": list(s.depends_on),
                       "ready": None if s.ready is None else describe_ready(s.ready)}

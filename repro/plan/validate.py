@@ -46,12 +46,12 @@ def _is_scenario(path: Path) -> bool:
     return path.name == SCENARIO_FILE
 
 
-def check_environment(env: Loaded) -> list[Problem]:
+def check_environment(env: Loaded[Environment]) -> list[Problem | str]:
     """Structure plus template files: present, UTF-8, valid Jinja syntax."""
     from repro.config.templating import _jinja
 
-    record: Environment = env.record  # type: ignore[assignment]
-    problems = []
+    record = env.record
+    problems: list[Problem | str] = []
     jinja2, jenv = _jinja()
     for i, spec in enumerate(record.files):
         if spec.template is None:
@@ -78,7 +78,7 @@ def check_environment(env: Loaded) -> list[Problem]:
     return problems
 
 
-def validate(path: Path) -> tuple[str, list[Problem]]:
+def validate(path: Path) -> tuple[str, list[Problem | str]]:
     """('scenario'|'environment', problems) for one file."""
     kind = "scenario" if _is_scenario(path) else "environment"
     try:
