@@ -213,5 +213,5 @@ def diff_runs(first: str, second: str) -> tuple[Comparison, list[str]]:
     else:
         book = Rulebook([])
         sides = [from_record(r) for r in (run_a, run_b)]
-    comparison = compare(*sides, book=book, labels=(run_a.run_id, run_b.run_id))
+    comparison = compare(sides[0], sides[1], book=book, labels=(run_a.run_id, run_b.run_id))
     return comparison, notes
