@@ -47,15 +47,16 @@ def make_run(folder: Path, name: str, payload: Path) -> Path:
 def case(kind: str, a: str, b: str) -> None:
     """Child process: compare two runs, print seconds and peak RSS as JSON."""
     sys.path.insert(0, str(BENCH.parent))
-    from repro.compare.channels import from_record, load_record
+    from repro.compare.channels import from_record
     from repro.compare.diff import compare
     from repro.compare.normalise import Rulebook
     from repro.config.model import Rule
+    from repro.results import reader
 
     started = time.perf_counter()
-    sides = [from_record(*load_record(x)) for x in (a, b)]
+    first, second = (from_record(reader.find(x, Path.cwd())) for x in (a, b))
     book = Rulebook([Rule(mask="iso8601")] if kind == "log" else [])
-    result = compare(*sides, book=book)
+    result = compare(first, second, book=book)
     seconds = time.perf_counter() - started
     changed = [c for c in result.channels if c.verdict == "diverged"]
     print(json.dumps({"seconds": seconds, "maxrss_kb": peak_kb(), "diverged": len(changed),
