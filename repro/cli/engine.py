@@ -51,11 +51,12 @@ def gc(run_id: str | None = typer.Option(None, "--run", help="Remove this run's 
 
 @app.command()
 @handled
-def base(name: str = typer.Argument(..., help="busybox, or debian:SUITE "
-                                    "(e.g. debian:bookworm)"),
+def base(name: str = typer.Argument(..., help="busybox, debian:SUITE "
+                                    "(e.g. debian:bookworm) or tools:SUITE"),
          force: bool = typer.Option(False, "--force", help="Re-create it even if present.")
          ) -> int:
-    """Create an offline base image: repro-base/busybox or repro-base/debian:SUITE.
+    """Create an offline base image: repro-base/busybox, repro-base/debian:SUITE, or
+    repro-base/tools:SUITE (repro's own helpers: libfaketime for the clock, iproute2).
 
     Environments use them as `image: repro-base/busybox` or in a Dockerfile as
     `FROM repro-base/debian:bookworm`; repro creates them on first use anyway.

@@ -19,6 +19,11 @@ from repro.sandbox.docker.engine import client, translated
 
 PREFIX = "repro-base/"
 BUSYBOX = "/bin/busybox"
+# What repro itself brings into a sandbox, whatever the customer's image holds: the clock
+# (libfaketime, preloaded) and network faults (tc/netem, from a helper container). Made
+# once from the Debian base, like the bases; runs then only copy from it.
+TOOLS = f"{PREFIX}tools:bookworm"
+TOOL_PACKAGES = ("libfaketime", "iproute2")
 _SUITE = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
@@ -61,8 +66,37 @@ def create(ref: str, say: Callable[[str], None]) -> str:
                 tar.seek(0)
                 _import(tar, f"{PREFIX}debian", tag, f"debian:{tag}")
         return f"{PREFIX}debian:{tag}"
+    if name == "tools" and _SUITE.match(tag or ""):
+        _tools(tag, say)
+        return f"{PREFIX}tools:{tag}"
     raise ConfigError(f"unknown offline base {ref!r}: repro can make "
-                       f"{PREFIX}busybox and {PREFIX}debian:SUITE (e.g. {PREFIX}debian:bookworm)")
+                       f"{PREFIX}busybox, {PREFIX}debian:SUITE (e.g. {PREFIX}debian:bookworm) "
+                       f"and {PREFIX}tools:SUITE")
+
+
+def _tools(suite: str, say: Callable[[str], None]) -> None:
+    """repro's own helpers (libfaketime, iproute2) on the Debian base of `suite`."""
+    parent = f"{PREFIX}debian:{suite}"
+    ensure(parent, say)
+    say(f"creating {PREFIX}tools:{suite} ({', '.join(TOOL_PACKAGES)}) from {parent} "
+        "(once) ...")
+    dockerfile = (f"FROM {parent}\n"
+                  "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
+                  f"--no-install-recommends {' '.join(TOOL_PACKAGES)} "
+                  "&& rm -rf /var/lib/apt/lists/*\n"
+                  f"LABEL {labels.BASE}=tools:{suite}\n")
+    import docker
+
+    with translated(f"building {PREFIX}tools:{suite}"):
+        try:
+            client().images.build(fileobj=io.BytesIO(dockerfile.encode()),
+                                  tag=f"{PREFIX}tools:{suite}", rm=True, forcerm=True)
+        except docker.errors.BuildError as exc:  # its log says why
+            log = " | ".join(str(chunk.get("stream", "")).strip()
+                             for chunk in getattr(exc, "build_log", [])
+                             if str(chunk.get("stream", "")).strip())[-300:]
+            raise SandboxError(f"could not make {PREFIX}tools:{suite}: {exc} "
+                               f"(apt needs the Debian mirror; last output: {log})") from None
 
 
 def _import(tar: Any, repository: str, tag: str, base: str) -> None:
