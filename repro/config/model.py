@@ -10,7 +10,9 @@ from repro.config import units
 from repro.config.schema import Invalid, did_you_mean, spec
 from repro.config.services import SERVICE_NAME, DbLoad, Query
 from repro.config.services import Ready as Ready  # re-exported: part of the records' API
+from repro.config.templating import needs_rendering
 from repro.config.yaml_source import Loc
+from repro.sandbox import reference
 
 Issues = list[tuple[Loc, str]]  # (location below the record, message) from check()
 
@@ -85,7 +87,12 @@ class Image:
         raise Invalid("expected an image reference or a mapping with 'ref' or 'build'")
 
     def check(self) -> Issues:
-        return _one_of(self, ["ref", "build"], "image")
+        issues = _one_of(self, ["ref", "build"], "image")
+        if self.ref is not None and not issues and not needs_rendering(self.ref) and \
+                not reference.is_valid(self.ref):
+            issues.append((("ref",), f"{self.ref!r} is not an image reference: "
+                           f"{reference.RULES}"))
+        return issues
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from repro.config.templating import render
 from repro.config.yaml_source import Loc, Source, display_path
 from repro.errors import ConfigError, Problem
 from repro.plan.values import FileWrite, ImagePlan
+from repro.sandbox import reference
 
 
 def template_context(values: dict[str, Any], scenario_id: str = "", ticket: str = "",
@@ -59,7 +60,13 @@ def render_environment(envl: Loaded[Environment], context: dict[str, Any],
 def _image_plan(image: Image, envl: Loaded[Environment], at: Loc, text: Any,
                 problems: list[Problem | str]) -> ImagePlan:
     if image.ref is not None:
-        return ImagePlan(ref=text(image.ref, envl.source, (*at, "ref")))
+        ref = text(image.ref, envl.source, (*at, "ref"))
+        if ref != image.ref and not reference.is_valid(ref):  # as written: model checked it
+            # The value is not shown: a secret parameter may be part of it.
+            problems.append(envl.source.problem((*at, "ref"), "does not render to an image "
+                                                f"reference ({reference.RULES}); check the "
+                                                "parameters it uses"))
+        return ImagePlan(ref=ref)
     build = image.build
     assert build is not None
     context = (envl.base / build.context).resolve()

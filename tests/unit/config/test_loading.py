@@ -140,7 +140,8 @@ def test_duplicate_keys_are_each_reported_with_their_line(project):
     ("- image: busybox\n",
      "environments/app.yaml:1: an environment must be a mapping (image, parameters, env, "
      "files, ...)"),
-    ("", "environments/app.yaml: 'image' is required"),
+    ("", "environments/app.yaml: the file is empty; write an environment: at least its image "
+         "(`repro schema` lists every key)"),
     ("image: [busybox]\n",
      "environments/app.yaml:1: image: expected an image reference or a mapping with "
      "'ref' or 'build'"),
