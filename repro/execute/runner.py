@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from repro.config import model
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Interrupted, Problem, ReproError, SandboxError
 from repro.execute import archive, services
 from repro.plan.values import ImagePlan, Plan, StepPlan
+from repro.redact import MaskingWriter
 from repro.results import oracle
 from repro.results.observations import CaptureObservation, StepObservation
 from repro.results.outcome import RunStatus, StepStatus
@@ -97,6 +100,13 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
     if failure is not None:
         say(f"record: {display_path(record.path)}")
     return record, failure
+
+
+@contextmanager
+def masked_output(path: Path, plan: Plan) -> Iterator[IO[bytes]]:
+    """A step's output file, secrets masked as they are written (no kill can leave one)."""
+    with path.open("wb") as raw, MaskingWriter(raw, plan.redactor) as writer:
+        yield writer  # type: ignore[misc]
 
 
 def _in_background(action: Callable, *args: object) -> Callable[[], None]:
@@ -195,7 +205,7 @@ def _run_steps(plan: Plan, sandbox: Sandbox, record: RunRecord,
         out_path, err_path = base.with_suffix(".stdout"), base.with_suffix(".stderr")
         started = time.time()
         try:
-            with out_path.open("wb") as out, err_path.open("wb") as err:
+            with masked_output(out_path, plan) as out, masked_output(err_path, plan) as err:
                 result = sandbox.main.exec(_exec_request(step), out, err)
         except Interrupted:  # the record still shows the step and its output so far
             record.steps.append(StepObservation(step.name, step.command,

@@ -21,7 +21,12 @@ def _image_text(image: ImagePlan, mask: Callable[[str], str]) -> str:
 
 
 def plan_dict(plan: Plan) -> dict[str, Any]:
-    """The plan as shown to people: secrets masked, file contents as text."""
+    """The plan as shown to people: secrets masked (in every field, as a whole), file
+    contents as text."""
+    return dict(plan.redactor.deep(_fields(plan)))
+
+
+def _fields(plan: Plan) -> dict[str, Any]:
     mask = plan.redactor
     return {
         "scenario": {"id": plan.scenario_id, "title": plan.title, "ticket": plan.ticket,

@@ -92,6 +92,10 @@ class RunRecord:
                 redactor.file(artifact)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as written and shown; secrets masked in every field, as a whole."""
+        return dict(self.plan.redactor.deep(self._fields()))
+
+    def _fields(self) -> dict[str, Any]:
         plan = self.plan
         mask = plan.redactor
         ended = max([time.time(), *(s.ended_at or 0 for s in self.steps)])
