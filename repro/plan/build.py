@@ -12,7 +12,14 @@ from repro.config.model import (
     capture_names,
     step_names,
 )
-from repro.config.project import Loaded, environment_file, load_environment, load_scenario
+from repro.config.paths import outside
+from repro.config.project import (
+    Loaded,
+    environment_file,
+    load_environment,
+    load_scenario,
+    project_root,
+)
 from repro.config.yaml_source import Loc, display_path
 from repro.errors import ConfigError, Problem
 from repro.plan.render import read_bytes, render_environment, renderer, template_context
@@ -60,7 +67,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         stdin = step.stdin.encode() if step.stdin is not None else None
         if step.stdin_file is not None:
             stdin = read_bytes(scen.base / step.stdin_file, scen.source, (*loc, "stdin_file"),
-                                problems)
+                               problems, project_root(scen.base))
         steps.append(StepPlan(
             name=name, argv=argv, command=command,
             timeout=step.timeout or scenario.step_timeout,
@@ -103,11 +110,10 @@ def _refuse_secret_build_args(env: Environment, envl: Loaded[Environment],
 def _data_copy(spec: Any, i: int, scen: Loaded[Scenario], env: Environment,
                problems: list[Problem | str]) -> DataCopy:
     source = (scen.base / spec.source).resolve()
-    root = scen.base.parent.parent.resolve()
-    if not Path(spec.source).is_absolute() and not source.is_relative_to(root):
-        problems.append(scen.source.problem(("data", i, "from"), f"{spec.source!r} leads "
-                                            "outside the project (through `..` or a symlink); "
-                                            "write an absolute path if that is intended"))
+    refused = outside(scen.base / spec.source, project_root(scen.base))
+    if refused:
+        problems.append(scen.source.problem(("data", i, "from"), refused))
+        return DataCopy(source, spec.to, "file", spec.service)
     if source.is_dir():
         kind = "dir"
     elif source.is_file():

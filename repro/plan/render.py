@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from repro.config.model import ConfigFile, Environment, Image
-from repro.config.project import Loaded
+from repro.config.paths import outside
+from repro.config.project import Loaded, project_root
 from repro.config.templating import render
 from repro.config.yaml_source import Loc, Source, display_path
 from repro.errors import ConfigError, Problem
@@ -70,7 +71,10 @@ def _image_plan(image: Image, envl: Loaded[Environment], at: Loc, text: Any,
     build = image.build
     assert build is not None
     context = (envl.base / build.context).resolve()
-    if not context.is_dir():
+    refused = outside(envl.base / build.context, project_root(envl.base))
+    if refused:
+        problems.append(envl.source.problem((*at, "build", "context"), refused))
+    elif not context.is_dir():
         problems.append(envl.source.problem((*at, "build", "context"),
                                             f"build context {display_path(context)} is not a "
                                             "directory"))
@@ -87,7 +91,8 @@ def _file_write(spec: Any, loc: Loc, envl: Loaded[Environment], context: dict[st
                 problems: list[Problem | str]) -> FileWrite:
     if spec.template is not None:
         path = envl.base / spec.template
-        raw = read_bytes(path, envl.source, (*loc, "template"), problems)
+        raw = read_bytes(path, envl.source, (*loc, "template"), problems,
+                         project_root(envl.base))
         where = Problem(display_path(path), None, "", "")
         origin = display_path(path)
     else:
@@ -108,7 +113,12 @@ def _file_write(spec: Any, loc: Loc, envl: Loaded[Environment], context: dict[st
     return FileWrite(spec.path, rendered.encode("utf-8"), spec.mode, origin)
 
 
-def read_bytes(path: Path, src: Source, loc: Loc, problems: list[Problem | str]) -> bytes:
+def read_bytes(path: Path, src: Source, loc: Loc, problems: list[Problem | str],
+               project: Path) -> bytes:
+    refused = outside(path, project)
+    if refused:
+        problems.append(src.problem(loc, refused))
+        return b""
     try:
         return path.read_bytes()
     except OSError:

@@ -71,3 +71,65 @@ def test_a_reference_made_invalid_by_a_secret_is_refused_without_showing_it(proj
     assert "environments/e.yaml:1: image.ref: does not render to an image reference" \
         in result.stderr
     assert "SECRET" not in result.stdout + result.stderr
+
+
+# Every key that names a file, pointed at a host file by an absolute path, by `..`, and
+# through a symlink: one rule, one message.
+_PATH_KEYS = {
+    "data": ("scenario", "data: [{{from: '{p}', to: /in/x}}]\n", "data[0].from"),
+    "stdin_file": ("scenario", None, "steps[0].stdin_file"),
+    "parameters_from": ("scenario", "parameters_from: ['{p}']\n", "parameters_from[0]"),
+    "template": ("environment", "files: [{{path: /etc/x, template: '{p}'}}]\n",
+                 "files[0].template"),
+    "build context": ("environment", None, "image.build.context"),
+}
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink"])
+@pytest.mark.parametrize("key", list(_PATH_KEYS))
+def test_every_named_path_must_stay_inside_the_project(project, cli, tmp_path_factory, key,
+                                                       how):
+    host = tmp_path_factory.mktemp("host")
+    (host / "secret.ini").write_text("[x]\nkey = host-only\n")
+    target = host / "secret.ini" if key != "build context" else host
+    if how == "absolute":
+        rel = str(target)
+    elif how == "dotdot":
+        depth = len(project.root.parts) - 1
+        rel = "/".join([".."] * (depth + 1)) + str(target)
+    else:
+        link = project.root / "scenarios" / "S" / "link"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(target)
+        rel = "link" if key != "template" and key != "build context" else "../scenarios/S/link"
+    kind, text, shown = _PATH_KEYS[key]
+    env = "image: repro-base/busybox\n"
+    scenario = "environment: e\nsteps: [{run: echo}]\n" + ORACLE
+    if key == "stdin_file":
+        scenario = f"environment: e\nsteps: [{{run: cat, stdin_file: '{rel}'}}]\n" + ORACLE
+    elif key == "build context":
+        env = f"image: {{build: {{context: '{rel}'}}}}\n"
+    elif kind == "scenario":
+        scenario += text.format(p=rel)
+    else:
+        env += text.format(p=rel)
+    project.environment("e", env)
+    project.scenario("S", scenario)
+    result = cli("plan", "S")
+    assert result.exit_code == 2
+    (line,) = [x for x in result.stderr.splitlines() if "outside the project" in x]
+    assert f": {shown}: " in line and "REPRO_ALLOW_PATHS" in line
+    assert "host-only" not in result.stdout + result.stderr
+
+
+def test_an_allowed_folder_outside_the_project_is_accepted(project, cli, tmp_path_factory,
+                                                           monkeypatch):
+    bundles = tmp_path_factory.mktemp("bundles")
+    (bundles / "export.csv").write_text("a,b\n1,2\n")
+    project.environment("e", "image: repro-base/busybox\n")
+    project.scenario("S", "environment: e\nsteps: [{run: echo}]\n" + ORACLE +
+                     f"data: [{{from: '{bundles / 'export.csv'}', to: /in/export.csv}}]\n")
+    assert cli("plan", "S").exit_code == 2
+    monkeypatch.setenv("REPRO_ALLOW_PATHS", str(bundles))
+    result = cli("plan", "S")
+    assert result.exit_code == 0, result.stderr
