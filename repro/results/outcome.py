@@ -27,6 +27,7 @@ class RunStatus(StrEnum):
     NOT_REPLAYED = "not replayed"  # `repro shell --no-steps`
     ERROR = "error"  # the sandbox itself failed: no verdict
     INTERRUPTED = "interrupted"
+    KILLED = "killed"  # its repro process died without finishing the record (kill -9)
 
 
 class Verdict(StrEnum):

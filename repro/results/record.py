@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from repro import __version__
+from repro import owner as owner_mod
 from repro.config.yaml_source import display_path
 from repro.plan.show import parameters_shown
 from repro.plan.values import Plan
@@ -62,6 +63,7 @@ class RunRecord:
     baseline_verdict: BaselineVerdict = BaselineVerdict.NONE
     baseline: dict[str, Any] | None = None  # the comparison with the baseline, as data
     scrubbed: bool = False  # artifacts already masked
+    owner: str = field(default_factory=owner_mod.current)  # the repro process running it
 
     @property
     def verdict(self) -> Verdict:
@@ -103,6 +105,7 @@ class RunRecord:
             "format": FORMAT,
             "run_id": self.run_id,
             "status": str(self.status),
+            "owner": self.owner,
             "error": None if self.error is None else mask(self.error),
             "scenario": {"id": plan.scenario_id, "title": plan.title, "ticket": plan.ticket,
                          "path": display_path(plan.scenario_path)},

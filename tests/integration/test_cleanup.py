@@ -83,6 +83,15 @@ def test_gc_removes_only_what_dead_runs_left(project: Project) -> None:
         victim.communicate(timeout=30)  # reaps it and closes its pipes
         assert engine_names("container", f"io.repro.scenario={killed}") != []
 
+        # Its record said `running` forever; `repro runs` tells it was killed, and the
+        # live run is still running.
+        listed = project.repro("runs").stdout.splitlines()
+        assert any(killed in line and "KILLED" in line and "killed" in line
+                   for line in listed), listed
+        assert any(busy in line and "running" in line for line in listed), listed
+        record = next((project.root / ".repro" / "runs").glob(f"{killed}-*/record.json"))
+        assert json.loads(record.read_text())["status"] == "killed"
+
         dry = project.repro("gc", "--dry-run")
         assert dry.returncode == 0 and f"would remove container repro-{killed}" in dry.stdout
         assert engine_names("container", f"io.repro.scenario={killed}") != []
