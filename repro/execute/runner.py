@@ -82,7 +82,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
                 pause(sandbox, record)
     except Interrupted as exc:
         record.status = RunStatus.INTERRUPTED
-        outcome = _kept(record) if keep and record.sandbox else "the sandbox was removed"
+        outcome = _kept(record) if keep and record.sandbox else _removal(backend, run_id)
         failure: ReproError | None = Interrupted(exc.signal_name, outcome)
         record.error = str(failure)
     except ReproError as exc:
@@ -130,6 +130,19 @@ def _in_background(action: Callable, *args: object) -> Callable[[], None]:
             raise failure[0]
 
     return wait
+
+
+def _removal(backend: Backend, run_id: str) -> str:
+    """What became of an interrupted run's sandbox, as the engine says (never assumed)."""
+    try:
+        left = backend.collect(run_id, include_kept=True, dry_run=True, force=True)
+    except SandboxError:
+        return (f"could not check that the sandbox was removed: run `repro gc --run "
+                f"{run_id}` when the engine answers")
+    if not left:
+        return "the sandbox was removed"
+    names = ", ".join(f"{x.kind} {x.name}" for x in left)
+    return f"could not remove {names}: `repro gc --run {run_id}` removes it"
 
 
 def _kept(record: RunRecord) -> str:

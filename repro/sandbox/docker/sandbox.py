@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from repro.errors import SandboxError
+from repro.errors import Interrupted, SandboxError
 from repro.sandbox.api import ContainerSpec, Limits, SandboxSpec
 from repro.sandbox.docker import labels
 from repro.sandbox.docker.container import DockerContainer
@@ -107,8 +107,9 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
     network = container = None
     services: dict[str, DockerContainer] = {}
     ready = False  # keep keeps a complete sandbox only, never half of one
+    cut_short = False
     try:
-        with translated("creating the sandbox"):
+        with translated("creating the sandbox"):  # (interrupted here: see _sweep)
             if wants_network:
                 network = engine.networks.create(name, driver="bridge",
                                                   internal=not spec.egress, labels=run_labels)
@@ -124,6 +125,9 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
             container = DockerContainer(_model(engine, created, name), HOSTNAME, "the sandbox")
         ready = True
         yield DockerSandbox(container, network, services)
+    except (Interrupted, KeyboardInterrupt):
+        cut_short = not ready  # a create request may have been cut off mid-flight
+        raise
     finally:
         if not (spec.keep and ready):
             with shielded():
@@ -137,6 +141,42 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
                        _by_name(engine.containers, name, spec.run_id),
                        network or (_by_name(engine.networks, name, spec.run_id)
                                    if wants_network else None))
+                if not ready:
+                    _sweep(engine, spec.run_id, IN_FLIGHT_S if cut_short else 0.0)
+
+
+# How long an engine may still be working on a create whose request an interrupt cut
+# short: the container appears after we looked for it by name.
+IN_FLIGHT_S = 3.0
+
+
+def _sweep(engine: Any, run_id: str, wait_s: float) -> None:
+    """After a creation that did not finish: remove whatever carries the run's label,
+    looking again until nothing has appeared for `wait_s` (a create in flight)."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = _labelled(engine, run_id)
+        for kind, resource in found:
+            remove(resource if kind == "container" else None,
+                   resource if kind == "network" else None)
+        if not found and time.monotonic() >= deadline:
+            return
+        time.sleep(0.2)
+
+
+def _labelled(engine: Any, run_id: str) -> list[tuple[str, Any]]:
+    import docker
+    import requests
+
+    selector = {"label": f"{labels.RUN}={run_id}"}
+    try:
+        containers = [("container", c) for c in engine.containers.list(all=True,
+                                                                       filters=selector)]
+        return containers + [("network", n) for n in engine.networks.list(filters=selector)]
+    except (docker.errors.DockerException, requests.exceptions.RequestException):
+        return []  # the engine went away: `repro gc` finds them later
 
 
 def _by_name(collection: Any, name: str, run_id: str) -> Any:
