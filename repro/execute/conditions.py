@@ -4,7 +4,6 @@ hostname, small disks, limits), the zone file an image lacks, and a locale to co
 from __future__ import annotations
 
 import io
-import shlex
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -110,5 +109,4 @@ def prepare_locale(plan: Plan, sandbox: api.Sandbox, record: RunRecord) -> None:
         f"localedef failed: {said[-1][:160]}" if said else f"the check exited {code}")
     where = plan.conditions.where("locale")
     raise ConfigError(where.problem("locale", f"the image cannot provide the locale "
-                                    f"{wanted}: {reason}; {shlex.join(['locale', '-a'])} "
-                                    "in it lists what it has"))
+                                    f"{wanted}: {reason}"))
