@@ -3,12 +3,16 @@ zone files, locales and steps killed for memory."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 from repro.errors import ConfigError
 from repro.execute import runner
 from repro.plan.build import plan_scenario
+from repro.report import terminal
+from repro.results import reader
+from repro.results.outcome import StepStatus
 
 from ..fake_backend import Answer, FakeBackend, FakeContainer
 
@@ -93,6 +97,13 @@ def test_a_step_sigkilled_while_the_oom_count_rose_is_oom_killed(project):
                                                           ("after", "skipped")]
     assert record.reproduced is True
     assert record.oracle[0].detail == "oom killed (exit code 137)"
+    stored = reader.read(record.path)  # what diff, runs and baselines read back
+    assert stored.steps[0].status is StepStatus.OOM_KILLED
+    shown = io.StringIO()
+    terminal.summary(record, None, shown)
+    assert "OOM     import" in shown.getvalue()
+    assert "killed by the kernel: out of memory within limits.memory (64 MiB)" in \
+        shown.getvalue()
 
 
 def test_a_step_killed_from_outside_stays_a_plain_failure(project):
