@@ -72,3 +72,15 @@ def regex(raw: Any) -> str:
     except re.error as exc:
         raise Invalid(f"invalid regular expression {raw!r}: {exc}") from None
     return raw
+
+
+def size(raw: Any) -> int:
+    """`64m`, `20m`, `1g`, `512k`, `1048576` -> bytes (any size above zero)."""
+    match = _SIZE.match(str(raw))
+    if not match or isinstance(raw, (bool, float)):
+        raise Invalid(f"expected a size like 64m, 512k or 1g, got {raw!r}")
+    unit = (match.group(2) or "b")[0].lower()
+    value = int(match.group(1)) * {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
+    if value <= 0:
+        raise Invalid(f"must be larger than zero, got {raw!r}")
+    return value

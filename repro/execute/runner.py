@@ -13,7 +13,7 @@ from typing import IO
 from repro.config import model
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Interrupted, Problem, ReproError, SandboxError
-from repro.execute import archive, services
+from repro.execute import archive, conditions, oom, services
 from repro.plan.values import ImagePlan, Plan, StepPlan
 from repro.redact import MaskingWriter
 from repro.results import oracle
@@ -59,6 +59,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
         with backend.open(spec) as sandbox:
             record.sandbox, record.kept = sandbox.name, keep
             record.enter_hint = sandbox.enter_hint()
+            conditions.before_start(plan, backend, sandbox, record, say)
             if plan.files or own_data:
                 with archive.pack(plan.files, own_data) as stream:
                     sandbox.main.copy_in(stream)
@@ -68,6 +69,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             if plan.services:
                 services.bring_up(plan, sandbox, record, say)
             starting()
+            conditions.prepare_locale(plan, sandbox, record)
             if plan.user and own_data:
                 _chown(sandbox.main, plan.user, [d.to for d in own_data])
             if replay:
@@ -155,16 +157,17 @@ def _image_spec(image: ImagePlan) -> api.ImageSpec:
 
 
 def _limits(limits: model.Limits) -> api.Limits:
-    return api.Limits(limits.cpus, limits.memory, limits.pids)
+    return conditions.limits(limits)
 
 
 def _sandbox_spec(plan: Plan, run_id: str, keep: bool, image_id: str,
                   service_images: dict[str, str]) -> api.SandboxSpec:
     main = api.ContainerSpec("sandbox", image_id, dict(plan.env), workdir=plan.workdir,
                              user=plan.user, limits=_limits(plan.limits))
-    return api.SandboxSpec(run_id, plan.scenario_id, main, tuple(
-        api.ContainerSpec(svc.name, service_images[svc.name], dict(svc.env),
-                          command=svc.command, limits=_limits(svc.limits))
+    return api.SandboxSpec(run_id, plan.scenario_id, conditions.applied(plan, main, True), tuple(
+        conditions.applied(plan, api.ContainerSpec(
+            svc.name, service_images[svc.name], dict(svc.env), command=svc.command,
+            limits=_limits(svc.limits)), False)
         for svc in plan.services), egress=plan.egress, keep=keep)
 
 
@@ -209,6 +212,7 @@ def _run_steps(plan: Plan, sandbox: Sandbox, record: RunRecord,
     steps_dir = record.directory / "steps"
     steps_dir.mkdir()
     stopped = False
+    memory = oom.MemoryWatch(sandbox.main)
     for number, step in enumerate(plan.steps, 1):
         if stopped:
             record.steps.append(StepObservation(step.name, step.command, StepStatus.SKIPPED, None,
@@ -230,6 +234,8 @@ def _run_steps(plan: Plan, sandbox: Sandbox, record: RunRecord,
             _check_alive(sandbox)  # killed because someone removed the sandbox?
         status = StepStatus.TIMED_OUT if result.timed_out else (
             StepStatus.OK if result.exit_code == 0 else StepStatus.FAILED)
+        if memory.killed(result):
+            status = StepStatus.OOM_KILLED
         observation = StepObservation(step.name, step.command, status, result.exit_code,
                                       result.started, result.ended, out_path, err_path)
         record.steps.append(observation)

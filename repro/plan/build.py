@@ -22,6 +22,7 @@ from repro.config.project import (
 )
 from repro.config.yaml_source import Loc, display_path
 from repro.errors import ConfigError, Problem
+from repro.plan.conditions import merged_limits, plan_conditions, refuse_hidden_writes
 from repro.plan.render import read_bytes, render_environment, renderer, template_context
 from repro.plan.services import plan_loads, plan_queries, plan_services
 from repro.plan.values import CapturePlan, DataCopy, ImagePlan, Plan, StepPlan
@@ -75,6 +76,8 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
             workdir=step.workdir, user=step.user, stdin=stdin,
             stop_on_failure=step.stop_on_failure,
             source=step.run if isinstance(step.run, str) else " ".join(step.run)))
+    conditions = plan_conditions(scen, envl, text, problems)
+    refuse_hidden_writes(conditions, files, data, envl, scen, problems)
     if problems:
         raise ConfigError(problems).redacted(redactor)
     _refuse_secret_build_args(env, envl, [((), image)] + [
@@ -86,9 +89,11 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         secret_parameters=frozenset(k for k, p in env.parameters.items() if p.secret),
         env=env_vars, files=files, data=data, steps=tuple(steps),
         captures=_captures(scenario), oracle=scenario.oracle, workdir=env.workdir,
-        user=env.user, egress=env.network.egress, limits=env.limits,
+        user=env.user, egress=env.network.egress,
+        limits=merged_limits(env.limits, scenario.limits),
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
-        services=services, loads=loads, queries=queries, parameter_origins=origins)
+        services=services, loads=loads, queries=queries, parameter_origins=origins,
+        conditions=conditions)
 
 
 def _refuse_secret_build_args(env: Environment, envl: Loaded[Environment],

@@ -16,6 +16,7 @@ from typing import Any
 from repro import __version__
 from repro import owner as owner_mod
 from repro.config.yaml_source import display_path
+from repro.plan.conditions import shown as conditions_shown
 from repro.plan.show import parameters_shown
 from repro.plan.values import Plan
 from repro.results import reader
@@ -64,6 +65,7 @@ class RunRecord:
     baseline: dict[str, Any] | None = None  # the comparison with the baseline, as data
     scrubbed: bool = False  # artifacts already masked
     owner: str = field(default_factory=owner_mod.current)  # the repro process running it
+    conditions: dict[str, Any] = field(default_factory=dict)  # what the run did for them
 
     @property
     def verdict(self) -> Verdict:
@@ -124,7 +126,9 @@ class RunRecord:
             "facts": {"repro_version": __version__, "host_os": platform.platform(),
                       **self.facts},
             "sandbox": {"name": self.sandbox, "kept": self.kept,
-                        "network_egress": plan.egress},
+                        "network_egress": plan.egress,
+                        "conditions": {**conditions_shown(plan.conditions, plan.limits),
+                                       **self.conditions}},
             "steps": [self._step(s, mask) for s in self.steps],
             "captures": [self._capture(c) for c in self.captures],
             "oracle": {"mode": "all" if plan.oracle.all is not None else "any",

@@ -56,6 +56,7 @@ class FakeContainer:
         self.links: dict[str, str] = {}  # absolute path -> link target
         self.execs: list[ExecRequest] = []
         self.default = default or Answer()
+        self.oom_kills: int | None = 0  # what memory_kills() says (None: cannot tell)
         self._script: list[tuple[str, list[Answer]]] = []
 
     # -- scripting ---------------------------------------------------------------------
@@ -132,6 +133,9 @@ class FakeContainer:
     def logs(self, tail: int | None = None) -> str:
         lines = self.log.splitlines(keepends=True)
         return "".join(lines if tail is None else lines[-tail:])
+
+    def memory_kills(self) -> int | None:
+        return self.oom_kills
 
 
 class FakeSandbox:
@@ -216,3 +220,8 @@ class FakeBackend:
 
     def make_base(self, name: str, force: bool, say: Say) -> str:
         return f"fake-base/{name}"
+
+    zones = {"Europe/Berlin": b"TZif-berlin", "UTC": b"TZif-utc"}
+
+    def zone_file(self, zone: str, say: Say) -> bytes | None:
+        return self.zones.get(zone)

@@ -66,11 +66,19 @@ def container_name(run_id: str) -> str:
     return f"repro-{run_id}"
 
 
-def _host_config(api: Any, network: str | None, limits: Limits) -> Any:
+def _host_config(api: Any, network: str | None, spec: ContainerSpec) -> Any:
+    import docker
+
+    limits: Limits = spec.limits
     return api.create_host_config(
         network_mode=network or "none",
         nano_cpus=int(limits.cpus * 1e9) if limits.cpus else None,
-        mem_limit=limits.memory, pids_limit=limits.pids)
+        mem_limit=limits.memory, pids_limit=limits.pids, shm_size=limits.shm_size,
+        ulimits=[docker.types.Ulimit(name=name, soft=soft, hard=hard)
+                 for name, (soft, hard) in limits.ulimits.items()] or None,
+        # A small disk: empty, writable by every user (like /tmp), programs may run there.
+        tmpfs={path: f"size={size},mode=1777,exec" for path, size in spec.tmpfs.items()}
+        or None)
 
 
 def _model(engine: Any, created: dict, name: str) -> Any:
@@ -84,9 +92,9 @@ def _create_service(engine: Any, svc: ContainerSpec, name: str,
     svc_name = f"{name}-{svc.name}"
     created = api.create_container(
         svc.image, command=list(svc.command) if svc.command else None, name=svc_name,
-        hostname=svc.name, labels={**run_labels, labels.SERVICE: svc.name},
+        hostname=svc.hostname or svc.name, labels={**run_labels, labels.SERVICE: svc.name},
         environment=dict(svc.env), working_dir=svc.workdir or None, user=svc.user or None,
-        host_config=_host_config(api, name, svc.limits),
+        host_config=_host_config(api, name, svc),
         networking_config=api.create_networking_config(
             {name: api.create_endpoint_config(aliases=[svc.name])}))
     return DockerContainer(_model(engine, created, svc_name), svc.name, f"service {svc.name}")
@@ -116,10 +124,11 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
             for svc in spec.services:
                 services[svc.name] = _create_service(engine, svc, name, run_labels)
             created = api.create_container(
-                main.image, entrypoint=KEEPALIVE, command=[], name=name, hostname=HOSTNAME,
+                main.image, entrypoint=KEEPALIVE, command=[], name=name,
+                hostname=main.hostname or HOSTNAME,
                 labels=run_labels, environment=dict(main.env),
                 working_dir=main.workdir or None, user=main.user or None,
-                host_config=_host_config(api, name if network else None, main.limits),
+                host_config=_host_config(api, name if network else None, main),
                 networking_config=api.create_networking_config(
                     {name: api.create_endpoint_config(aliases=[HOSTNAME])}) if network else None)
             container = DockerContainer(_model(engine, created, name), HOSTNAME, "the sandbox")

@@ -42,7 +42,8 @@ def test_validate_prints_every_problem_of_every_file(project, cli):
         f"scenarios/T-2/scenario.yaml:{line_of(scen, 'stdeer')}: oracle.any[0].stdeer: "
         "unknown key (did you mean 'stderr'?)",
         f"scenarios/T-2/scenario.yaml:{line_of(scen, '- step: start')}: oracle.any[0]: a step "
-        "condition needs 'exit_code' or 'failed' or 'timed_out' or 'stdout' or 'stderr'",
+        "condition needs 'exit_code' or 'failed' or 'timed_out' or 'stdout' or 'stderr' or "
+        "'oom_killed'",
     ])
 
 
