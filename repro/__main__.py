@@ -1,5 +1,5 @@
 """`python -m repro` entry point."""
 
-from repro.cli import main
+from repro.launch import main
 
 main()

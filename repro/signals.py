@@ -21,6 +21,13 @@ def install() -> None:
         signal.signal(signal.SIGINT, _raise)
 
 
+def settle() -> None:
+    """The command is over and only the exit remains: a late signal changes nothing."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
 def shielded() -> Iterator[None]:
     """Defer SIGINT/SIGTERM while resources are being removed; re-deliver afterwards."""

@@ -55,6 +55,7 @@ def handled(command: Callable[..., int | None]) -> Callable[..., None]:
             print(f"repro: internal error (a bug in repro): {sys.exc_info()[1]!r}; "
                   f"traceback in {log}", file=sys.stderr)
             code = EXIT_SANDBOX
+        signals.settle()
         raise typer.Exit(code)
 
     return wrapper

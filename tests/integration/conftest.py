@@ -95,11 +95,13 @@ class Project:
         return json.loads((self.root / result["record"]).read_text())
 
     def leftovers(self) -> list[str]:
-        """Engine resources of this test's scenarios (there must be none after a run)."""
+        """Engine resources of this test's runs (there must be none after a run). By run
+        id, not scenario id: tests running at the same time may share a scenario id (a
+        copy of a demo scenario), never a run."""
         found = []
-        for sid_dir in (self.root / "scenarios").glob("*"):
+        for run_dir in (self.root / ".repro" / "runs").glob("*"):
             for kind in ("container", "network", "volume"):
-                found += engine_names(kind, f"io.repro.scenario={sid_dir.name}")
+                found += engine_names(kind, f"io.repro.run={run_dir.name}")
         return found
 
 
