@@ -381,3 +381,19 @@ def test_a_base_named_through_a_build_argument_is_made_offline_and_built(
     assert done.stderr.splitlines()[-1] == (
         "repro: error: environments/argbase/Dockerfile:2: FROM: `FROM` names $FLAVOUR, which "
         "has no value: give its `ARG` a default or set it in the environment's `build.args`")
+
+
+def test_a_timeout_is_met_even_when_the_step_leaves_a_daemon_holding_its_output(
+        project: Project) -> None:
+    sid = project.scenario("setsid", """\
+        environment: bb
+        steps:
+          - {name: hang, run: "setsid sh -c 'while :; do echo tick; sleep 0.2; done' & sleep 60",
+             timeout: 1s}
+        oracle: {any: [{step: hang, timed_out: true}]}
+        """)
+    code, result, _ = project.run_json(sid)
+    step = project.record(result)["steps"][0]
+    assert code == 0 and step["status"] == "timed_out"
+    # The timeout (1 s) plus a bounded grace (KILL_GRACE_S, 1 s) and the kill itself.
+    assert step["duration_s"] < 3.0, step["duration_s"]

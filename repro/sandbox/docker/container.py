@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import threading
 import time
@@ -21,6 +22,7 @@ KILL_ALL = ["sh", "-c", "kill -KILL -1 2>/dev/null; exit 0"]
 OOM_COUNTER = ["sh", "-c", "cat /sys/fs/cgroup/memory.events 2>/dev/null || "
                "cat /sys/fs/cgroup/memory/memory.oom_control"]
 _OOM_KILLS = re.compile(rb"^oom_kill (\d+)$", re.M)
+KILL_GRACE_S = 1.0  # after a timeout's kill, how long the last output may take to arrive
 MAX_OUTPUT = int(os.environ.get("REPRO_MAX_OUTPUT", 512 * 1024 * 1024))  # per stream
 
 _STATUS = {"running": Status.RUNNING, "restarting": Status.RUNNING,
@@ -119,7 +121,9 @@ class DockerContainer:
             timed_out = reader.is_alive()
             if timed_out:
                 self._kill(exec_id)
-                reader.join(10)
+                # Output still flowing after the kill comes from a process that left the
+                # step's group (a `setsid` daemon holds the stream open): stop reading.
+                reader.join(KILL_GRACE_S)
         finally:
             if reader.is_alive():
                 _close(raw)
@@ -133,10 +137,29 @@ class DockerContainer:
         process group in the container. Without its in-container pid (a remote engine),
         every process but PID 1 goes."""
         with translated("stopping a timed-out step"):
-            inner = _pid_inside(client().api.exec_inspect(exec_id).get("Pid"))
+            host_pid = client().api.exec_inspect(exec_id).get("Pid")
+            if _kill_group_from_host(host_pid):
+                return
+            inner = _pid_inside(host_pid)
             command = KILL_ALL if inner is None else [
                 "sh", "-c", f"kill -KILL -{inner} 2>/dev/null || kill -KILL {inner}; exit 0"]
             self.model.exec_run(command, user="0")
+
+
+def _kill_group_from_host(host_pid: int | None) -> bool:
+    """Kill the step's process group directly, when repro runs on the engine's host with
+    the right to: an exec into the container to do it can wait seconds behind the engine
+    while a daemon the step left holds the step's output open."""
+    if not host_pid:
+        return False
+    try:
+        group = os.getpgid(host_pid)
+        if group == os.getpgid(0):  # never our own group (a pid reused by one of ours)
+            return False
+        os.killpg(group, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        return False
+    return True
 
 
 def _pid_inside(host_pid: int | None) -> int | None:
