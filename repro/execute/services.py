@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from repro.config.yaml_source import display_path
@@ -24,9 +25,11 @@ def bring_up(plan: Plan, sandbox: Sandbox, record: RunRecord,
             if files or data:
                 with archive.pack(files, data) as stream:
                     container.copy_in(stream)
+        started = time.monotonic()
         container.start()
-        took = readiness.wait_ready(svc.name, container, svc.ready)
-        record.services[svc.name]["ready_s"] = round(took, 3)
+        readiness.wait_ready(svc.name, container, svc.ready)
+        # From the start request: what the start itself took (isolation) counts too.
+        record.services[svc.name]["ready_s"] = round(time.monotonic() - started, 3)
     for index, load in enumerate(plan.loads):
         say(f"loading {load.source.name} into service {load.service} ({load.kind})")
         postgres.load(sandbox.services[load.service], load, index)

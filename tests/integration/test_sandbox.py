@@ -144,3 +144,46 @@ def test_unreachable_engine_is_one_line_exit_3(project: Project) -> None:
     assert done.stderr.splitlines()[-1].startswith(
         "repro: error: cannot reach the Docker engine at unix:///nonexistent/docker.sock")
     assert "Traceback" not in done.stderr
+
+
+def test_with_services_and_no_egress_the_host_is_unreachable_too(project: Project) -> None:
+    # The host listens on every address; without isolation the run's gateway (a host
+    # address) and the default bridge's would answer.
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("0.0.0.0", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+    threading.Thread(target=lambda: [server.accept()[0].close() for _ in range(8)],
+                     daemon=True).start()
+    project.env("isolated", """\
+        image: repro-base/busybox
+        services:
+          web: {image: repro-base/busybox, command: "httpd -f -p 8080", ready: {tcp: 8080}}
+        """)
+    sid = project.scenario("isolated", f"""\
+        environment: isolated
+        steps:
+          - name: probe
+            run: |
+              addr=$(ip -4 addr show eth0 | awk '/inet /{{print $2}}')
+              eval $(ipcalc -n "$addr")
+              gw=$(echo "$NETWORK" | awk -F. '{{print $1"."$2"."$3"."$4+1}}')
+              for target in "$gw" 172.17.0.1 1.1.1.1; do
+                nc -w 3 "$target" {port} </dev/null 2>&1 || true
+              done
+              ip route
+              nc -w 3 web 8080 </dev/null && echo "service reachable"
+        oracle: {{any: [{{step: probe, stdout: "service reachable"}}]}}
+        """)
+    try:
+        code, result, stderr = project.run_json(sid)
+    finally:
+        server.close()
+    assert code == 0, stderr
+    out = project.record(result)["steps"][0]["stdout"]
+    assert out.count("Network is unreachable") == 3, out
+    assert "default" not in out and "throw" in out  # no default route, gateway barred
+    assert "service reachable" in out

@@ -8,7 +8,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from repro.errors import SandboxError
@@ -32,10 +32,12 @@ _STATUS = {"running": Status.RUNNING, "restarting": Status.RUNNING,
 class DockerContainer:
     """A created container; every method raises SandboxError on engine failure."""
 
-    def __init__(self, model: Any, address: str, what: str):
+    def __init__(self, model: Any, address: str, what: str,
+                 after_start: Callable[[Any], None] | None = None):
         self.model = model  # the SDK's Container
         self._address = address
         self.what = what  # "the sandbox" | "service NAME": for error messages
+        self._after_start = after_start  # e.g. cut its routes out (isolation.py)
 
     @property
     def name(self) -> str:
@@ -48,6 +50,8 @@ class DockerContainer:
     def start(self) -> None:
         with translated(f"starting {self.what}"):
             self.model.start()
+        if self._after_start is not None:
+            self._after_start(self.model)
 
     def copy_in(self, tar: IO[bytes] | bytes) -> None:
         with translated(f"copying data into {self.what}"):

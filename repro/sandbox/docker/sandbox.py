@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from repro.errors import Interrupted, SandboxError
 from repro.sandbox.api import ContainerSpec, Limits, SandboxSpec
-from repro.sandbox.docker import labels
+from repro.sandbox.docker import isolation, labels
 from repro.sandbox.docker.container import DockerContainer
 from repro.sandbox.docker.engine import client, translated
 from repro.signals import shielded
@@ -86,8 +86,16 @@ def _model(engine: Any, created: dict, name: str) -> Any:
     return engine.containers.prepare_model({"Id": created["Id"], "Name": "/" + name})
 
 
+def _isolator(run_labels: dict[str, str], what: str,
+              private: bool) -> Callable[[Any], None] | None:
+    """What to do once a container on the run's internal network runs: no route out."""
+    if not private:
+        return None
+    return lambda model: isolation.cut_routes(model, run_labels, what)
+
+
 def _create_service(engine: Any, svc: ContainerSpec, name: str,
-                    run_labels: dict[str, str]) -> DockerContainer:
+                    run_labels: dict[str, str], private: bool) -> DockerContainer:
     api = engine.api
     svc_name = f"{name}-{svc.name}"
     created = api.create_container(
@@ -97,7 +105,9 @@ def _create_service(engine: Any, svc: ContainerSpec, name: str,
         host_config=_host_config(api, name, svc),
         networking_config=api.create_networking_config(
             {name: api.create_endpoint_config(aliases=[svc.name])}))
-    return DockerContainer(_model(engine, created, svc_name), svc.name, f"service {svc.name}")
+    what = f"service {svc.name}"
+    return DockerContainer(_model(engine, created, svc_name), svc.name, what,
+                           _isolator(run_labels, what, private))
 
 
 @contextmanager
@@ -119,10 +129,12 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
     try:
         with translated("creating the sandbox"):  # (interrupted here: see _sweep)
             if wants_network:
-                network = engine.networks.create(name, driver="bridge",
-                                                  internal=not spec.egress, labels=run_labels)
+                network = engine.networks.create(
+                    name, driver="bridge", internal=not spec.egress, labels=run_labels,
+                    options=None if spec.egress else isolation.NETWORK_OPTIONS)
+            private = wants_network and not spec.egress
             for svc in spec.services:
-                services[svc.name] = _create_service(engine, svc, name, run_labels)
+                services[svc.name] = _create_service(engine, svc, name, run_labels, private)
             created = api.create_container(
                 main.image, entrypoint=KEEPALIVE, command=[], name=name,
                 hostname=main.hostname or HOSTNAME,
@@ -131,7 +143,8 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
                 host_config=_host_config(api, name if network else None, main),
                 networking_config=api.create_networking_config(
                     {name: api.create_endpoint_config(aliases=[HOSTNAME])}) if network else None)
-            container = DockerContainer(_model(engine, created, name), HOSTNAME, "the sandbox")
+            container = DockerContainer(_model(engine, created, name), HOSTNAME, "the sandbox",
+                                        _isolator(run_labels, "the sandbox", private))
         ready = True
         yield DockerSandbox(container, network, services)
     except (Interrupted, KeyboardInterrupt):
