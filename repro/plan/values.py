@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.config.model import Limits, Oracle, Ready, Rule
+from repro.plan.faults import FaultPlan
 from repro.redact import Redactor
 
 
@@ -47,6 +48,7 @@ class StepPlan:
     stdin: bytes | None
     stop_on_failure: bool
     source: str = ""  # the command as written, before templating (no parameter values)
+    fault: FaultPlan | None = None  # a fault entry: no command, this is done to a service
 
 
 @dataclass(frozen=True)
