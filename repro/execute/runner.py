@@ -11,7 +11,7 @@ from pathlib import Path
 from repro.config import model
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Interrupted, Problem, ReproError, SandboxError
-from repro.execute import archive, services
+from repro.execute import archive, faults, services
 from repro.plan.values import ImagePlan, Plan, StepPlan
 from repro.results import oracle
 from repro.results.observations import CaptureObservation, StepObservation
@@ -51,6 +51,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             service_images[svc.name] = svc_info.id
             record.services[svc.name] = {"image": svc_info.ref, "image_id": svc_info.id,
                                          "built": svc_info.built}
+        faults.prepare(plan, backend, say)
         own_data = [d for d in plan.data if d.service is None]
         spec = _sandbox_spec(plan, run_id, keep, info.id, service_images)
         with backend.open(spec) as sandbox:
@@ -68,7 +69,8 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             if plan.user and own_data:
                 _chown(sandbox.main, plan.user, [d.to for d in own_data])
             if replay:
-                _run_steps(plan, sandbox, record, on_step)
+                with faults.Faults(sandbox, record.faults, say) as injector:
+                    _run_steps(plan, sandbox, record, on_step, injector)
                 _capture(plan, sandbox, record)
                 services.read_state(plan, sandbox, record)
                 record.reproduced, record.oracle = oracle.evaluate(
@@ -182,11 +184,14 @@ def _slug(name: str) -> str:
 
 
 def _run_steps(plan: Plan, sandbox: Sandbox, record: RunRecord,
-               on_step: Callable | None) -> None:
+               on_step: Callable | None, injector: faults.Faults) -> None:
     steps_dir = record.directory / "steps"
     steps_dir.mkdir()
     stopped = False
     for number, step in enumerate(plan.steps, 1):
+        if step.fault is not None:  # done to a service: an event, not a command
+            (injector.skip if stopped else injector.apply)(step.name, step.fault)
+            continue
         if stopped:
             record.steps.append(StepObservation(step.name, step.command, StepStatus.SKIPPED, None,
                                                 None, None, None, None))

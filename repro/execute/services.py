@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from repro.execute import archive, postgres, readiness
+from repro.execute import archive, faults, postgres, readiness
 from repro.plan.values import Plan
 from repro.results.observations import CaptureObservation
 from repro.results.record import RunRecord
@@ -37,7 +37,10 @@ def read_state(plan: Plan, sandbox: Sandbox, record: RunRecord) -> None:
     folder = record.directory / "queries"
     folder.mkdir(exist_ok=True)
     for query in plan.queries:
-        rows, error = postgres.query(sandbox.services[query.service], query)
+        container = sandbox.services[query.service]
+        gone = faults.unavailable(query.service, container, record.faults)
+        rows, error = ("", f"{gone}; the query did not run") if gone else \
+            postgres.query(container, query)
         artifact = folder / f"{query.name}.csv"
         artifact.write_text(rows)
         record.captures.append(CaptureObservation(query.name, f"query:{query.name}",

@@ -18,6 +18,7 @@ from repro.config.yaml_source import display_path
 from repro.plan.show import parameters_shown
 from repro.plan.values import Plan
 from repro.results import reader
+from repro.results.faults import FaultObservation
 from repro.results.observations import INLINE_LIMIT, CaptureObservation, StepObservation
 from repro.results.oracle import ConditionResult
 from repro.results.outcome import BaselineVerdict, RunStatus, Verdict
@@ -62,6 +63,7 @@ class RunRecord:
     baseline_verdict: BaselineVerdict = BaselineVerdict.NONE
     baseline: dict[str, Any] | None = None  # the comparison with the baseline, as data
     scrubbed: bool = False  # artifacts already masked
+    faults: list[FaultObservation] = field(default_factory=list)  # fault entries of the steps
 
     @property
     def verdict(self) -> Verdict:
@@ -119,6 +121,7 @@ class RunRecord:
             "sandbox": {"name": self.sandbox, "kept": self.kept,
                         "network_egress": plan.egress},
             "steps": [self._step(s, mask) for s in self.steps],
+            "faults": [f.to_dict(mask) for f in self.faults],
             "captures": [self._capture(c) for c in self.captures],
             "oracle": {"mode": "all" if plan.oracle.all is not None else "any",
                        "fired": self.reproduced,

@@ -18,7 +18,8 @@ KILL_ALL = ["sh", "-c", "kill -KILL -1 2>/dev/null; exit 0"]
 MAX_OUTPUT = int(os.environ.get("REPRO_MAX_OUTPUT", 512 * 1024 * 1024))  # per stream
 
 _STATUS = {"running": Status.RUNNING, "restarting": Status.RUNNING,
-           "created": Status.CREATED, "removing": Status.REMOVED}  # else: EXITED
+           "created": Status.CREATED, "removing": Status.REMOVED,
+           "paused": Status.PAUSED}  # else: EXITED
 
 
 class DockerContainer:
@@ -75,6 +76,26 @@ class DockerContainer:
             raw = self.model.logs(stdout=True, stderr=True,
                                   tail="all" if tail is None else tail)
         return raw.decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        with translated(f"stopping {self.what}"):
+            self.model.stop()
+
+    def kill(self, signal: str) -> None:
+        with translated(f"sending {signal} to {self.what}"):
+            self.model.kill(signal=signal)
+
+    def restart(self) -> None:
+        with translated(f"restarting {self.what}"):
+            self.model.restart()
+
+    def pause(self) -> None:
+        with translated(f"pausing {self.what}"):
+            self.model.pause()
+
+    def unpause(self) -> None:
+        with translated(f"unpausing {self.what}"):
+            self.model.unpause()
 
     def exec(self, request: ExecRequest, stdout: IO[bytes], stderr: IO[bytes]) -> ExecResult:
         """Run a process; the container's env, workdir and user apply unless it overrides.

@@ -9,10 +9,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from repro.errors import SandboxError
-from repro.sandbox.api import ContainerSpec, Limits, SandboxSpec
+from repro.sandbox.api import ContainerSpec, Limits, NetworkShape, SandboxSpec
 from repro.sandbox.docker import labels
 from repro.sandbox.docker.container import DockerContainer
 from repro.sandbox.docker.engine import client, translated
+from repro.sandbox.docker.network_faults import NetworkFaults
 from repro.signals import shielded
 
 # PID 1 of the sandbox: idles until removed and reaps what steps leave behind.
@@ -24,10 +25,12 @@ class DockerSandbox:
     """Created by `open_sandbox`: the steps' container and the services' ones."""
 
     def __init__(self, main: DockerContainer, network: Any | None,
-                 services: dict[str, DockerContainer] | None = None):
+                 services: dict[str, DockerContainer] | None = None,
+                 tags: dict[str, str] | None = None):
         self._main = main
         self.network = network
         self._services = services or {}
+        self.faults = NetworkFaults(network, tags or {})
 
     @property
     def name(self) -> str:
@@ -53,6 +56,16 @@ class DockerSandbox:
         flags = ["-it"] if sys.stdin.isatty() else ["-i"]
         return subprocess.run(["docker", "exec", *flags, self._target(container), *argv],
                               check=False).returncode
+
+
+    def disconnect(self, service: str) -> None:
+        self.faults.disconnect(service, self._services[service].model)
+
+    def reconnect(self, service: str) -> None:
+        self.faults.reconnect(service, self._services[service].model)
+
+    def shape_network(self, service: str, shape: NetworkShape | None) -> None:
+        self.faults.shape(service, self._services[service].model, shape)
 
 
 def check_session() -> None:
@@ -104,7 +117,7 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
     # A private network when there are services to reach (internal: no egress) or when
     # egress is allowed; otherwise no network at all.
     wants_network = bool(spec.services) or spec.egress
-    network = container = None
+    network = container = box = None
     services: dict[str, DockerContainer] = {}
     ready = False  # keep keeps a complete sandbox only, never half of one
     try:
@@ -123,8 +136,12 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
                     {name: api.create_endpoint_config(aliases=[HOSTNAME])}) if network else None)
             container = DockerContainer(_model(engine, created, name), HOSTNAME, "the sandbox")
         ready = True
-        yield DockerSandbox(container, network, services)
+        box = DockerSandbox(container, network, services, run_labels)
+        yield box
     finally:
+        if box is not None:
+            with shielded():
+                box.faults.remove_helpers()  # a fault's helper caught mid-way
         if not (spec.keep and ready):
             with shielded():
                 # Interrupted while a create call was in flight, a handle is None but the
@@ -160,7 +177,7 @@ def remove(container: Any, network: Any) -> None:
         if resource is None:
             continue
         try:
-            resource.remove(**how)
+            _remove(resource, how)
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as exc:
@@ -168,6 +185,20 @@ def remove(container: Any, network: Any) -> None:
                 _warn_left(resource, exc)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             _warn_left(resource, exc)
+
+
+def _remove(resource: Any, how: dict[str, bool]) -> None:
+    """Some engines refuse to remove a paused container (a fault left it so), even forced:
+    unpause it first then."""
+    import docker
+
+    try:
+        resource.remove(**how)
+    except docker.errors.APIError as exc:
+        if "paused" not in str(exc.explanation or exc).lower():
+            raise
+        resource.unpause()
+        resource.remove(**how)
 
 
 def _warn_left(resource: Any, exc: BaseException) -> None:
