@@ -74,6 +74,7 @@ class Faults:
         observation = FaultObservation(name, fault.kind, fault.service, fault.describe(),
                                        started_at=time.time(), undo=fault.undo)
         self.into.append(observation)
+        self._supersede(name, fault)
         try:
             self._do(fault.kind, fault)
         except Interrupted:
@@ -92,6 +93,21 @@ class Faults:
             self._timed.append(timed)
             timed.timer.start()
         return observation
+
+    def _supersede(self, name: str, fault: FaultPlan) -> None:
+        """An explicit undo (`reconnect` after a timed `disconnect`), or new conditions on
+        a shaped network, ends the timed fault: its timer must not act any more."""
+        for timed in self._timed:
+            if timed.fault.service != fault.service or fault.kind not in (
+                    timed.fault.undo, timed.fault.kind if fault.kind == "network" else None):
+                continue
+            if timed.timer is not None:
+                timed.timer.cancel()
+            with timed.lock:
+                if not timed.undone:
+                    timed.undone = True
+                    timed.observation.undone_at = time.time()
+                    timed.observation.undone_by = name
 
     def skip(self, name: str, fault: FaultPlan) -> FaultObservation:
         """Recorded as skipped: an earlier step failed with stop_on_failure."""

@@ -22,7 +22,8 @@ def fault_line(fault: FaultObservation, width: int, s: _Styled) -> str:
         line += "\n" + s.dim("      error| ") + fault.error[:300]
     if fault.undone_at is not None and fault.started_at is not None:
         after = fault.undone_at - fault.started_at
-        when = "when the steps ended" if fault.undone_early else "when its time ran out"
+        when = (f"by fault {fault.undone_by!r}" if fault.undone_by else
+                "when the steps ended" if fault.undone_early else "when its time ran out")
         line += "\n" + s.dim(f"      {fault.undo} after {after:.2f}s ({when})")
     if fault.undo_error:
         line += "\n" + s.dim("      error| ") + f"{fault.undo} failed: {fault.undo_error[:300]}"

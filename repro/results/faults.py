@@ -26,9 +26,10 @@ class FaultObservation:
     ended_at: float | None = None  # the engine answered (after start/restart: ready again)
     error: str | None = None  # the engine's refusal
     undo: str | None = None  # a timed fault: what undoes it (unpause, reconnect, ...)
-    undone_at: float | None = None  # when it was undone (its duration ran out, or the
-    undone_early: bool = False  # steps ended first)
+    undone_at: float | None = None  # when it was undone: its duration ran out, or
+    undone_early: bool = False  # the steps ended first
     undo_error: str | None = None
+    undone_by: str | None = None  # a later fault undid it first (`reconnect` ...)
 
     @property
     def duration(self) -> float | None:
@@ -46,6 +47,7 @@ class FaultObservation:
         if self.undo is not None:
             out.update(undo=self.undo, undone_at=_iso(self.undone_at),
                        undone_epoch=self.undone_at, undone_early=self.undone_early,
+                       undone_by=self.undone_by,
                        undo_error=None if self.undo_error is None else mask(self.undo_error))
         return out
 
