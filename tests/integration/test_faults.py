@@ -231,6 +231,23 @@ def test_without_netem_a_network_fault_stops_the_run_before_it_starts(
     assert engine_names("container", "io.repro.run=network-check") == []
 
 
+def test_clearing_a_network_runs_its_helper_in_the_service_and_leaves_nothing(
+        project: Project) -> None:
+    # Needs no netem: the tools helper joins the service's network namespace, removes
+    # what is there (nothing) and is removed; the fixture finds no container of the run.
+    code, steps, record, stderr = _run(project, f"""\
+        environment: web
+        steps:
+          - fault: {{network: web, clear: true}}
+            name: calm
+          - {{name: last, run: "{FETCH}"}}
+        oracle: {{any: [{{step: last, failed: true}}]}}
+        """)
+    assert code == 1, stderr  # the service still answers: the oracle stays quiet
+    calm = _faults(record)["calm"]
+    assert calm["status"] == "done" and calm["description"] == "network web: clear"
+
+
 def _average_rtt(step: dict) -> float:
     found = re.search(r"min/avg/max = [\d.]+/([\d.]+)/", step["stdout"])
     assert found, step["stdout"]
