@@ -56,6 +56,7 @@ class Faults:
         self.into = into  # the run record's list: an event is there before it happens
         self.say = say or (lambda _: None)
         self._timed: list[_Timed] = []
+        self._lock = threading.Lock()  # a scheduler may apply faults from several threads
 
     def __enter__(self) -> Faults:
         return self
@@ -90,14 +91,17 @@ class Faults:
             timed = _Timed(observation, fault)
             timed.timer = threading.Timer(fault.duration, self._undo, (timed, False))
             timed.timer.daemon = True
-            self._timed.append(timed)
+            with self._lock:
+                self._timed.append(timed)
             timed.timer.start()
         return observation
 
     def _supersede(self, name: str, fault: FaultPlan) -> None:
         """An explicit undo (`reconnect` after a timed `disconnect`), or new conditions on
         a shaped network, ends the timed fault: its timer must not act any more."""
-        for timed in self._timed:
+        with self._lock:
+            pending = list(self._timed)
+        for timed in pending:
             if timed.fault.service != fault.service or fault.kind not in (
                     timed.fault.undo, timed.fault.kind if fault.kind == "network" else None):
                 continue
@@ -118,24 +122,26 @@ class Faults:
 
     def settle(self) -> None:
         """The steps are over: undo now what a timer would undo later."""
-        for timed in self._timed:
+        with self._lock:
+            pending, self._timed = self._timed, []
+        for timed in pending:
             if timed.timer is not None:
                 timed.timer.cancel()
             self._undo(timed, True)
-        failed = [t.observation for t in self._timed if t.observation.undo_error]
-        self._timed = []
+        failed = [t.observation for t in pending if t.observation.undo_error]
         if failed:
             first = failed[0]
             raise SandboxError(f"fault {first.name!r} ({first.description}): undoing it "
                                f"({first.undo}) failed: {first.undo_error}")
 
     def cancel(self) -> None:
-        for timed in self._timed:
+        with self._lock:
+            pending, self._timed = self._timed, []
+        for timed in pending:
             if timed.timer is not None:
                 timed.timer.cancel()
             with timed.lock:
                 timed.undone = True  # a timer already running finds nothing to do
-        self._timed = []
 
     def _undo(self, timed: _Timed, early: bool) -> None:
         with timed.lock:
