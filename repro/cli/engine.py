@@ -25,11 +25,17 @@ def gc(run_id: str | None = typer.Option(None, "--run", help="Remove this run's 
        force: bool = typer.Option(False, "--force", help="With --run: remove it even if "
                                   "its run is still going.")) -> int:
     """Remove containers, networks and volumes left by killed or kept runs (by label)."""
+    from repro.config.project import project_root
+    from repro.results import history
+    from repro.results.reader import runs_dir
     from repro.sandbox import backends
 
     collector = backends.default()
     leftovers = collector.collect(run_id, include_kept=everything or run_id is not None,
                                   dry_run=dry_run, force=force)
+    if not dry_run:
+        for dead in history.settle_dead(runs_dir(project_root(Path.cwd()))):
+            print(f"marked run {dead} killed (its repro process is gone)")
     if images:
         leftovers += collector.collect_images(env, dry_run)
     elif env is not None:
@@ -84,6 +90,7 @@ def runs_cmd(scenario: str | None = typer.Option(None, "--scenario", help="Only 
     from repro.results.reader import runs_dir
 
     folder = runs_dir(project_root(Path.cwd()))
+    history.settle_dead(folder)
     found = [r for r in history.read(folder) if scenario is None or r.scenario == scenario]
     if prune is not None:
         try:

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from repro.config import faults, units
+from repro.config.conditions import Ulimit, condition_issues, ulimit_issues
 from repro.config.faults import Fault
 from repro.config.schema import Invalid, did_you_mean, spec
 from repro.config.services import SERVICE_NAME, DbLoad, Query
 from repro.config.services import Ready as Ready  # re-exported: part of the records' API
+from repro.config.templating import needs_rendering
 from repro.config.yaml_source import Loc
+from repro.sandbox import reference
 
 Issues = list[tuple[Loc, str]]  # (location below the record, message) from check()
 
@@ -86,7 +89,12 @@ class Image:
         raise Invalid("expected an image reference or a mapping with 'ref' or 'build'")
 
     def check(self) -> Issues:
-        return _one_of(self, ["ref", "build"], "image")
+        issues = _one_of(self, ["ref", "build"], "image")
+        if self.ref is not None and not issues and not needs_rendering(self.ref) and \
+                not reference.is_valid(self.ref):
+            issues.append((("ref",), f"{self.ref!r} is not an image reference: "
+                           f"{reference.RULES}"))
+        return issues
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,10 @@ class Limits:
     memory: int | None = spec(None, parse=units.memory, doc="Memory, e.g. 512m or 2g",
                               schema={"type": ["string", "integer"]})
     pids: int | None = spec(None, doc="Maximum number of processes")
+    shm_size: int | None = spec(None, parse=units.size, doc="Size of /dev/shm, e.g. 64m",
+                                schema={"type": ["string", "integer"]})
+    ulimits: dict[str, Ulimit] = spec(factory=dict, doc="Process limits by ulimit name, e.g. "
+                                      "nofile: 1024 or nproc: {soft: 100, hard: 200}")
 
     def check(self) -> Issues:
         issues: Issues = []
@@ -150,6 +162,7 @@ class Limits:
             issues.append((("cpus",), "must be greater than zero"))
         if self.pids is not None and self.pids < 8:
             issues.append((("pids",), "must be at least 8 (the shell and step need a few)"))
+        issues += ulimit_issues(self.ulimits)
         return issues
 
 
@@ -182,11 +195,21 @@ class Environment:
     normalize: tuple[Rule, ...] = spec(factory=tuple, doc="Normalisation rules shared by scenarios")
     services: dict[str, Service] = spec(factory=dict, doc="Sidecar containers (database, "
                                         "cache, ...) reachable by name")
+    # Conditions of the customer's machine (docs/conditions.md); a scenario's win.
+    timezone: str | None = spec(None, doc="Time zone of every container, an IANA name such "
+                                "as Europe/Berlin (a Jinja template); sets TZ")
+    locale: str | None = spec(None, doc="Locale of every container, e.g. de_DE.UTF-8 (a "
+                              "Jinja template); sets LANG and LC_ALL, generated if missing")
+    hostname: str | None = spec(None, doc="Host name of the steps' container (a Jinja "
+                                "template; default: sandbox)")
+    tmpfs: dict[str, str] = spec(factory=dict, doc="Small disks: absolute path -> size, "
+                                 "e.g. /var/lib/app: 20m (starts empty)")
 
     def check(self) -> Issues:
         issues: Issues = [(("parameters", name), "parameter names must be identifiers "
                            "(letters, digits, _)") for name in self.parameters
                           if not _NAME.match(name)]
+        issues += condition_issues(self)
         if self.workdir is not None:
             issues += _absolute(self.workdir, "workdir")
         for name, service in self.services.items():
@@ -348,7 +371,7 @@ def _group_names(compiled: re.Pattern[str]) -> list[str | None]:
     return names
 
 
-_STEP_TESTS = ["exit_code", "failed", "timed_out", "stdout", "stderr"]
+_STEP_TESTS = ["exit_code", "failed", "timed_out", "stdout", "stderr", "oom_killed"]
 _FILE_TESTS = ["exists", "contains"]
 
 
@@ -368,6 +391,7 @@ class Condition:
     exists: bool | None = spec(None, doc="The file exists (true) or not (false)")
     contains: str | None = spec(None, parse=units.regex, doc="Regex found in the file",
                                 schema={"type": "string"})
+    oom_killed: bool | None = spec(None, doc="The kernel killed the step for lack of memory")
 
     def check(self) -> Issues:
         target = _one_of(self, ["step", "file"], "a condition")
@@ -425,9 +449,19 @@ class Scenario:
                                  "(after the environment's)")
     step_timeout: float = spec(300.0, parse=units.duration, doc="Default step timeout",
                                schema=_DURATION_SCHEMA)
+    # Conditions of the customer's machine (docs/conditions.md); a scenario's win.
+    timezone: str | None = spec(None, doc="Time zone of every container, an IANA name such "
+                                "as Europe/Berlin (a Jinja template); sets TZ")
+    locale: str | None = spec(None, doc="Locale of every container, e.g. de_DE.UTF-8 (a "
+                              "Jinja template); sets LANG and LC_ALL, generated if missing")
+    hostname: str | None = spec(None, doc="Host name of the steps' container (a Jinja "
+                                "template; default: sandbox)")
+    tmpfs: dict[str, str] = spec(factory=dict, doc="Small disks: absolute path -> size, "
+                                 "e.g. /var/lib/app: 20m (starts empty)")
+    limits: Limits | None = spec(None, doc="Resource limits over the environment's (per key)")
 
     def check(self) -> Issues:
-        issues: Issues = []
+        issues: Issues = condition_issues(self)
         clash = set(capture_names(self)) & {q.name for q in self.queries}
         if clash:
             issues.append((("queries",), f"{', '.join(sorted(clash))}: a query and a capture "

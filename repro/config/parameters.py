@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from repro.config.model import Environment, ParameterFile, Scenario
+from repro.config.paths import outside
+from repro.config.project import project_root
 from repro.config.schema import did_you_mean
 from repro.config.yaml_source import Source, display_path, parse_yaml, read_input
 from repro.errors import ConfigError, Problem
@@ -166,6 +168,9 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
     layers: list[tuple[dict[str, Scalar], Any]] = []
     skipped: list[str] = []
     for i, pfile in enumerate(scenario.parameters_from):
+        refused = outside(scenario_dir / pfile.path, project_root(scenario_dir))
+        if refused:
+            raise ConfigError(scen_src.problem(("parameters_from", i), refused))
         if not (scenario_dir / pfile.path).is_file():
             folder = (scenario_dir / pfile.path).parent
             near = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []

@@ -58,6 +58,7 @@ def project_root(start: Path) -> Path:
 
 def load_scenario(path: Path) -> Loaded[Scenario]:
     src = load_yaml(path)
+    _refuse_empty(src, "a scenario: environment, steps and oracle")
     if not isinstance(src.data, dict):
         raise ConfigError(src.problem((), "a scenario must be a mapping (id, environment, "
                                       "steps, oracle, ...)"))
@@ -83,10 +84,17 @@ def environment_file(scenario: Loaded[Scenario]) -> Path:
 
 def load_environment(path: Path) -> Loaded[Environment]:
     src = load_yaml(path)
+    _refuse_empty(src, "an environment: at least its image")
     if not isinstance(src.data, dict):
         raise ConfigError(src.problem((), "an environment must be a mapping (image, "
                                       "parameters, env, files, ...)"))
     return Loaded(build(Environment, src), src, path.resolve())
+
+
+def _refuse_empty(src: Source, what: str) -> None:
+    if src.empty:
+        raise ConfigError(Problem(src.file, None, "", f"the file is empty; write {what} "
+                                  "(`repro schema` lists every key)"))
 
 
 def discover(root: Path) -> list[Path]:

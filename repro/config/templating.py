@@ -49,6 +49,8 @@ def needs_rendering(text: str) -> bool:
 # `{{ name }}` and nothing fancier: substituted directly, as Jinja would (str(value)),
 # which spares most runs the ~20 ms import of Jinja2. Anything else goes to Jinja2.
 _SIMPLE = re.compile(r"\{\{ ?([A-Za-z_][A-Za-z0-9_]*) ?\}\}")
+# Templates see the parameters and nothing else: no other file can be pulled in.
+_LOADS = re.compile(r"\{%[-+]?\s*(include|import|from|extends)\b")
 
 
 def _simple(text: str, context: dict[str, Any]) -> str | None:
@@ -69,6 +71,12 @@ def render(text: str, context: dict[str, Any], where: Problem) -> str:
     fast = _simple(text, context)
     if fast is not None:
         return fast
+    loads = _LOADS.search(text)
+    if loads:
+        line = text.count("\n", 0, loads.start()) + 1
+        raise ConfigError(_at(where, line, f"`{{% {loads.group(1)} %}}` is not supported: a "
+                              "template sees only the parameters; write the text inline (one "
+                              "`files:` entry per file)"))
     jinja2, env = _jinja()
     name = f"<{where.file}>"
     try:
@@ -79,9 +87,9 @@ def render(text: str, context: dict[str, Any], where: Problem) -> str:
         raise ConfigError(_at(where, exc.lineno, f"template syntax error: {exc.message}")) \
             from None
     except jinja2.UndefinedError as exc:
-        line = _template_line(exc, name)
+        at = _template_line(exc, name)
         known = ", ".join(sorted(k for k in context if k not in ("params", "scenario")))
-        raise ConfigError(_at(where, line, f"{exc.message}; known parameters: {known or 'none'}"
+        raise ConfigError(_at(where, at, f"{exc.message}; known parameters: {known or 'none'}"
                               " (declare it under `parameters:` in the environment)")) from None
     except jinja2.TemplateError as exc:
         raise ConfigError(_at(where, _template_line(exc, name), f"template error: {exc}")) \

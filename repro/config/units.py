@@ -11,6 +11,9 @@ from repro.config.schema import Invalid
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _DURATION = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d|w)\s*)+$")
 _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+# Longer than any step, wait or retention anyone means; beyond it a typo (`9999999h`)
+# would overflow the engine's and the OS's timers instead of failing here.
+MAX_DURATION = 366 * 86400.0
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
 
 
@@ -31,6 +34,8 @@ def duration(raw: Any) -> float:
             raise Invalid(f"expected a duration like 30s, 2m or 500ms, got {raw!r}")
     if seconds <= 0:
         raise Invalid(f"must be longer than zero, got {raw!r}")
+    if seconds > MAX_DURATION:
+        raise Invalid(f"must be at most 366d, got {raw!r}")
     return seconds
 
 
@@ -67,3 +72,15 @@ def regex(raw: Any) -> str:
     except re.error as exc:
         raise Invalid(f"invalid regular expression {raw!r}: {exc}") from None
     return raw
+
+
+def size(raw: Any) -> int:
+    """`64m`, `20m`, `1g`, `512k`, `1048576` -> bytes (any size above zero)."""
+    match = _SIZE.match(str(raw))
+    if not match or isinstance(raw, (bool, float)):
+        raise Invalid(f"expected a size like 64m, 512k or 1g, got {raw!r}")
+    unit = (match.group(2) or "b")[0].lower()
+    value = int(match.group(1)) * {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
+    if value <= 0:
+        raise Invalid(f"must be larger than zero, got {raw!r}")
+    return value

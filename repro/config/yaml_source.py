@@ -17,6 +17,10 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 
 Loc = tuple[str | int, ...]
 
+# Values a document may gain through aliases (`*anchor`) beyond the ones it spells out: a
+# 600-byte "billion laughs" would otherwise expand to gigabytes in memory.
+MAX_ALIAS_EXPANSION = 100_000
+
 
 def loc_text(loc: Loc) -> str:
     """`('steps', 2, 'run')` -> `steps[2].run`."""
@@ -35,6 +39,7 @@ class Source:
     lines: dict[Loc, int] = field(default_factory=dict)
     value_lines: dict[Loc, int] = field(default_factory=dict)  # where a value's text starts
     texts: dict[Loc, str] = field(default_factory=dict)  # scalars as written (`0644`)
+    empty: bool = False  # no document at all (an empty or comment-only file)
 
     def value_line(self, loc: Loc) -> int | None:
         return self.value_lines.get(loc) or self.line(loc)
@@ -66,8 +71,21 @@ def read_input(path: Path, missing: str = "file not found", encoding: str = "utf
         return path.read_text(encoding=encoding)
     except FileNotFoundError:
         raise ConfigError(Problem(shown, None, "", missing)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(Problem(shown, None, "", f"cannot read: {exc}")) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(_not_text(shown, path, exc)) from None
+    except OSError as exc:
+        raise ConfigError(Problem(shown, None, "", f"cannot read: {exc.strerror or exc}")) \
+            from None
+
+
+def _not_text(shown: str, path: Path, exc: UnicodeDecodeError) -> Problem:
+    """Where the first undecodable byte is, and what to do about it."""
+    before = path.read_bytes()[:exc.start]
+    line = before.count(b"\n") + 1
+    column = exc.start - (before.rfind(b"\n") + 1) + 1
+    byte = exc.object[exc.start:exc.start + 1].hex()
+    return Problem(shown, line, "", f"not {exc.encoding.upper()} text: byte 0x{byte} at "
+                   f"column {column}; save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)")
 
 
 def load_yaml(path: Path) -> Source:
@@ -86,23 +104,50 @@ def parse_yaml(text: str, shown: str) -> Source:
         ) from None
     src = Source(shown, None)
     if node is None:
-        src.data = {}
+        src.data, src.empty = {}, True
         return src
     problems: list[Problem] = []
+    budget = _Budget()
     try:
-        src.data = _build(node, (), src, problems, yaml.constructor.SafeConstructor())
+        src.data = _build(node, (), src, problems, yaml.constructor.SafeConstructor(), budget)
     except yaml.MarkedYAMLError as exc:  # e.g. an unknown `!tag`
         mark = exc.problem_mark or exc.context_mark
         raise ConfigError(Problem(shown, mark.line + 1 if mark else None, "",
                                   f"unsupported YAML: {exc.problem or exc.context}")) from None
     except RecursionError:
         raise ConfigError(Problem(shown, None, "", "a YAML alias refers to itself")) from None
+    except _TooLarge as exc:
+        raise ConfigError(Problem(shown, exc.line, "", f"YAML aliases expand this document "
+                                  f"beyond {MAX_ALIAS_EXPANSION} values (an alias bomb?); "
+                                  "write the values out instead")) from None
     if problems:
         raise ConfigError(problems)
     return src
 
 
-def _build(node: yaml.Node, loc: Loc, src: Source, problems: list[Problem], ctor: Any) -> Any:
+class _TooLarge(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+@dataclass
+class _Budget:
+    """Counts values built against the distinct nodes written: the excess is aliasing."""
+
+    built: int = 0
+    nodes: set[int] = field(default_factory=set)
+
+    def spend(self, node: yaml.Node) -> bool:
+        """False once the aliases have expanded past the bound."""
+        self.built += 1
+        self.nodes.add(id(node))
+        return self.built - len(self.nodes) <= MAX_ALIAS_EXPANSION
+
+
+def _build(node: yaml.Node, loc: Loc, src: Source, problems: list[Problem], ctor: Any,
+           budget: _Budget) -> Any:
+    if not budget.spend(node):
+        raise _TooLarge(src.line(loc[:1]) or node.start_mark.line + 1)  # the top-level key
     src.lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         ctor.flatten_mapping(node)  # honour `<<: *anchor` merge keys
@@ -120,10 +165,11 @@ def _build(node: yaml.Node, loc: Loc, src: Source, problems: list[Problem], ctor
                             "duplicate key (an earlier value would be silently lost)")
                 )
             src.lines[child] = key_node.start_mark.line + 1
-            out[key] = _build(value_node, child, src, problems, ctor)
+            out[key] = _build(value_node, child, src, problems, ctor, budget)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*loc, i), src, problems, ctor) for i, item in enumerate(node.value)]
+        return [_build(item, (*loc, i), src, problems, ctor, budget)
+                for i, item in enumerate(node.value)]
     assert isinstance(node, yaml.ScalarNode)  # the third and last kind of YAML node
     # A block scalar (`key: |`) starts on the line after its indicator.
     src.value_lines[loc] = node.start_mark.line + 1 + (1 if node.style in ("|", ">") else 0)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from repro.config import model
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Interrupted, Problem, ReproError, SandboxError
-from repro.execute import archive, faults, services
+from repro.execute import archive, conditions, faults, oom, services
 from repro.plan.values import ImagePlan, Plan, StepPlan
+from repro.redact import MaskingWriter
 from repro.results import oracle
 from repro.results.observations import CaptureObservation, StepObservation
 from repro.results.outcome import RunStatus, StepStatus
@@ -57,6 +60,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
         with backend.open(spec) as sandbox:
             record.sandbox, record.kept = sandbox.name, keep
             record.enter_hint = sandbox.enter_hint()
+            conditions.before_start(plan, backend, sandbox, record, say)
             if plan.files or own_data:
                 with archive.pack(plan.files, own_data) as stream:
                     sandbox.main.copy_in(stream)
@@ -66,6 +70,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             if plan.services:
                 services.bring_up(plan, sandbox, record, say)
             starting()
+            conditions.prepare_locale(plan, sandbox, record)
             if plan.user and own_data:
                 _chown(sandbox.main, plan.user, [d.to for d in own_data])
             if replay:
@@ -81,7 +86,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
                 pause(sandbox, record)
     except Interrupted as exc:
         record.status = RunStatus.INTERRUPTED
-        outcome = _kept(record) if keep and record.sandbox else "the sandbox was removed"
+        outcome = _kept(record) if keep and record.sandbox else _removal(backend, run_id)
         failure: ReproError | None = Interrupted(exc.signal_name, outcome)
         record.error = str(failure)
     except ReproError as exc:
@@ -99,6 +104,13 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
     if failure is not None:
         say(f"record: {display_path(record.path)}")
     return record, failure
+
+
+@contextmanager
+def masked_output(path: Path, plan: Plan) -> Iterator[IO[bytes]]:
+    """A step's output file, secrets masked as they are written (no kill can leave one)."""
+    with path.open("wb") as raw, MaskingWriter(raw, plan.redactor) as writer:
+        yield writer  # type: ignore[misc]
 
 
 def _in_background(action: Callable, *args: object) -> Callable[[], None]:
@@ -124,6 +136,19 @@ def _in_background(action: Callable, *args: object) -> Callable[[], None]:
     return wait
 
 
+def _removal(backend: Backend, run_id: str) -> str:
+    """What became of an interrupted run's sandbox, as the engine says (never assumed)."""
+    try:
+        left = backend.collect(run_id, include_kept=True, dry_run=True, force=True)
+    except SandboxError:
+        return (f"could not check that the sandbox was removed: run `repro gc --run "
+                f"{run_id}` when the engine answers")
+    if not left:
+        return "the sandbox was removed"
+    names = ", ".join(f"{x.kind} {x.name}" for x in left)
+    return f"could not remove {names}: `repro gc --run {run_id}` removes it"
+
+
 def _kept(record: RunRecord) -> str:
     return (f"the sandbox {record.sandbox} was kept (--keep): enter it with "
             f"`{record.enter_hint}`, remove it with `repro gc --run {record.run_id}`")
@@ -134,16 +159,17 @@ def _image_spec(image: ImagePlan) -> api.ImageSpec:
 
 
 def _limits(limits: model.Limits) -> api.Limits:
-    return api.Limits(limits.cpus, limits.memory, limits.pids)
+    return conditions.limits(limits)
 
 
 def _sandbox_spec(plan: Plan, run_id: str, keep: bool, image_id: str,
                   service_images: dict[str, str]) -> api.SandboxSpec:
     main = api.ContainerSpec("sandbox", image_id, dict(plan.env), workdir=plan.workdir,
                              user=plan.user, limits=_limits(plan.limits))
-    return api.SandboxSpec(run_id, plan.scenario_id, main, tuple(
-        api.ContainerSpec(svc.name, service_images[svc.name], dict(svc.env),
-                          command=svc.command, limits=_limits(svc.limits))
+    return api.SandboxSpec(run_id, plan.scenario_id, conditions.applied(plan, main, True), tuple(
+        conditions.applied(plan, api.ContainerSpec(
+            svc.name, service_images[svc.name], dict(svc.env), command=svc.command,
+            limits=_limits(svc.limits)), False)
         for svc in plan.services), egress=plan.egress, keep=keep)
 
 
@@ -188,6 +214,7 @@ def _run_steps(plan: Plan, sandbox: Sandbox, record: RunRecord,
     steps_dir = record.directory / "steps"
     steps_dir.mkdir()
     stopped = False
+    memory = oom.MemoryWatch(sandbox.main)
     for number, step in enumerate(plan.steps, 1):
         if step.fault is not None:  # done to a service: an event, not a command
             (injector.skip if stopped else injector.apply)(step.name, step.fault)
@@ -200,7 +227,7 @@ def _run_steps(plan: Plan, sandbox: Sandbox, record: RunRecord,
         out_path, err_path = base.with_suffix(".stdout"), base.with_suffix(".stderr")
         started = time.time()
         try:
-            with out_path.open("wb") as out, err_path.open("wb") as err:
+            with masked_output(out_path, plan) as out, masked_output(err_path, plan) as err:
                 result = sandbox.main.exec(_exec_request(step), out, err)
         except Interrupted:  # the record still shows the step and its output so far
             record.steps.append(StepObservation(step.name, step.command,
@@ -212,6 +239,8 @@ def _run_steps(plan: Plan, sandbox: Sandbox, record: RunRecord,
             _check_alive(sandbox)  # killed because someone removed the sandbox?
         status = StepStatus.TIMED_OUT if result.timed_out else (
             StepStatus.OK if result.exit_code == 0 else StepStatus.FAILED)
+        if memory.killed(result):
+            status = StepStatus.OOM_KILLED
         observation = StepObservation(step.name, step.command, status, result.exit_code,
                                       result.started, result.ended, out_path, err_path)
         record.steps.append(observation)

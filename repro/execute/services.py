@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from repro.config.yaml_source import display_path
+from repro.errors import ConfigError, Problem
 from repro.execute import archive, faults, postgres, readiness
 from repro.plan.values import Plan
 from repro.results.observations import CaptureObservation
@@ -36,14 +38,23 @@ def read_state(plan: Plan, sandbox: Sandbox, record: RunRecord) -> None:
         return
     folder = record.directory / "queries"
     folder.mkdir(exist_ok=True)
-    for query in plan.queries:
+    for index, query in enumerate(plan.queries):
         container = sandbox.services[query.service]
         gone = faults.unavailable(query.service, container, record.faults)
-        rows, error = ("", f"{gone}; the query did not run") if gone else \
-            postgres.query(container, query)
+        if gone is not None:
+            # A fault left it down: the scenario asks the impossible (no verdict either).
+            raise ConfigError(Problem(display_path(plan.scenario_path), None,
+                                      f"queries[{index}]", f"query {query.name!r} cannot "
+                                      f"run: {gone}; bring the service back before the "
+                                      "steps end (start, unpause) or drop the query"))
+        rows, error = postgres.query(container, query)
+        if error is not None:
+            # Never an observation: an `expect: fixed` scenario would pass on a typo.
+            raise ConfigError(Problem(display_path(plan.scenario_path), None,
+                                      f"queries[{index}]", f"query {query.name!r} failed in "
+                                      f"service {query.service}: {error[:300]}; fix its SQL "
+                                      "(the run has no verdict)"))
         artifact = folder / f"{query.name}.csv"
         artifact.write_text(rows)
-        record.captures.append(CaptureObservation(query.name, f"query:{query.name}",
-                                                  "file" if error is None else None,
-                                                  artifact if error is None else None,
-                                                  query=True, error=error))
+        record.captures.append(CaptureObservation(query.name, f"query:{query.name}", "file",
+                                                  artifact, query=True))

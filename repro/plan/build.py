@@ -12,9 +12,17 @@ from repro.config.model import (
     capture_names,
     step_names,
 )
-from repro.config.project import Loaded, environment_file, load_environment, load_scenario
+from repro.config.paths import outside
+from repro.config.project import (
+    Loaded,
+    environment_file,
+    load_environment,
+    load_scenario,
+    project_root,
+)
 from repro.config.yaml_source import Loc, display_path
 from repro.errors import ConfigError, Problem
+from repro.plan.conditions import merged_limits, plan_conditions, refuse_hidden_writes
 from repro.plan.faults import oracle_problems, plan_fault
 from repro.plan.render import read_bytes, render_environment, renderer, template_context
 from repro.plan.services import plan_loads, plan_queries, plan_services
@@ -69,7 +77,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         stdin = step.stdin.encode() if step.stdin is not None else None
         if step.stdin_file is not None:
             stdin = read_bytes(scen.base / step.stdin_file, scen.source, (*loc, "stdin_file"),
-                                problems)
+                               problems, project_root(scen.base))
         steps.append(StepPlan(
             name=name, argv=argv, command=command,
             timeout=step.timeout or scenario.step_timeout,
@@ -78,6 +86,8 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
             stop_on_failure=step.stop_on_failure,
             source=step.run if isinstance(step.run, str) else " ".join(step.run)))
     problems += oracle_problems(scenario, step_names(scenario), scen.source)
+    conditions = plan_conditions(scen, envl, text, problems)
+    refuse_hidden_writes(conditions, files, data, envl, scen, problems)
     if problems:
         raise ConfigError(problems).redacted(redactor)
     _refuse_secret_build_args(env, envl, [((), image)] + [
@@ -89,9 +99,11 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         secret_parameters=frozenset(k for k, p in env.parameters.items() if p.secret),
         env=env_vars, files=files, data=data, steps=tuple(steps),
         captures=_captures(scenario), oracle=scenario.oracle, workdir=env.workdir,
-        user=env.user, egress=env.network.egress, limits=env.limits,
+        user=env.user, egress=env.network.egress,
+        limits=merged_limits(env.limits, scenario.limits),
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
-        services=services, loads=loads, queries=queries, parameter_origins=origins)
+        services=services, loads=loads, queries=queries, parameter_origins=origins,
+        conditions=conditions)
 
 
 def _refuse_secret_build_args(env: Environment, envl: Loaded[Environment],
@@ -113,11 +125,10 @@ def _refuse_secret_build_args(env: Environment, envl: Loaded[Environment],
 def _data_copy(spec: Any, i: int, scen: Loaded[Scenario], env: Environment,
                problems: list[Problem | str]) -> DataCopy:
     source = (scen.base / spec.source).resolve()
-    root = scen.base.parent.parent.resolve()
-    if not Path(spec.source).is_absolute() and not source.is_relative_to(root):
-        problems.append(scen.source.problem(("data", i, "from"), f"{spec.source!r} leads "
-                                            "outside the project (through `..` or a symlink); "
-                                            "write an absolute path if that is intended"))
+    refused = outside(scen.base / spec.source, project_root(scen.base))
+    if refused:
+        problems.append(scen.source.problem(("data", i, "from"), refused))
+        return DataCopy(source, spec.to, "file", spec.service)
     if source.is_dir():
         kind = "dir"
     elif source.is_file():

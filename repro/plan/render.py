@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from repro.config.model import ConfigFile, Environment, Image
-from repro.config.project import Loaded
+from repro.config.paths import outside
+from repro.config.project import Loaded, project_root
 from repro.config.templating import render
 from repro.config.yaml_source import Loc, Source, display_path
 from repro.errors import ConfigError, Problem
 from repro.plan.values import FileWrite, ImagePlan
+from repro.sandbox import reference
 
 
 def template_context(values: dict[str, Any], scenario_id: str = "", ticket: str = "",
@@ -59,11 +61,20 @@ def render_environment(envl: Loaded[Environment], context: dict[str, Any],
 def _image_plan(image: Image, envl: Loaded[Environment], at: Loc, text: Any,
                 problems: list[Problem | str]) -> ImagePlan:
     if image.ref is not None:
-        return ImagePlan(ref=text(image.ref, envl.source, (*at, "ref")))
+        ref = text(image.ref, envl.source, (*at, "ref"))
+        if ref != image.ref and not reference.is_valid(ref):  # as written: model checked it
+            # The value is not shown: a secret parameter may be part of it.
+            problems.append(envl.source.problem((*at, "ref"), "does not render to an image "
+                                                f"reference ({reference.RULES}); check the "
+                                                "parameters it uses"))
+        return ImagePlan(ref=ref)
     build = image.build
     assert build is not None
     context = (envl.base / build.context).resolve()
-    if not context.is_dir():
+    refused = outside(envl.base / build.context, project_root(envl.base))
+    if refused:
+        problems.append(envl.source.problem((*at, "build", "context"), refused))
+    elif not context.is_dir():
         problems.append(envl.source.problem((*at, "build", "context"),
                                             f"build context {display_path(context)} is not a "
                                             "directory"))
@@ -80,7 +91,8 @@ def _file_write(spec: Any, loc: Loc, envl: Loaded[Environment], context: dict[st
                 problems: list[Problem | str]) -> FileWrite:
     if spec.template is not None:
         path = envl.base / spec.template
-        raw = read_bytes(path, envl.source, (*loc, "template"), problems)
+        raw = read_bytes(path, envl.source, (*loc, "template"), problems,
+                         project_root(envl.base))
         where = Problem(display_path(path), None, "", "")
         origin = display_path(path)
     else:
@@ -101,7 +113,12 @@ def _file_write(spec: Any, loc: Loc, envl: Loaded[Environment], context: dict[st
     return FileWrite(spec.path, rendered.encode("utf-8"), spec.mode, origin)
 
 
-def read_bytes(path: Path, src: Source, loc: Loc, problems: list[Problem | str]) -> bytes:
+def read_bytes(path: Path, src: Source, loc: Loc, problems: list[Problem | str],
+               project: Path) -> bytes:
+    refused = outside(path, project)
+    if refused:
+        problems.append(src.problem(loc, refused))
+        return b""
     try:
         return path.read_bytes()
     except OSError:

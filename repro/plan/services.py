@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from repro.config.model import Environment, Scenario
-from repro.config.project import Loaded
+from repro.config.paths import outside
+from repro.config.project import Loaded, project_root
 from repro.config.schema import did_you_mean
 from repro.config.yaml_source import Loc, display_path
 from repro.errors import Problem
@@ -65,8 +66,12 @@ def plan_loads(scen: Loaded[Scenario], env: Environment, problems: list[Problem 
         rel = load.sql if load.sql is not None else load.csv
         assert rel is not None
         source = (scen.base / rel).resolve()
+        key = "sql" if load.sql is not None else "csv"
+        refused = outside(scen.base / rel, project_root(scen.base))
+        if refused:
+            problems.append(scen.source.problem(("load", i, key), refused))
+            continue
         if not source.is_file():
-            key = "sql" if load.sql is not None else "csv"
             problems.append(scen.source.problem(("load", i, key),
                                                 f"{display_path(source)} not found"))
             continue

@@ -9,6 +9,7 @@ from typing import Any
 
 from repro.config.model import Condition, Ready, Rule
 from repro.config.yaml_source import display_path
+from repro.plan.conditions import shown as conditions_shown
 from repro.plan.values import ImagePlan, Plan
 from repro.redact import MASK
 
@@ -21,7 +22,12 @@ def _image_text(image: ImagePlan, mask: Callable[[str], str]) -> str:
 
 
 def plan_dict(plan: Plan) -> dict[str, Any]:
-    """The plan as shown to people: secrets masked, file contents as text."""
+    """The plan as shown to people: secrets masked (in every field, as a whole), file
+    contents as text."""
+    return dict(plan.redactor.deep(_fields(plan)))
+
+
+def _fields(plan: Plan) -> dict[str, Any]:
     mask = plan.redactor
     return {
         "scenario": {"id": plan.scenario_id, "title": plan.title, "ticket": plan.ticket,
@@ -69,7 +75,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "sandbox": {"workdir": plan.workdir, "user": plan.user,
                     "network_egress": plan.egress,
                     "limits": {"cpus": plan.limits.cpus, "memory_bytes": plan.limits.memory,
-                               "pids": plan.limits.pids}},
+                               "pids": plan.limits.pids},
+                    "conditions": conditions_shown(plan.conditions, plan.limits)},
     }
 
 
@@ -111,6 +118,8 @@ def describe_condition(cond: Condition) -> str:
             return f"{subject} {'fails' if cond.failed else 'succeeds'}"
         if cond.timed_out is not None:
             return f"{subject} {'times out' if cond.timed_out else 'finishes in time'}"
+        if cond.oom_killed is not None:
+            return f"{subject} {'is' if cond.oom_killed else 'is not'} killed for lack of memory"
         stream = "stdout" if cond.stdout is not None else "stderr"
         return f"{subject} {stream} matches /{cond.stdout or cond.stderr}/"
     if cond.exists is not None:

@@ -16,7 +16,8 @@ from repro.config.project import (
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Problem
 from repro.plan.build import build_plan
-from repro.plan.render import render_environment, template_context
+from repro.plan.conditions import plan_conditions
+from repro.plan.render import render_environment, renderer, template_context
 from repro.plan.services import plan_services
 
 
@@ -75,6 +76,7 @@ def check_environment(env: Loaded[Environment]) -> list[Problem | str]:
         context = template_context(defaults)
         render_environment(env, context, problems)
         plan_services(env, context, problems)  # services render like the environment
+        plan_conditions(None, env, renderer(context, problems), problems)
     return problems
 
 

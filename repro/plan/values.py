@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.config.model import Limits, Oracle, Ready, Rule
+from repro.plan.conditions import Conditions
 from repro.plan.faults import FaultPlan
 from repro.redact import Redactor
 
@@ -126,6 +127,7 @@ class Plan:
     loads: tuple[LoadPlan, ...] = ()
     queries: tuple[QueryPlan, ...] = ()
     parameter_origins: dict[str, str] = field(default_factory=dict)  # key -> file:line
+    conditions: Conditions = field(default_factory=Conditions)  # timezone, locale, disks
 
     @property
     def baseline_path(self) -> Path:

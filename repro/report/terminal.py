@@ -78,7 +78,8 @@ def summary(record: RunRecord, comparison: Comparison | None,
         status = step["status"]
         tag = {StepStatus.OK: s.good("ok     "), StepStatus.FAILED: s.bad("FAILED "),
                StepStatus.TIMED_OUT: s.bad("TIMEOUT"), StepStatus.SKIPPED: s.dim("skipped"),
-               StepStatus.INTERRUPTED: s.bad("STOPPED")}[StepStatus(status)]
+               StepStatus.INTERRUPTED: s.bad("STOPPED"),
+               StepStatus.OOM_KILLED: s.bad("OOM    ")}[StepStatus(status)]
         timing = "" if step["duration_s"] is None else f"{step['duration_s']:.2f}s"
         code = "" if step["exit_code"] is None else f"exit {step['exit_code']}"
         print(f"  {tag} {step['name']:<{width}}  {code:<8} {timing}", file=out)
@@ -95,6 +96,10 @@ def summary(record: RunRecord, comparison: Comparison | None,
             mib = record.plan.limits.memory // 1024**2
             print(s.dim(f"      killed (SIGKILL): the memory limit ({mib} MiB, "
                         "limits.memory) is the usual cause"), file=out)
+        if status == StepStatus.OOM_KILLED:
+            limit = record.plan.limits.memory
+            within = f" within limits.memory ({limit // 1024**2} MiB)" if limit else ""
+            print(s.dim(f"      killed by the kernel: out of memory{within}"), file=out)
     for line in (line for lines in fault_lines.values() for line in lines):
         print(line, file=out)  # faults after the last step, or before a step never reached
     print(file=out)

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from repro import owner
 from repro.results import reader
+from repro.results.outcome import RunStatus
 from repro.results.reader import StoredRun
 
 
@@ -31,6 +33,30 @@ def _summary(run: StoredRun) -> RunSummary:
     return RunSummary(run.run_id, run.scenario_id, str(run.status), verdict, run.ok,
                       run.baseline_verdict,
                       run.started_at, run.folder)
+
+
+def settle_dead(runs_dir: Path) -> list[str]:
+    """Mark `killed` the records still saying `running` whose repro process, on this host,
+    is gone (a `kill -9`, a crash of the machine): no run is listed as going forever.
+    Returns their run ids. Records of other hosts are left as they are."""
+    settled = []
+    for path in runs_dir.glob(f"*/{reader.RECORD_FILE}") if runs_dir.is_dir() else []:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        who = data.get("owner") if isinstance(data, dict) else None
+        if data.get("status") != RunStatus.RUNNING or not who or not owner.here(who) or \
+                owner.alive(who):
+            continue
+        data["status"] = RunStatus.KILLED.value
+        data["error"] = (f"the repro process (pid {owner.pid(who)}) ended without finishing "
+                         "this record: it was killed; `repro gc` removes what it left")
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        tmp.replace(path)
+        settled.append(str(data.get("run_id", path.parent.name)))
+    return settled
 
 
 def read(runs_dir: Path) -> list[RunSummary]:

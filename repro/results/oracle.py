@@ -37,6 +37,10 @@ def _check_step(cond: Condition, obs: StepObservation | None) -> tuple[bool, str
         return obs.failed == cond.failed, obs.status.replace("_", " ")
     if cond.timed_out is not None:
         return (obs.status == StepStatus.TIMED_OUT) == cond.timed_out, obs.status.replace("_", " ")
+    if cond.oom_killed is not None:
+        killed = obs.status == StepStatus.OOM_KILLED
+        return killed == cond.oom_killed, obs.status.replace("_", " ") + (
+            "" if obs.exit_code is None else f" (exit code {obs.exit_code})")
     stream, pattern = ("stdout", cond.stdout) if cond.stdout is not None else \
         ("stderr", cond.stderr)
     assert pattern is not None

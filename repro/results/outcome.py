@@ -15,10 +15,11 @@ class StepStatus(StrEnum):
     TIMED_OUT = "timed_out"
     SKIPPED = "skipped"  # an earlier step failed with stop_on_failure
     INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM while it ran
+    OOM_KILLED = "oom_killed"  # the kernel killed it for lack of memory (not a plain 137)
 
     @property
     def failed(self) -> bool:
-        return self in (StepStatus.FAILED, StepStatus.TIMED_OUT)
+        return self in (StepStatus.FAILED, StepStatus.TIMED_OUT, StepStatus.OOM_KILLED)
 
 
 class RunStatus(StrEnum):
@@ -27,6 +28,7 @@ class RunStatus(StrEnum):
     NOT_REPLAYED = "not replayed"  # `repro shell --no-steps`
     ERROR = "error"  # the sandbox itself failed: no verdict
     INTERRUPTED = "interrupted"
+    KILLED = "killed"  # its repro process died without finishing the record (kill -9)
 
 
 class Verdict(StrEnum):

@@ -55,6 +55,7 @@ class StoredRun:
     parameters: dict[str, Any]
     steps: tuple[StoredStep, ...]
     captures: tuple[StoredCapture, ...]
+    owner: str | None = None  # host:pid:start of the repro process that ran it
 
     @property
     def verdict(self) -> Verdict:
@@ -84,7 +85,8 @@ def from_dict(data: dict[str, Any], folder: Path) -> StoredRun:
         captures=tuple(StoredCapture(c["name"], c.get("path", ""), bool(c.get("exists")),
                                      c.get("kind"), c.get("artifact"), bool(c.get("query")),
                                      c.get("error"))
-                       for c in data.get("captures", [])))
+                       for c in data.get("captures", [])),
+        owner=data.get("owner"))
 
 
 def read(path: Path) -> StoredRun:

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from repro import __version__
+from repro import owner as owner_mod
 from repro.config.yaml_source import display_path
+from repro.plan.conditions import shown as conditions_shown
 from repro.plan.show import parameters_shown
 from repro.plan.values import Plan
 from repro.results import reader
@@ -63,6 +65,8 @@ class RunRecord:
     baseline_verdict: BaselineVerdict = BaselineVerdict.NONE
     baseline: dict[str, Any] | None = None  # the comparison with the baseline, as data
     scrubbed: bool = False  # artifacts already masked
+    owner: str = field(default_factory=owner_mod.current)  # the repro process running it
+    conditions: dict[str, Any] = field(default_factory=dict)  # what the run did for them
     faults: list[FaultObservation] = field(default_factory=list)  # fault entries of the steps
 
     @property
@@ -94,6 +98,10 @@ class RunRecord:
                 redactor.file(artifact)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as written and shown; secrets masked in every field, as a whole."""
+        return dict(self.plan.redactor.deep(self._fields()))
+
+    def _fields(self) -> dict[str, Any]:
         plan = self.plan
         mask = plan.redactor
         ended = max([time.time(), *(s.ended_at or 0 for s in self.steps)])
@@ -101,6 +109,7 @@ class RunRecord:
             "format": FORMAT,
             "run_id": self.run_id,
             "status": str(self.status),
+            "owner": self.owner,
             "error": None if self.error is None else mask(self.error),
             "scenario": {"id": plan.scenario_id, "title": plan.title, "ticket": plan.ticket,
                          "path": display_path(plan.scenario_path)},
@@ -119,7 +128,9 @@ class RunRecord:
             "facts": {"repro_version": __version__, "host_os": platform.platform(),
                       **self.facts},
             "sandbox": {"name": self.sandbox, "kept": self.kept,
-                        "network_egress": plan.egress},
+                        "network_egress": plan.egress,
+                        "conditions": {**conditions_shown(plan.conditions, plan.limits),
+                                       **self.conditions}},
             "steps": [self._step(s, mask) for s in self.steps],
             "faults": [f.to_dict(mask) for f in self.faults],
             "captures": [self._capture(c) for c in self.captures],

@@ -25,6 +25,8 @@ class Limits:
     cpus: float | None = None
     memory: int | None = None  # bytes
     pids: int | None = None
+    shm_size: int | None = None  # bytes of /dev/shm
+    ulimits: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # name -> soft, hard
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class ContainerSpec:
     workdir: str | None = None
     user: str | None = None
     limits: Limits = Limits()
+    hostname: str | None = None  # None: the backend's choice (the role for services)
+    tmpfs: Mapping[str, int] = field(default_factory=dict)  # path -> size in bytes, empty
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,10 @@ class Container(Protocol):
     def logs(self, tail: int | None = None) -> str:
         """The container's own output (PID 1), stdout and stderr together."""
 
+    def memory_kills(self) -> int | None:
+        """How many processes the kernel has killed in this container for lack of memory
+        since it was created; None when the engine cannot tell."""
+
     # Faults: what a scenario may do to a service while the steps run.
     def stop(self) -> None:
         """Its stop signal, then SIGKILL after the engine's grace period."""
@@ -231,3 +239,7 @@ class Backend(Protocol):
 
     def make_base(self, name: str, force: bool, say: Say) -> str:
         """Create an offline base image (`busybox`, `debian:SUITE`); its reference."""
+
+    def zone_file(self, zone: str, say: Say) -> bytes | None:
+        """The compiled tz database file (TZif) of an IANA zone, from repro's own offline
+        copy, for images that lack it; None when the zone is unknown there."""

@@ -51,6 +51,34 @@ def test_interrupted_run_removes_its_sandbox_and_exits_130(project: Project, sig
     assert json.loads(records[0].read_text())["status"] == "interrupted"
 
 
+def test_an_interrupt_at_any_moment_of_creation_leaves_nothing_and_says_so(
+        project: Project) -> None:
+    # SIGTERM while the engine creates the sandbox (the request may be cut off mid-flight)
+    # and at every other early moment: whatever the claim, nothing is left behind.
+    project.env("svc", """\
+        image: repro-base/busybox
+        services:
+          web: {image: repro-base/busybox, command: "sleep 3600"}
+        """)
+    sid = project.scenario("early", LONG.replace("environment: bb", "environment: svc"))
+    outcomes = []
+    for delay in (0.15, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.8):
+        proc = subprocess.Popen([sys.executable, "-m", "repro", "run", f"scenarios/{sid}"],
+                                cwd=project.root, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "NO_COLOR": "1"})
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        outcomes.append((delay, proc.returncode, err.strip().splitlines()[-1:]))
+        assert proc.returncode == 130, (delay, err)
+        assert project.leftovers() == [], (delay, err)
+        assert "could not" not in err, (delay, err)
+    # Interrupts landed before, during and after the sandbox's creation.
+    assert any(last == ["repro: error: interrupted by SIGTERM; the sandbox was removed"]
+               for _, _, last in outcomes), outcomes
+
+
 def test_gc_removes_only_what_dead_runs_left(project: Project) -> None:
     """One test on purpose: a global `repro gc` in a parallel test would sweep the
     killed run's leftovers before this one looks."""
@@ -82,6 +110,15 @@ def test_gc_removes_only_what_dead_runs_left(project: Project) -> None:
         victim.kill()  # SIGKILL: no chance to clean up
         victim.communicate(timeout=30)  # reaps it and closes its pipes
         assert engine_names("container", f"io.repro.scenario={killed}") != []
+
+        # Its record said `running` forever; `repro runs` tells it was killed, and the
+        # live run is still running.
+        listed = project.repro("runs").stdout.splitlines()
+        assert any(killed in line and "KILLED" in line and "killed" in line
+                   for line in listed), listed
+        assert any(busy in line and "running" in line for line in listed), listed
+        record = next((project.root / ".repro" / "runs").glob(f"{killed}-*/record.json"))
+        assert json.loads(record.read_text())["status"] == "killed"
 
         dry = project.repro("gc", "--dry-run")
         assert dry.returncode == 0 and f"would remove container repro-{killed}" in dry.stdout

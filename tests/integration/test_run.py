@@ -350,3 +350,34 @@ def test_a_timeout_spares_what_earlier_steps_started(project: Project) -> None:
     steps = {s["name"]: s for s in project.record(result)["steps"]}
     assert code == 0 and steps["hang"]["status"] == "timed_out"
     assert steps["count"]["stdout"].strip() == "1"  # the daemon lives, the step's sleeps not
+
+
+def test_a_base_named_through_a_build_argument_is_made_offline_and_built(
+        project: Project) -> None:
+    # `FROM repro-base/...:${ARG}`: the offline base is recognised once the argument is
+    # resolved (it would otherwise be pulled from a registry that is not there).
+    project.env("argbase", """\
+        image:
+          build:
+            context: argbase
+            args: {FLAVOUR: busybox}
+        """, files={"argbase/Dockerfile": "ARG FLAVOUR=debian:bookworm\n"
+                                          "FROM repro-base/${FLAVOUR}\n"
+                                          "RUN echo built > /built\n"})
+    sid = project.scenario("argbase", """\
+        environment: argbase
+        steps: [{name: s, run: "cat /built; ls /bin/busybox"}]
+        oracle: {any: [{step: s, stdout: built}]}
+        """)
+    done = project.repro("run", f"scenarios/{sid}")
+    assert done.returncode == 0, done.stderr
+    assert "REPRODUCED" in done.stdout
+    (project.root / "environments/argbase/Dockerfile").write_text(
+        "ARG FLAVOUR\nFROM repro-base/${FLAVOUR}\n")
+    (project.root / "environments/argbase.yaml").write_text(
+        "image: {build: {context: argbase}}\n")
+    done = project.repro("run", f"scenarios/{sid}")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        "repro: error: environments/argbase/Dockerfile:2: FROM: `FROM` names $FLAVOUR, which "
+        "has no value: give its `ARG` a default or set it in the environment's `build.args`")

@@ -160,6 +160,23 @@ def test_a_broken_dump_and_a_broken_csv_name_their_lines(project: Project) -> No
     assert project.leftovers() == []
 
 
+def test_a_query_with_broken_sql_is_a_setup_error_not_an_observation(
+        project: Project) -> None:
+    # An `expect: fixed` scenario must not pass because its query never ran.
+    _billing_project(project)
+    scenario = project.root / "scenarios" / "NORD-88" / "scenario.yaml"
+    text = scenario.read_text()
+    assert "FROM monthly_totals" in text
+    scenario.write_text(text.replace("FROM monthly_totals", "FROM invoicez", 1))
+    done = project.repro("run", "scenarios/NORD-88")
+    assert done.returncode == 2, done.stdout
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("repro: error: scenarios/NORD-88/scenario.yaml: queries[0]: query ")
+    assert 'relation "invoicez" does not exist' in last and "fix its SQL" in last
+    assert "REPRODUCED" not in done.stdout
+    assert project.leftovers() == []
+
+
 def test_a_compose_file_imports_and_runs(project: Project) -> None:
     shutil.copytree(REPO / "environments" / "webshop", project.root / "environments" / "webshop")
     done = project.repro("env", "import", "environments/webshop/docker-compose.yml")

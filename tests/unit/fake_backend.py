@@ -57,6 +57,7 @@ class FakeContainer:
         self.links: dict[str, str] = {}  # absolute path -> link target
         self.execs: list[ExecRequest] = []
         self.default = default or Answer()
+        self.oom_kills: int | None = 0  # what memory_kills() says (None: cannot tell)
         self._script: list[tuple[str, list[Answer]]] = []
         self.done: list[str] = []  # faults done to it, in order: "kill SIGKILL", "pause"
         self.refuse: dict[str, str] = {}  # fault -> the engine's refusal (SandboxError)
@@ -165,6 +166,9 @@ class FakeContainer:
         lines = self.log.splitlines(keepends=True)
         return "".join(lines if tail is None else lines[-tail:])
 
+    def memory_kills(self) -> int | None:
+        return self.oom_kills
+
 
 class FakeSandbox:
     def __init__(self, spec: SandboxSpec, main: FakeContainer,
@@ -264,3 +268,8 @@ class FakeBackend:
 
     def make_base(self, name: str, force: bool, say: Say) -> str:
         return f"fake-base/{name}"
+
+    zones = {"Europe/Berlin": b"TZif-berlin", "UTC": b"TZif-utc"}
+
+    def zone_file(self, zone: str, say: Say) -> bytes | None:
+        return self.zones.get(zone)

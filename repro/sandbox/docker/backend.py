@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 
 from repro.sandbox.api import ImageInfo, ImageSpec, Leftover, SandboxSpec, Say
-from repro.sandbox.docker import bases, gc, images, network_faults, sandbox
+from repro.sandbox.docker import bases, gc, images, network_faults, sandbox, zoneinfo
 from repro.sandbox.docker.engine import engine_facts
 
 
@@ -40,3 +40,6 @@ class DockerBackend:
             return bases.create(ref, say)
         bases.ensure(ref, say)
         return ref
+
+    def zone_file(self, zone: str, say: Say) -> bytes | None:
+        return zoneinfo.zone_file(zone, say)

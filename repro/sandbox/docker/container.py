@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -15,6 +16,11 @@ from repro.sandbox.docker.engine import client, translated
 
 # Run as root in the container when a process times out: every process but PID 1 and this.
 KILL_ALL = ["sh", "-c", "kill -KILL -1 2>/dev/null; exit 0"]
+# The container's memory cgroup counts its OOM kills: memory.events on cgroup v2,
+# memory.oom_control on v1 (both `oom_kill N`); read from inside, where it is the container's.
+OOM_COUNTER = ["sh", "-c", "cat /sys/fs/cgroup/memory.events 2>/dev/null || "
+               "cat /sys/fs/cgroup/memory/memory.oom_control"]
+_OOM_KILLS = re.compile(rb"^oom_kill (\d+)$", re.M)
 MAX_OUTPUT = int(os.environ.get("REPRO_MAX_OUTPUT", 512 * 1024 * 1024))  # per stream
 
 _STATUS = {"running": Status.RUNNING, "restarting": Status.RUNNING,
@@ -76,6 +82,18 @@ class DockerContainer:
             raw = self.model.logs(stdout=True, stderr=True,
                                   tail="all" if tail is None else tail)
         return raw.decode("utf-8", "replace")
+
+    def memory_kills(self) -> int | None:
+        """From the container's cgroup; None without a shell in the image or a cgroup
+        counter (an old kernel), or once the container has stopped."""
+        import docker
+
+        try:
+            code, out = self.model.exec_run(OOM_COUNTER, user="0")
+        except docker.errors.DockerException:
+            return None
+        found = _OOM_KILLS.search(out or b"")
+        return int(found.group(1)) if code == 0 and found else None
 
     def stop(self) -> None:
         with translated(f"stopping {self.what}"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from repro import owner
 from repro.sandbox.api import Leftover
 from repro.sandbox.docker import labels
 from repro.sandbox.docker.engine import client, translated
@@ -39,15 +40,15 @@ def collect(run_id: str | None = None, include_kept: bool = False,
         reason = None
         if run_id is not None and rid != run_id:
             continue
-        owner = tags.get(labels.OWNER, "")
-        if run_id is not None and not force and labels.owner_alive(owner) and \
+        who = tags.get(labels.OWNER, "")
+        if run_id is not None and not force and owner.alive(who) and \
                 not tags.get(labels.KEEP):
-            reason = (f"its run is still going (repro process {owner.split(':')[1]}); stop "
+            reason = (f"its run is still going (repro process {owner.pid(who)}); stop "
                       "it with Ctrl-C, or pass --force")
-        elif run_id is None and labels.owner_alive(owner):
-            reason = f"its run is still going (repro process {owner.split(':')[1]})"
-        elif run_id is None and not include_kept and not labels.owner_here(owner):
-            reason = (f"created by repro on host {owner.split(':')[0] or '?'}, whose runs this "
+        elif run_id is None and owner.alive(who):
+            reason = f"its run is still going (repro process {owner.pid(who)})"
+        elif run_id is None and not include_kept and not owner.here(who):
+            reason = (f"created by repro on host {who.split(':')[0] or '?'}, whose runs this "
                       "host cannot see (remove with `repro gc --run ID` or `--all`)")
         elif run_id is None and tags.get(labels.KEEP) and not include_kept:
             reason = "kept with --keep (remove with `repro gc --run ID` or `--all`)"

@@ -12,10 +12,8 @@ from pathlib import Path
 
 from repro.errors import SandboxError
 from repro.sandbox.api import ImageInfo, ImageSpec, Say
-from repro.sandbox.docker import bases, labels
+from repro.sandbox.docker import bases, dockerfile, labels
 from repro.sandbox.docker.engine import client, translated
-
-_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", re.I | re.M)
 
 
 def ensure(image: ImageSpec, environment: str, say: Say) -> ImageInfo:
@@ -29,7 +27,8 @@ def ensure(image: ImageSpec, environment: str, say: Say) -> ImageInfo:
     found = _find(tag) or _by_key(key, tag)
     if found:
         return ImageInfo(tag, found, False, time.monotonic() - started)
-    for parent in _FROM.findall((image.context / image.dockerfile).read_text(errors="replace")):
+    dockerfile_path = image.context / image.dockerfile
+    for parent in dockerfile.parents(dockerfile_path, image.build_args):
         if bases.is_base(parent):
             bases.ensure(parent, say)
     image_id = _build(image, tag, key, say)

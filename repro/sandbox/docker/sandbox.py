@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from repro.errors import SandboxError
+from repro.errors import Interrupted, SandboxError
 from repro.sandbox.api import ContainerSpec, Limits, NetworkShape, SandboxSpec
 from repro.sandbox.docker import labels
 from repro.sandbox.docker.container import DockerContainer
@@ -79,11 +79,19 @@ def container_name(run_id: str) -> str:
     return f"repro-{run_id}"
 
 
-def _host_config(api: Any, network: str | None, limits: Limits) -> Any:
+def _host_config(api: Any, network: str | None, spec: ContainerSpec) -> Any:
+    import docker
+
+    limits: Limits = spec.limits
     return api.create_host_config(
         network_mode=network or "none",
         nano_cpus=int(limits.cpus * 1e9) if limits.cpus else None,
-        mem_limit=limits.memory, pids_limit=limits.pids)
+        mem_limit=limits.memory, pids_limit=limits.pids, shm_size=limits.shm_size,
+        ulimits=[docker.types.Ulimit(name=name, soft=soft, hard=hard)
+                 for name, (soft, hard) in limits.ulimits.items()] or None,
+        # A small disk: empty, writable by every user (like /tmp), programs may run there.
+        tmpfs={path: f"size={size},mode=1777,exec" for path, size in spec.tmpfs.items()}
+        or None)
 
 
 def _model(engine: Any, created: dict, name: str) -> Any:
@@ -97,9 +105,9 @@ def _create_service(engine: Any, svc: ContainerSpec, name: str,
     svc_name = f"{name}-{svc.name}"
     created = api.create_container(
         svc.image, command=list(svc.command) if svc.command else None, name=svc_name,
-        hostname=svc.name, labels={**run_labels, labels.SERVICE: svc.name},
+        hostname=svc.hostname or svc.name, labels={**run_labels, labels.SERVICE: svc.name},
         environment=dict(svc.env), working_dir=svc.workdir or None, user=svc.user or None,
-        host_config=_host_config(api, name, svc.limits),
+        host_config=_host_config(api, name, svc),
         networking_config=api.create_networking_config(
             {name: api.create_endpoint_config(aliases=[svc.name])}))
     return DockerContainer(_model(engine, created, svc_name), svc.name, f"service {svc.name}")
@@ -120,24 +128,29 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
     network = container = box = None
     services: dict[str, DockerContainer] = {}
     ready = False  # keep keeps a complete sandbox only, never half of one
+    cut_short = False
     try:
-        with translated("creating the sandbox"):
+        with translated("creating the sandbox"):  # (interrupted here: see _sweep)
             if wants_network:
                 network = engine.networks.create(name, driver="bridge",
                                                   internal=not spec.egress, labels=run_labels)
             for svc in spec.services:
                 services[svc.name] = _create_service(engine, svc, name, run_labels)
             created = api.create_container(
-                main.image, entrypoint=KEEPALIVE, command=[], name=name, hostname=HOSTNAME,
+                main.image, entrypoint=KEEPALIVE, command=[], name=name,
+                hostname=main.hostname or HOSTNAME,
                 labels=run_labels, environment=dict(main.env),
                 working_dir=main.workdir or None, user=main.user or None,
-                host_config=_host_config(api, name if network else None, main.limits),
+                host_config=_host_config(api, name if network else None, main),
                 networking_config=api.create_networking_config(
                     {name: api.create_endpoint_config(aliases=[HOSTNAME])}) if network else None)
             container = DockerContainer(_model(engine, created, name), HOSTNAME, "the sandbox")
         ready = True
         box = DockerSandbox(container, network, services, run_labels)
         yield box
+    except (Interrupted, KeyboardInterrupt):
+        cut_short = not ready  # a create request may have been cut off mid-flight
+        raise
     finally:
         if box is not None:
             with shielded():
@@ -154,6 +167,42 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
                        _by_name(engine.containers, name, spec.run_id),
                        network or (_by_name(engine.networks, name, spec.run_id)
                                    if wants_network else None))
+                if not ready:
+                    _sweep(engine, spec.run_id, IN_FLIGHT_S if cut_short else 0.0)
+
+
+# How long an engine may still be working on a create whose request an interrupt cut
+# short: the container appears after we looked for it by name.
+IN_FLIGHT_S = 3.0
+
+
+def _sweep(engine: Any, run_id: str, wait_s: float) -> None:
+    """After a creation that did not finish: remove whatever carries the run's label,
+    looking again until nothing has appeared for `wait_s` (a create in flight)."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = _labelled(engine, run_id)
+        for kind, resource in found:
+            remove(resource if kind == "container" else None,
+                   resource if kind == "network" else None)
+        if not found and time.monotonic() >= deadline:
+            return
+        time.sleep(0.2)
+
+
+def _labelled(engine: Any, run_id: str) -> list[tuple[str, Any]]:
+    import docker
+    import requests
+
+    selector = {"label": f"{labels.RUN}={run_id}"}
+    try:
+        containers = [("container", c) for c in engine.containers.list(all=True,
+                                                                       filters=selector)]
+        return containers + [("network", n) for n in engine.networks.list(filters=selector)]
+    except (docker.errors.DockerException, requests.exceptions.RequestException):
+        return []  # the engine went away: `repro gc` finds them later
 
 
 def _by_name(collection: Any, name: str, run_id: str) -> Any:

@@ -42,7 +42,8 @@ def test_validate_prints_every_problem_of_every_file(project, cli):
         f"scenarios/T-2/scenario.yaml:{line_of(scen, 'stdeer')}: oracle.any[0].stdeer: "
         "unknown key (did you mean 'stderr'?)",
         f"scenarios/T-2/scenario.yaml:{line_of(scen, '- step: start')}: oracle.any[0]: a step "
-        "condition needs 'exit_code' or 'failed' or 'timed_out' or 'stdout' or 'stderr'",
+        "condition needs 'exit_code' or 'failed' or 'timed_out' or 'stdout' or 'stderr' or "
+        "'oom_killed'",
     ])
 
 
@@ -191,12 +192,12 @@ def test_secret_parameters_never_appear_in_plan_output(project, cli, fmt):
 
 def test_secret_used_in_the_image_reference_is_masked(project, cli):
     project.environment("app", "image: 'registry.example.com/{{ tenant_key }}/app:1'\n"
-                               "parameters:\n  tenant_key: {default: k-93XyZ, secret: true}\n")
+                               "parameters:\n  tenant_key: {default: k-93xyz, secret: true}\n")
     project.scenario("T-1", "environment: app\nsteps: [{run: x}]\n"
                             "oracle: {any: [{step: step-1, failed: true}]}\n")
     result = cli("plan", "T-1", "--json")
     assert result.exit_code == 0
-    assert "k-93XyZ" not in result.stdout
+    assert "k-93xyz" not in result.stdout
     assert json.loads(result.stdout)["image"]["ref"] == "registry.example.com/***/app:1"
 
 

@@ -78,13 +78,13 @@ def test_plan_of_a_service_build_shows_its_context(project, cli):
 def test_a_secret_in_a_service_image_reference_is_masked(project, cli):
     # As for the environment's own image (test_cli): the plan never shows a secret.
     project.environment("svc", "image: busybox\nparameters:\n"
-                               "  tenant_key: {default: k-93XyZ, secret: true}\n"
+                               "  tenant_key: {default: k-93xyz, secret: true}\n"
                                "services:\n"
                                "  db: {image: 'registry.example.com/{{ tenant_key }}/db:1'}\n")
     project.scenario("S", "environment: svc\n" + SCENARIO_TAIL)
     result = cli("plan", "S", "--json")
     assert result.exit_code == 0
-    assert "k-93XyZ" not in result.stdout
+    assert "k-93xyz" not in result.stdout
     assert json.loads(result.stdout)["services"][0]["image"] == "registry.example.com/***/db:1"
 
 

@@ -44,7 +44,7 @@ def test_unknown_keys_are_located_with_did_you_mean(project):
         "(did you mean 'exit_code'?)",
         # ...and with its test misspelt, the condition tests nothing:
         f"{f}:{line_of(text, '- step: start')}: oracle.any[0]: a step condition needs "
-        "'exit_code' or 'failed' or 'timed_out' or 'stdout' or 'stderr'",
+        "'exit_code' or 'failed' or 'timed_out' or 'stdout' or 'stderr' or 'oom_killed'",
     ])
 
 
@@ -140,7 +140,8 @@ def test_duplicate_keys_are_each_reported_with_their_line(project):
     ("- image: busybox\n",
      "environments/app.yaml:1: an environment must be a mapping (image, parameters, env, "
      "files, ...)"),
-    ("", "environments/app.yaml: 'image' is required"),
+    ("", "environments/app.yaml: the file is empty; write an environment: at least its image "
+         "(`repro schema` lists every key)"),
     ("image: [busybox]\n",
      "environments/app.yaml:1: image: expected an image reference or a mapping with "
      "'ref' or 'build'"),
@@ -166,12 +167,12 @@ def test_malformed_environment_is_one_precise_problem(project, text, expected):
 @pytest.mark.parametrize("snippet, expected", [
     ("oracle: {any: [{step: start, contains: x}]}",
      "oracle.any[0].contains: 'contains' does not apply to a step; use one of exit_code, "
-     "failed, timed_out, stdout, stderr"),
+     "failed, timed_out, stdout, stderr, oom_killed"),
     ("oracle: {any: [{step: start, file: /x, exists: true}]}",
      "oracle.any[0].file: a condition takes only one of 'step' or 'file'"),
     ("oracle: {any: [{step: start}]}",
      "oracle.any[0]: a step condition needs 'exit_code' or 'failed' or 'timed_out' or "
-     "'stdout' or 'stderr'"),
+     "'stdout' or 'stderr' or 'oom_killed'"),
     ("oracle: {any: [{step: boot, failed: true}]}",
      "oracle.any[0].step: no step named 'boot' (steps: start, step-2)"),
     ("oracle: {all: [{file: app.log, exists: true}]}",

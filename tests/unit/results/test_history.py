@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from repro.results.history import prune, read
+from repro.results.history import prune, read, settle_dead
 
 
 def iso_ago(seconds: float) -> str:
@@ -85,3 +85,35 @@ def test_prune_judges_a_run_without_a_start_time_by_its_folder_age(tmp_path):
     gone = prune(read(runs), older_than_s=86400)
     assert [r.run_id for r in gone] == ["stale"]
     assert not stale.exists() and recent.exists()
+
+
+def test_running_records_of_dead_processes_on_this_host_are_marked_killed(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from repro import owner
+
+    gone = subprocess.run([sys.executable, "-c", "from repro import owner; "
+                           "print(owner.current())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    host = socket.gethostname()
+    cases = {"dead": gone, "alive": owner.current(), "other-host": "ci-7:4242:99",
+             "old-format": None}
+    for run_id, who in cases.items():
+        data = record(iso_ago(60), reproduced=None, status="running", ok=None)
+        if who is not None:
+            data["owner"] = who
+        run(tmp_path, run_id, data)
+    run(tmp_path, "finished", {**record(iso_ago(60)), "owner": gone})
+    assert gone.startswith(f"{host}:")
+
+    assert settle_dead(tmp_path) == ["dead"]
+    statuses = {r.run_id: (r.status, r.verdict) for r in read(tmp_path)}
+    assert statuses["dead"] == ("killed", "KILLED")
+    assert statuses["alive"] == statuses["other-host"] == statuses["old-format"] == (
+        "running", "RUNNING")
+    assert statuses["finished"][0] == "complete"
+    stored = json.loads((tmp_path / "dead" / "record.json").read_text())
+    assert "was killed" in stored["error"]
+    assert settle_dead(tmp_path) == []  # once

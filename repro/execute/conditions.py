@@ -1,0 +1,112 @@
+"""Carry a plan's conditions into the sandbox: the containers' settings (timezone, locale,
+hostname, small disks, limits), the zone file an image lacks, and a locale to compile."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import replace
+
+from repro import tarball
+from repro.config import model
+from repro.errors import ConfigError
+from repro.plan.values import Plan
+from repro.results.record import RunRecord
+from repro.sandbox import api
+
+ZONEINFO = "/usr/share/zoneinfo"
+
+# Is the locale there? If not, can this image compile it? One shell run as root; the exit
+# code says which (the last line of output is localedef's complaint, when it fails).
+LOCALE_SCRIPT = r"""
+want=$1 norm=$2 source=$3 charmap=$4
+if command -v locale >/dev/null 2>&1 && locale -a 2>/dev/null | grep -qixF -e "$want" -e "$norm"
+then exit 0; fi
+ls /lib/ld-musl-* >/dev/null 2>&1 && exit 3
+command -v localedef >/dev/null 2>&1 || exit 4
+[ -e "/usr/share/i18n/locales/$source" ] || exit 5
+if [ -z "$charmap" ]; then
+  charmap=$(sed -n "s/^$want \([^ ]*\).*/\1/p" /usr/share/i18n/SUPPORTED 2>/dev/null | head -n 1)
+fi
+localedef -i "$source" -f "${charmap:-UTF-8}" "$want" 2>&1 || exit 6
+exit 10
+"""
+_PACKAGE = "Debian/Ubuntu: install the package `locales` in the image"
+_LACKS = {
+    3: "its C library is musl (Alpine), which cannot compile locales; replay it on a "
+       "glibc-based image (Debian, Ubuntu)",
+    4: f"it has no localedef ({_PACKAGE})",
+    5: f"it has no locale sources in /usr/share/i18n ({_PACKAGE})",
+    126: "it has no shell to check its locales with",
+    127: "it has no shell to check its locales with",
+}
+
+
+def limits(limits: model.Limits) -> api.Limits:
+    return api.Limits(limits.cpus, limits.memory, limits.pids, limits.shm_size,
+                      {name: (u.soft, u.ceiling) for name, u in limits.ulimits.items()})
+
+
+def applied(plan: Plan, spec: api.ContainerSpec, steps: bool) -> api.ContainerSpec:
+    """The container with the run's timezone and locale (over the environment's own env:
+    TZ/LANG/LC_ALL), and for the steps' one its hostname and small disks."""
+    conditions = plan.conditions
+    spec = replace(spec, env={**spec.env, **conditions.env()})
+    if steps:
+        spec = replace(spec, hostname=conditions.hostname, tmpfs=dict(conditions.tmpfs))
+    return spec
+
+
+def before_start(plan: Plan, backend: api.Backend, sandbox: api.Sandbox, record: RunRecord,
+                 say: Callable[[str], None]) -> None:
+    """Every container whose image has no file for the run's zone gets repro's, at the
+    place every C library and runtime looks (glibc would silently use UTC instead)."""
+    zone = plan.conditions.zone_file
+    if zone is None:
+        return
+    body = backend.zone_file(zone, say)
+    if body is None:
+        where = plan.conditions.where("timezone")
+        raise ConfigError(where.problem("timezone", f"unknown timezone {zone!r}: repro's tz "
+                                        "database has no such zone"))
+    path = f"{ZONEINFO}/{zone}"
+    delivered: dict[str, str] = {}
+    for role, container in [("sandbox", sandbox.main), *sandbox.services.items()]:
+        found = container.copy_out(path)
+        if found is not None:
+            for _ in found:  # drain: the image's own tzdata is the customer's
+                pass
+            delivered[role] = "image"
+            continue
+        buf = io.BytesIO()
+        with tarball.writer(buf) as tar:
+            tarball.add_bytes(tar, path.lstrip("/"), body)
+        container.copy_in(buf.getvalue())
+        delivered[role] = "repro"
+    record.conditions["zone_file"] = delivered
+
+
+def prepare_locale(plan: Plan, sandbox: api.Sandbox, record: RunRecord) -> None:
+    """Compile the run's locale in the steps' container if the image has not, before the
+    first step; stop with what the image lacks when it cannot."""
+    wanted = plan.conditions.locale_to_prepare
+    if wanted is None:
+        return
+    name, _, modifier = wanted.partition("@")
+    source, _, codeset = name.partition(".")
+    suffix = f"@{modifier}" if modifier else ""
+    norm = f"{source}.{codeset.lower().replace('-', '')}{suffix}" if codeset else wanted
+    argv = ("sh", "-c", LOCALE_SCRIPT, "locale", wanted, norm, source + suffix, codeset)
+    out = io.BytesIO()
+    result = sandbox.main.exec(api.ExecRequest(argv, user="0", timeout=120,
+                                               label=f"the locale {wanted}"), out, out)
+    code = result.exit_code
+    if code in (0, 10):
+        record.conditions["locale_prepared"] = "generated" if code == 10 else "image"
+        return
+    said = out.getvalue().decode("utf-8", "replace").strip().splitlines()
+    reason = _LACKS.get(code or 0) or (
+        f"localedef failed: {said[-1][:160]}" if said else f"the check exited {code}")
+    where = plan.conditions.where("locale")
+    raise ConfigError(where.problem("locale", f"the image cannot provide the locale "
+                                    f"{wanted}: {reason}"))
