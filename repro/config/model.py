@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from repro.config import units
+from repro.config import faults, units
 from repro.config.conditions import Ulimit, condition_issues, ulimit_issues
+from repro.config.faults import Fault
 from repro.config.schema import Invalid, did_you_mean, spec
 from repro.config.services import SERVICE_NAME, DbLoad, Query
 from repro.config.services import Ready as Ready  # re-exported: part of the records' API
@@ -267,7 +268,8 @@ class DataLoad:
 class Step:
     """One command replayed inside the sandbox."""
 
-    run: str | tuple[str, ...] = spec(doc="Shell command (string) or argv (list)")
+    run: str | tuple[str, ...] | None = spec(None, doc="Shell command (string) or argv "
+                                             "(list); or give `fault`")
     name: str | None = spec(None, doc="Name used in reports and the oracle")
     timeout: float | None = spec(None, parse=units.duration, doc="e.g. 30s; default: "
                                  "the scenario's step_timeout", schema=_DURATION_SCHEMA)
@@ -278,9 +280,11 @@ class Step:
     stdin_file: str | None = spec(None, doc="File fed to standard input, relative to the "
                                   "scenario directory")
     stop_on_failure: bool = spec(True, doc="Skip the remaining steps if this one fails")
+    fault: Fault | None = spec(None, doc="Instead of a command: stop, kill, pause, "
+                               "disconnect or slow down a service (docs/faults.md)")
 
     def check(self) -> Issues:
-        issues: Issues = []
+        issues: Issues = faults.entry_issues(self)
         if self.stdin is not None and self.stdin_file is not None:
             issues.append((("stdin_file",), "give 'stdin' or 'stdin_file', not both"))
         if isinstance(self.run, tuple) and not self.run:

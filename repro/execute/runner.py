@@ -13,7 +13,7 @@ from typing import IO
 from repro.config import model
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Interrupted, Problem, ReproError, SandboxError
-from repro.execute import archive, conditions, oom, services
+from repro.execute import archive, conditions, faults, oom, services
 from repro.plan.values import ImagePlan, Plan, StepPlan
 from repro.redact import MaskingWriter
 from repro.results import oracle
@@ -54,6 +54,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             service_images[svc.name] = svc_info.id
             record.services[svc.name] = {"image": svc_info.ref, "image_id": svc_info.id,
                                          "built": svc_info.built}
+        faults.prepare(plan, backend, say)
         own_data = [d for d in plan.data if d.service is None]
         spec = _sandbox_spec(plan, run_id, keep, info.id, service_images)
         with backend.open(spec) as sandbox:
@@ -73,7 +74,8 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             if plan.user and own_data:
                 _chown(sandbox.main, plan.user, [d.to for d in own_data])
             if replay:
-                _run_steps(plan, sandbox, record, on_step)
+                with faults.Faults(sandbox, record.faults, say) as injector:
+                    _run_steps(plan, sandbox, record, on_step, injector)
                 _capture(plan, sandbox, record)
                 services.read_state(plan, sandbox, record)
                 record.reproduced, record.oracle = oracle.evaluate(
@@ -208,12 +210,15 @@ def _slug(name: str) -> str:
 
 
 def _run_steps(plan: Plan, sandbox: Sandbox, record: RunRecord,
-               on_step: Callable | None) -> None:
+               on_step: Callable | None, injector: faults.Faults) -> None:
     steps_dir = record.directory / "steps"
     steps_dir.mkdir()
     stopped = False
     memory = oom.MemoryWatch(sandbox.main)
     for number, step in enumerate(plan.steps, 1):
+        if step.fault is not None:  # done to a service: an event, not a command
+            (injector.skip if stopped else injector.apply)(step.name, step.fault)
+            continue
         if stopped:
             record.steps.append(StepObservation(step.name, step.command, StepStatus.SKIPPED, None,
                                                 None, None, None, None))

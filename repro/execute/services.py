@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Problem
-from repro.execute import archive, postgres, readiness
+from repro.execute import archive, faults, postgres, readiness
 from repro.plan.values import Plan
 from repro.results.observations import CaptureObservation
 from repro.results.record import RunRecord
@@ -42,7 +42,15 @@ def read_state(plan: Plan, sandbox: Sandbox, record: RunRecord) -> None:
     folder = record.directory / "queries"
     folder.mkdir(exist_ok=True)
     for index, query in enumerate(plan.queries):
-        rows, error = postgres.query(sandbox.services[query.service], query)
+        container = sandbox.services[query.service]
+        gone = faults.unavailable(query.service, container, record.faults)
+        if gone is not None:
+            # A fault left it down: the scenario asks the impossible (no verdict either).
+            raise ConfigError(Problem(display_path(plan.scenario_path), None,
+                                      f"queries[{index}]", f"query {query.name!r} cannot "
+                                      f"run: {gone}; bring the service back before the "
+                                      "steps end (start, unpause) or drop the query"))
+        rows, error = postgres.query(container, query)
         if error is not None:
             # Never an observation: an `expect: fixed` scenario would pass on a typo.
             raise ConfigError(Problem(display_path(plan.scenario_path), None,

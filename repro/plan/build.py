@@ -23,6 +23,7 @@ from repro.config.project import (
 from repro.config.yaml_source import Loc, display_path
 from repro.errors import ConfigError, Problem
 from repro.plan.conditions import merged_limits, plan_conditions, refuse_hidden_writes
+from repro.plan.faults import oracle_problems, plan_fault
 from repro.plan.render import read_bytes, render_environment, renderer, template_context
 from repro.plan.services import plan_loads, plan_queries, plan_services
 from repro.plan.values import CapturePlan, DataCopy, ImagePlan, Plan, StepPlan
@@ -59,10 +60,18 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
     steps = []
     for i, (step, name) in enumerate(zip(scenario.steps, step_names(scenario), strict=True)):
         loc: Loc = ("steps", i)
+        if step.fault is not None:
+            fault = plan_fault(step.fault, (*loc, "fault"), scen.source, env, problems)
+            steps.append(StepPlan(name=name, argv=(), command=fault.describe(),
+                                  timeout=scenario.step_timeout, env={}, workdir=None,
+                                  user=None, stdin=None, stop_on_failure=True,
+                                  source=fault.describe(), fault=fault))
+            continue
         if isinstance(step.run, str):
             command = text(step.run, scen.source, (*loc, "run"))
             argv: tuple[str, ...] = ("sh", "-c", command)
         else:
+            assert step.run is not None  # a step without a command is a fault (above)
             argv = tuple(text(a, scen.source, (*loc, "run", j)) for j, a in enumerate(step.run))
             command = " ".join(argv)
         stdin = step.stdin.encode() if step.stdin is not None else None
@@ -76,6 +85,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
             workdir=step.workdir, user=step.user, stdin=stdin,
             stop_on_failure=step.stop_on_failure,
             source=step.run if isinstance(step.run, str) else " ".join(step.run)))
+    problems += oracle_problems(scenario, step_names(scenario), scen.source)
     conditions = plan_conditions(scen, envl, text, problems)
     refuse_hidden_writes(conditions, files, data, envl, scen, problems)
     if problems:

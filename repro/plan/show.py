@@ -52,7 +52,9 @@ def _fields(plan: Plan) -> dict[str, Any]:
         "steps": [{"name": s.name, "run": mask(s.command), "timeout_s": s.timeout,
                    "env": {k: mask(v) for k, v in s.env.items()}, "workdir": s.workdir,
                    "user": s.user, "stdin_bytes": None if s.stdin is None else len(s.stdin),
-                   "stop_on_failure": s.stop_on_failure} for s in plan.steps],
+                   "stop_on_failure": s.stop_on_failure} if s.fault is None else
+                  {"name": s.name, "fault": s.fault.describe(), **s.fault.as_dict()}
+                  for s in plan.steps],
         "capture": [{"name": c.name, "path": c.path} for c in plan.captures],
         "oracle": {"mode": "all" if plan.oracle.all is not None else "any",
                    "conditions": [describe_condition(c) for c in plan.oracle.conditions]},

@@ -9,6 +9,7 @@ from typing import Any
 
 from repro.config.model import Limits, Oracle, Ready, Rule
 from repro.plan.conditions import Conditions
+from repro.plan.faults import FaultPlan
 from repro.redact import Redactor
 
 
@@ -48,6 +49,7 @@ class StepPlan:
     stdin: bytes | None
     stop_on_failure: bool
     source: str = ""  # the command as written, before templating (no parameter values)
+    fault: FaultPlan | None = None  # a fault entry: no command, this is done to a service
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from repro.config.yaml_source import display_path
+from repro.report import faults
 from repro.results.outcome import ChannelVerdict, StepStatus
 from repro.results.record import RunRecord
 
@@ -69,8 +70,11 @@ def summary(record: RunRecord, comparison: Comparison | None,
     print(s.dim(f"environment {plan.environment}, image {image.get('ref')} ({how}), "
                 f"run {record.run_id}"), file=out)
     print(file=out)
-    width = max([len(step["name"]) for step in data["steps"]] + [4])
+    width = faults.width_of(record, data["steps"])
+    fault_lines = faults.lines_before_steps(record, width, s)
     for step in data["steps"]:
+        for line in fault_lines.pop(step["name"], []):
+            print(line, file=out)
         status = step["status"]
         tag = {StepStatus.OK: s.good("ok     "), StepStatus.FAILED: s.bad("FAILED "),
                StepStatus.TIMED_OUT: s.bad("TIMEOUT"), StepStatus.SKIPPED: s.dim("skipped"),
@@ -96,6 +100,8 @@ def summary(record: RunRecord, comparison: Comparison | None,
             limit = record.plan.limits.memory
             within = f" within limits.memory ({limit // 1024**2} MiB)" if limit else ""
             print(s.dim(f"      killed by the kernel: out of memory{within}"), file=out)
+    for line in (line for lines in fault_lines.values() for line in lines):
+        print(line, file=out)  # faults after the last step, or before a step never reached
     print(file=out)
     oracle = data["oracle"]
     print(f"oracle ({oracle['mode']} of):", file=out)

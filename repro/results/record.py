@@ -20,6 +20,7 @@ from repro.plan.conditions import shown as conditions_shown
 from repro.plan.show import parameters_shown
 from repro.plan.values import Plan
 from repro.results import reader
+from repro.results.faults import FaultObservation
 from repro.results.observations import INLINE_LIMIT, CaptureObservation, StepObservation
 from repro.results.oracle import ConditionResult
 from repro.results.outcome import BaselineVerdict, RunStatus, Verdict
@@ -66,6 +67,7 @@ class RunRecord:
     scrubbed: bool = False  # artifacts already masked
     owner: str = field(default_factory=owner_mod.current)  # the repro process running it
     conditions: dict[str, Any] = field(default_factory=dict)  # what the run did for them
+    faults: list[FaultObservation] = field(default_factory=list)  # fault entries of the steps
 
     @property
     def verdict(self) -> Verdict:
@@ -130,6 +132,7 @@ class RunRecord:
                         "conditions": {**conditions_shown(plan.conditions, plan.limits),
                                        **self.conditions}},
             "steps": [self._step(s, mask) for s in self.steps],
+            "faults": [f.to_dict(mask) for f in self.faults],
             "captures": [self._capture(c) for c in self.captures],
             "oracle": {"mode": "all" if plan.oracle.all is not None else "any",
                        "fired": self.reproduced,

@@ -101,6 +101,7 @@ class Status(Enum):
     CREATED = "created"  # not started yet
     EXITED = "exited"
     REMOVED = "removed"  # gone (removed from outside the run)
+    PAUSED = "paused"  # frozen by a fault: alive, but runs nothing until unpaused
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,16 @@ class ContainerState:
     status: Status
     exit_code: int | None = None
     health: str | None = None  # the image's HEALTHCHECK verdict; None when it has none
+
+
+@dataclass(frozen=True)
+class NetworkShape:
+    """Conditions put on a service's network traffic (what it sends), like a slow link."""
+
+    latency: float = 0.0  # seconds added to every packet
+    jitter: float = 0.0  # seconds of random variation of the latency
+    loss: float = 0.0  # percent of packets dropped
+    rate: str | None = None  # bandwidth cap, e.g. "1mbit"
 
 
 class Container(Protocol):
@@ -141,6 +152,20 @@ class Container(Protocol):
         """How many processes the kernel has killed in this container for lack of memory
         since it was created; None when the engine cannot tell."""
 
+    # Faults: what a scenario may do to a service while the steps run.
+    def stop(self) -> None:
+        """Its stop signal, then SIGKILL after the engine's grace period."""
+
+    def kill(self, signal: str) -> None:
+        """Send PID 1 a signal (`SIGKILL`, `SIGTERM`, ...)."""
+
+    def restart(self) -> None: ...
+
+    def pause(self) -> None:
+        """Freeze every process (it keeps its memory and connections)."""
+
+    def unpause(self) -> None: ...
+
 
 class Sandbox(Protocol):
     """One run's live resources, created by Backend.open."""
@@ -160,6 +185,18 @@ class Sandbox(Protocol):
     def session(self, container: str | None, argv: list[str]) -> int:
         """Attach the terminal to `argv` in the container (None: the steps' one); its exit
         status. Used by `repro shell`."""
+
+    # Faults on a service's network (the steps' container is never a target).
+    def disconnect(self, service: str) -> None:
+        """Cut the service off the run's network: nothing reaches it, its name no longer
+        resolves."""
+
+    def reconnect(self, service: str) -> None:
+        """Put it back, reachable by the same name (with a fresh interface)."""
+
+    def shape_network(self, service: str, shape: NetworkShape | None) -> None:
+        """Delay, jitter, drop or cap what the service sends; None removes the shape.
+        Needs nothing in the service's image."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +225,10 @@ class Backend(Protocol):
     def check_session(self) -> None:
         """SandboxError when Sandbox.session cannot work here; asked before a run that
         ends in one, so the user learns it before waiting for the run."""
+
+    def check_network_shaping(self, say: Say) -> None:
+        """Make ready what Sandbox.shape_network needs; SandboxError saying why it cannot
+        work on this engine (asked before a run that shapes a network)."""
 
     def collect(self, run_id: str | None, include_kept: bool, dry_run: bool,
                 force: bool) -> list[Leftover]:

@@ -25,6 +25,7 @@ from repro.sandbox.api import (
     ImageInfo,
     ImageSpec,
     Leftover,
+    NetworkShape,
     SandboxSpec,
     Say,
     Status,
@@ -58,6 +59,8 @@ class FakeContainer:
         self.default = default or Answer()
         self.oom_kills: int | None = 0  # what memory_kills() says (None: cannot tell)
         self._script: list[tuple[str, list[Answer]]] = []
+        self.done: list[str] = []  # faults done to it, in order: "kill SIGKILL", "pause"
+        self.refuse: dict[str, str] = {}  # fault -> the engine's refusal (SandboxError)
 
     # -- scripting ---------------------------------------------------------------------
     def answer(self, needle: str, *answers: Answer) -> None:
@@ -114,7 +117,36 @@ class FakeContainer:
                     tarball.add_bytes(tar, base + name[len(path):], body)
         return iter([buf.getvalue()])
 
+    def fault(self, action: str, status: Status | None = None) -> None:
+        """Do a fault (or refuse it like an engine would); the tests read `done`."""
+        kind = action.split()[0]
+        if kind in self.refuse:
+            raise SandboxError(f"{kind} of {self.name} failed: {self.refuse[kind]}")
+        self.done.append(action)
+        if status is not None:
+            self.status = status
+
+    def stop(self) -> None:
+        self.fault("stop", Status.EXITED)
+        self.exit_code = 0
+
+    def kill(self, signal: str) -> None:
+        self.fault(f"kill {signal}", Status.EXITED)
+        self.exit_code = 137
+
+    def restart(self) -> None:
+        self.fault("restart", Status.RUNNING)
+
+    def pause(self) -> None:
+        self.fault("pause", Status.PAUSED)
+
+    def unpause(self) -> None:
+        self.fault("unpause", Status.RUNNING)
+
     def exec(self, request: ExecRequest, stdout: IO[bytes], stderr: IO[bytes]) -> ExecResult:
+        if self.status is Status.PAUSED:
+            raise SandboxError(f"starting {request.label or 'a process'} failed: Container "
+                               f"{self.name} is paused, unpause the container before exec")
         if self.status is Status.REMOVED:
             raise SandboxError(f"starting {request.label or 'a process'} failed: "
                                f"no such container: {self.name}")
@@ -166,6 +198,15 @@ class FakeSandbox:
         self.sessions.append((container, argv))
         return self.session_exit
 
+    def disconnect(self, service: str) -> None:
+        self._services[service].fault("disconnect")
+
+    def reconnect(self, service: str) -> None:
+        self._services[service].fault("reconnect")
+
+    def shape_network(self, service: str, shape: NetworkShape | None) -> None:
+        self._services[service].fault("network " + ("clear" if shape is None else repr(shape)))
+
 
 class FakeBackend:
     """Hands out sandboxes whose containers come from `containers` (by role) or are
@@ -179,6 +220,8 @@ class FakeBackend:
         self.removed: list[str] = []
         self.leftovers: list[Leftover] = []
         self.session_exit = 0  # what a session in its sandboxes exits with
+        self.shaping_checked = 0
+        self.shaping_refused: str | None = None  # check_network_shaping's SandboxError
 
     def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
         self.images.append((image, environment))
@@ -210,6 +253,11 @@ class FakeBackend:
 
     def check_session(self) -> None:
         return None
+
+    def check_network_shaping(self, say: Say) -> None:
+        self.shaping_checked += 1
+        if self.shaping_refused:
+            raise SandboxError(self.shaping_refused)
 
     def collect(self, run_id: str | None, include_kept: bool, dry_run: bool,
                 force: bool) -> list[Leftover]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 
 from repro.sandbox.api import ImageInfo, ImageSpec, Leftover, SandboxSpec, Say
-from repro.sandbox.docker import bases, gc, images, sandbox, zoneinfo
+from repro.sandbox.docker import bases, gc, images, network_faults, sandbox, zoneinfo
 from repro.sandbox.docker.engine import engine_facts
 
 
@@ -23,6 +23,9 @@ class DockerBackend:
 
     def check_session(self) -> None:
         sandbox.check_session()
+
+    def check_network_shaping(self, say: Say) -> None:
+        network_faults.check_shaping(say)
 
     def collect(self, run_id: str | None, include_kept: bool, dry_run: bool,
                 force: bool) -> list[Leftover]:

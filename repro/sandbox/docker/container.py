@@ -26,18 +26,23 @@ KILL_GRACE_S = 1.0  # after a timeout's kill, how long the last output may take 
 MAX_OUTPUT = int(os.environ.get("REPRO_MAX_OUTPUT", 512 * 1024 * 1024))  # per stream
 
 _STATUS = {"running": Status.RUNNING, "restarting": Status.RUNNING,
-           "created": Status.CREATED, "removing": Status.REMOVED}  # else: EXITED
+           "created": Status.CREATED, "removing": Status.REMOVED,
+           "paused": Status.PAUSED}  # else: EXITED
 
 
 class DockerContainer:
     """A created container; every method raises SandboxError on engine failure."""
 
     def __init__(self, model: Any, address: str, what: str,
-                 after_start: Callable[[Any], None] | None = None):
+                 isolate: Callable[[Any], None] | None = None,
+                 before_reconnect: Callable[[Any], None] | None = None):
         self.model = model  # the SDK's Container
         self._address = address
         self.what = what  # "the sandbox" | "service NAME": for error messages
-        self._after_start = after_start  # e.g. cut its routes out (isolation.py)
+        # Cuts its routes out (isolation.py) each time the engine gives it a network
+        # namespace or a network: start, restart, reconnect.
+        self._isolate = isolate
+        self._before_reconnect = before_reconnect
 
     @property
     def name(self) -> str:
@@ -50,8 +55,15 @@ class DockerContainer:
     def start(self) -> None:
         with translated(f"starting {self.what}"):
             self.model.start()
-        if self._after_start is not None:
-            self._after_start(self.model)
+        self.isolate()
+
+    def isolate(self) -> None:
+        if self._isolate is not None:
+            self._isolate(self.model)
+
+    def prepare_reconnect(self) -> None:
+        if self._before_reconnect is not None:
+            self._before_reconnect(self.model)
 
     def copy_in(self, tar: IO[bytes] | bytes) -> None:
         with translated(f"copying data into {self.what}"):
@@ -99,6 +111,27 @@ class DockerContainer:
             return None
         found = _OOM_KILLS.search(out or b"")
         return int(found.group(1)) if code == 0 and found else None
+
+    def stop(self) -> None:
+        with translated(f"stopping {self.what}"):
+            self.model.stop()
+
+    def kill(self, signal: str) -> None:
+        with translated(f"sending {signal} to {self.what}"):
+            self.model.kill(signal=signal)
+
+    def restart(self) -> None:
+        with translated(f"restarting {self.what}"):
+            self.model.restart()
+        self.isolate()  # a restart brings a fresh network namespace, default route and all
+
+    def pause(self) -> None:
+        with translated(f"pausing {self.what}"):
+            self.model.pause()
+
+    def unpause(self) -> None:
+        with translated(f"unpausing {self.what}"):
+            self.model.unpause()
 
     def exec(self, request: ExecRequest, stdout: IO[bytes], stderr: IO[bytes]) -> ExecResult:
         """Run a process; the container's env, workdir and user apply unless it overrides.

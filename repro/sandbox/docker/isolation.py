@@ -25,14 +25,27 @@ CUT_ROUTES = ["sh", "-c", "gw=$(ip -4 route show default | awk '{print $3; exit}
               "[ -z \"$gw\" ] || ip -4 route add throw \"$gw\"/32"]
 
 
+# Before a network is connected again: the gateway's throw route would clash with the
+# address the engine gives the new interface.
+FORGET_GATEWAY = ["sh", "-c", "ip -4 route flush type throw; exit 0"]
+
+
 def cut_routes(container: Any, labels: dict[str, str], what: str) -> None:
     """Leave `container` (running) no route out of its private network."""
+    _in_netns(container, labels, what, CUT_ROUTES)
+
+
+def forget_gateway(container: Any, labels: dict[str, str], what: str) -> None:
+    _in_netns(container, labels, what, FORGET_GATEWAY)
+
+
+def _in_netns(container: Any, labels: dict[str, str], what: str, script: list[str]) -> None:
     import docker
 
     bases.ensure(bases.TOOLS, lambda message: None)
     with translated(f"isolating {what}"):
         helper = client().containers.create(
-            bases.TOOLS, CUT_ROUTES, network_mode=f"container:{container.id}",
+            bases.TOOLS, script, network_mode=f"container:{container.id}",
             cap_add=["NET_ADMIN"], cap_drop=["ALL"], labels=labels)
         try:
             try:

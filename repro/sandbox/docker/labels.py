@@ -9,6 +9,7 @@ RUN = "io.repro.run"
 SCENARIO = "io.repro.scenario"
 OWNER = "io.repro.owner"  # host:pid of the repro process that created it
 SERVICE = "io.repro.service"  # which service of the run a container is
+HELPER = "io.repro.helper"  # a short-lived helper of a run (tc for network faults)
 KEEP = "io.repro.keep"  # left running on purpose (`repro run --keep`)
 CACHE_KEY = "io.repro.cache-key"  # on cached environment images
 BASE = "io.repro.base"  # on offline base images

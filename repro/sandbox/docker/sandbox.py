@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from repro.errors import Interrupted, SandboxError
-from repro.sandbox.api import ContainerSpec, Limits, SandboxSpec
+from repro.sandbox.api import ContainerSpec, Limits, NetworkShape, SandboxSpec
 from repro.sandbox.docker import isolation, labels
 from repro.sandbox.docker.container import DockerContainer
 from repro.sandbox.docker.engine import client, translated
+from repro.sandbox.docker.network_faults import NetworkFaults
 from repro.signals import shielded
 
 # PID 1 of the sandbox: idles until removed and reaps what steps leave behind.
@@ -24,10 +25,12 @@ class DockerSandbox:
     """Created by `open_sandbox`: the steps' container and the services' ones."""
 
     def __init__(self, main: DockerContainer, network: Any | None,
-                 services: dict[str, DockerContainer] | None = None):
+                 services: dict[str, DockerContainer] | None = None,
+                 tags: dict[str, str] | None = None):
         self._main = main
         self.network = network
         self._services = services or {}
+        self.faults = NetworkFaults(network, tags or {})
 
     @property
     def name(self) -> str:
@@ -53,6 +56,19 @@ class DockerSandbox:
         flags = ["-it"] if sys.stdin.isatty() else ["-i"]
         return subprocess.run(["docker", "exec", *flags, self._target(container), *argv],
                               check=False).returncode
+
+
+    def disconnect(self, service: str) -> None:
+        self.faults.disconnect(service, self._services[service].model)
+
+    def reconnect(self, service: str) -> None:
+        container = self._services[service]
+        container.prepare_reconnect()
+        self.faults.reconnect(service, container.model)
+        container.isolate()  # connecting adds the default route back
+
+    def shape_network(self, service: str, shape: NetworkShape | None) -> None:
+        self.faults.shape(service, self._services[service].model, shape)
 
 
 def check_session() -> None:
@@ -86,12 +102,14 @@ def _model(engine: Any, created: dict, name: str) -> Any:
     return engine.containers.prepare_model({"Id": created["Id"], "Name": "/" + name})
 
 
-def _isolator(run_labels: dict[str, str], what: str,
-              private: bool) -> Callable[[Any], None] | None:
-    """What to do once a container on the run's internal network runs: no route out."""
+def _isolation(run_labels: dict[str, str], what: str, private: bool) -> dict[str, Any]:
+    """A container's hooks on the run's internal network: no route out once it runs (and
+    after each restart or reconnect), the gateway forgotten before a reconnect."""
     if not private:
-        return None
-    return lambda model: isolation.cut_routes(model, run_labels, what)
+        return {}
+    return {"isolate": lambda model: isolation.cut_routes(model, run_labels, what),
+            "before_reconnect": lambda model: isolation.forget_gateway(model, run_labels,
+                                                                       what)}
 
 
 def _create_service(engine: Any, svc: ContainerSpec, name: str,
@@ -107,7 +125,7 @@ def _create_service(engine: Any, svc: ContainerSpec, name: str,
             {name: api.create_endpoint_config(aliases=[svc.name])}))
     what = f"service {svc.name}"
     return DockerContainer(_model(engine, created, svc_name), svc.name, what,
-                           _isolator(run_labels, what, private))
+                           **_isolation(run_labels, what, private))
 
 
 @contextmanager
@@ -122,7 +140,7 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
     # A private network when there are services to reach (internal: no egress) or when
     # egress is allowed; otherwise no network at all.
     wants_network = bool(spec.services) or spec.egress
-    network = container = None
+    network = container = box = None
     services: dict[str, DockerContainer] = {}
     ready = False  # keep keeps a complete sandbox only, never half of one
     cut_short = False
@@ -144,13 +162,17 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
                 networking_config=api.create_networking_config(
                     {name: api.create_endpoint_config(aliases=[HOSTNAME])}) if network else None)
             container = DockerContainer(_model(engine, created, name), HOSTNAME, "the sandbox",
-                                        _isolator(run_labels, "the sandbox", private))
+                                        **_isolation(run_labels, "the sandbox", private))
         ready = True
-        yield DockerSandbox(container, network, services)
+        box = DockerSandbox(container, network, services, run_labels)
+        yield box
     except (Interrupted, KeyboardInterrupt):
         cut_short = not ready  # a create request may have been cut off mid-flight
         raise
     finally:
+        if box is not None:
+            with shielded():
+                box.faults.remove_helpers()  # a fault's helper caught mid-way
         if not (spec.keep and ready):
             with shielded():
                 # Interrupted while a create call was in flight, a handle is None but the
@@ -222,7 +244,7 @@ def remove(container: Any, network: Any) -> None:
         if resource is None:
             continue
         try:
-            resource.remove(**how)
+            _remove(resource, how)
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as exc:
@@ -230,6 +252,20 @@ def remove(container: Any, network: Any) -> None:
                 _warn_left(resource, exc)
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             _warn_left(resource, exc)
+
+
+def _remove(resource: Any, how: dict[str, bool]) -> None:
+    """Some engines refuse to remove a paused container (a fault left it so), even forced:
+    unpause it first then."""
+    import docker
+
+    try:
+        resource.remove(**how)
+    except docker.errors.APIError as exc:
+        if "paused" not in str(exc.explanation or exc).lower():
+            raise
+        resource.unpause()
+        resource.remove(**how)
 
 
 def _warn_left(resource: Any, exc: BaseException) -> None:
