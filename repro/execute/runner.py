@@ -11,7 +11,7 @@ from pathlib import Path
 from repro.config import model
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Interrupted, Problem, ReproError, SandboxError
-from repro.execute import archive, services
+from repro.execute import archive, clock, services
 from repro.plan.values import ImagePlan, Plan, StepPlan
 from repro.results import oracle
 from repro.results.observations import CaptureObservation, StepObservation
@@ -51,6 +51,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             service_images[svc.name] = svc_info.id
             record.services[svc.name] = {"image": svc_info.ref, "image_id": svc_info.id,
                                          "built": svc_info.built}
+        clock.prepare(plan, backend, record, say)
         own_data = [d for d in plan.data if d.service is None]
         spec = _sandbox_spec(plan, run_id, keep, info.id, service_images)
         with backend.open(spec) as sandbox:
@@ -67,8 +68,13 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             starting()
             if plan.user and own_data:
                 _chown(sandbox.main, plan.user, [d.to for d in own_data])
+            clock.check(plan, sandbox, record, say)
+            started = clock.start(plan, sandbox, record)  # a shell without steps: now
             if replay:
-                _run_steps(plan, sandbox, record, on_step)
+                try:
+                    _run_steps(plan, sandbox, record, on_step)
+                finally:
+                    clock.finish(plan, record, started)
                 _capture(plan, sandbox, record)
                 services.read_state(plan, sandbox, record)
                 record.reproduced, record.oracle = oracle.evaluate(
@@ -142,7 +148,7 @@ def _sandbox_spec(plan: Plan, run_id: str, keep: bool, image_id: str,
     return api.SandboxSpec(run_id, plan.scenario_id, main, tuple(
         api.ContainerSpec(svc.name, service_images[svc.name], dict(svc.env),
                           command=svc.command, limits=_limits(svc.limits))
-        for svc in plan.services), egress=plan.egress, keep=keep)
+        for svc in plan.services), egress=plan.egress, keep=keep, clock=clock.spec(plan))
 
 
 def _exec_request(step: StepPlan) -> api.ExecRequest:

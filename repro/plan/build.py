@@ -15,6 +15,7 @@ from repro.config.model import (
 from repro.config.project import Loaded, environment_file, load_environment, load_scenario
 from repro.config.yaml_source import Loc, display_path
 from repro.errors import ConfigError, Problem
+from repro.plan.clock import plan_clock
 from repro.plan.render import read_bytes, render_environment, renderer, template_context
 from repro.plan.services import plan_loads, plan_queries, plan_services
 from repro.plan.values import CapturePlan, DataCopy, ImagePlan, Plan, StepPlan
@@ -68,6 +69,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
             workdir=step.workdir, user=step.user, stdin=stdin,
             stop_on_failure=step.stop_on_failure,
             source=step.run if isinstance(step.run, str) else " ".join(step.run)))
+    clock = plan_clock(scen, envl, text, problems)
     if problems:
         raise ConfigError(problems).redacted(redactor)
     _refuse_secret_build_args(env, envl, [((), image)] + [
@@ -81,7 +83,8 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         captures=_captures(scenario), oracle=scenario.oracle, workdir=env.workdir,
         user=env.user, egress=env.network.egress, limits=env.limits,
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
-        services=services, loads=loads, queries=queries, parameter_origins=origins)
+        services=services, loads=loads, queries=queries, parameter_origins=origins,
+        clock=clock)
 
 
 def _refuse_secret_build_args(env: Environment, envl: Loaded[Environment],

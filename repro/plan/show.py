@@ -23,7 +23,7 @@ def _image_text(image: ImagePlan, mask: Callable[[str], str]) -> str:
 def plan_dict(plan: Plan) -> dict[str, Any]:
     """The plan as shown to people: secrets masked, file contents as text."""
     mask = plan.redactor
-    return {
+    shown = {
         "scenario": {"id": plan.scenario_id, "title": plan.title, "ticket": plan.ticket,
                      "expect": plan.expect, "path": display_path(plan.scenario_path)},
         "environment": {"name": plan.environment,
@@ -69,6 +69,11 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
                     "limits": {"cpus": plan.limits.cpus, "memory_bytes": plan.limits.memory,
                                "pids": plan.limits.pids}},
     }
+    if plan.clock is not None:
+        from repro.plan.clock import clock_dict
+
+        shown["clock"] = clock_dict(plan.clock, mask)
+    return shown
 
 
 def parameters_shown(plan: Plan) -> dict[str, Any]:

@@ -95,6 +95,16 @@ class QueryPlan:
 
 
 @dataclass(frozen=True)
+class ClockPlan:
+    """The run's wall clock: it reads `at` (epoch seconds) when the first step starts."""
+
+    at: float
+    rate: float = 1.0
+    frozen: bool = False
+    origin: dict[str, Any] = field(default_factory=dict)  # where `at` came from, for people
+
+
+@dataclass(frozen=True)
 class Plan:
     """Every action of one run, fully resolved: what `repro plan` shows."""
 
@@ -124,6 +134,7 @@ class Plan:
     loads: tuple[LoadPlan, ...] = ()
     queries: tuple[QueryPlan, ...] = ()
     parameter_origins: dict[str, str] = field(default_factory=dict)  # key -> file:line
+    clock: ClockPlan | None = None
 
     @property
     def baseline_path(self) -> Path:

@@ -62,6 +62,7 @@ class RunRecord:
     baseline_verdict: BaselineVerdict = BaselineVerdict.NONE
     baseline: dict[str, Any] | None = None  # the comparison with the baseline, as data
     scrubbed: bool = False  # artifacts already masked
+    clock: dict[str, Any] | None = None  # the run's clock (execute.clock fills it in)
 
     @property
     def verdict(self) -> Verdict:
@@ -125,6 +126,7 @@ class RunRecord:
                        "conditions": [{"condition": r.description, "fired": r.fired,
                                        "observed": mask(r.detail)} for r in self.oracle]},
             "baseline": self.baseline or {"verdict": self.baseline_verdict.value},
+            **({"clock": self.clock} if self.clock is not None else {}),
         }
 
     def _artifact(self, path: Path | None) -> str | None:

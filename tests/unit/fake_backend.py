@@ -18,6 +18,7 @@ from typing import IO
 from repro import tarball
 from repro.errors import SandboxError
 from repro.sandbox.api import (
+    ClockReach,
     ContainerSpec,
     ContainerState,
     ExecRequest,
@@ -57,6 +58,8 @@ class FakeContainer:
         self.execs: list[ExecRequest] = []
         self.default = default or Answer()
         self._script: list[tuple[str, list[Answer]]] = []
+        self.clocked = False  # its sandbox has a clock
+        self.reach = ClockReach(True, "fake: reads the clock")  # what clock_reach says
 
     # -- scripting ---------------------------------------------------------------------
     def answer(self, needle: str, *answers: Answer) -> None:
@@ -133,6 +136,9 @@ class FakeContainer:
         lines = self.log.splitlines(keepends=True)
         return "".join(lines if tail is None else lines[-tail:])
 
+    def clock_reach(self) -> ClockReach | None:
+        return self.reach if self.clocked else None
+
 
 class FakeSandbox:
     def __init__(self, spec: SandboxSpec, main: FakeContainer,
@@ -141,6 +147,7 @@ class FakeSandbox:
         self._main, self._services = main, services
         self.sessions: list[tuple[str | None, list[str]]] = []
         self.session_exit = 0
+        self.clock_started: float | None = None
 
     @property
     def name(self) -> str:
@@ -162,6 +169,12 @@ class FakeSandbox:
         self.sessions.append((container, argv))
         return self.session_exit
 
+    def start_clock(self) -> float:
+        if self.spec.clock is None:
+            raise SandboxError("this sandbox has no clock to start")
+        self.clock_started = time.time()
+        return self.clock_started
+
 
 class FakeBackend:
     """Hands out sandboxes whose containers come from `containers` (by role) or are
@@ -175,6 +188,7 @@ class FakeBackend:
         self.removed: list[str] = []
         self.leftovers: list[Leftover] = []
         self.session_exit = 0  # what a session in its sandboxes exits with
+        self.clocks_prepared = 0
 
     def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
         self.images.append((image, environment))
@@ -190,6 +204,8 @@ class FakeBackend:
         main = self._container(spec.main, f"fake-{spec.run_id}")
         services = {s.name: self._container(s, f"fake-{spec.run_id}-{s.name}")
                     for s in spec.services}
+        for container in (main, *services.values()):
+            container.clocked = spec.clock is not None
         sandbox = FakeSandbox(spec, main, services)
         sandbox.session_exit = self.session_exit
         self.sandboxes.append(sandbox)
@@ -216,3 +232,6 @@ class FakeBackend:
 
     def make_base(self, name: str, force: bool, say: Say) -> str:
         return f"fake-base/{name}"
+
+    def prepare_clock(self, say: Say) -> None:
+        self.clocks_prepared += 1

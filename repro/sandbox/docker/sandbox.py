@@ -10,6 +10,7 @@ from typing import Any
 
 from repro.errors import SandboxError
 from repro.sandbox.api import ContainerSpec, Limits, SandboxSpec
+from repro.sandbox.docker import clock as clocks
 from repro.sandbox.docker import labels
 from repro.sandbox.docker.container import DockerContainer
 from repro.sandbox.docker.engine import client, translated
@@ -17,6 +18,9 @@ from repro.signals import shielded
 
 # PID 1 of the sandbox: idles until removed and reaps what steps leave behind.
 KEEPALIVE = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
+# With a clock, PID 1 first says what `date` reads: the probe of the steps' container,
+# read back from its log at no extra cost.
+KEEPALIVE_PROBING = ["sh", "-c", "date +%s 2>&1; " + KEEPALIVE[2]]
 HOSTNAME = "sandbox"  # fixed, so outputs do not differ from run to run
 
 
@@ -24,10 +28,12 @@ class DockerSandbox:
     """Created by `open_sandbox`: the steps' container and the services' ones."""
 
     def __init__(self, main: DockerContainer, network: Any | None,
-                 services: dict[str, DockerContainer] | None = None):
+                 services: dict[str, DockerContainer] | None = None,
+                 clock: clocks.RunClock | None = None):
         self._main = main
         self.network = network
         self._services = services or {}
+        self.clock = clock
 
     @property
     def name(self) -> str:
@@ -51,8 +57,16 @@ class DockerSandbox:
         """`docker exec` with the terminal attached: the one place the docker CLI runs."""
         check_session()
         flags = ["-it"] if sys.stdin.isatty() else ["-i"]
+        if self.clock is not None:  # the shell reads the running clock too
+            for key, value in self.clock.exec_environment().items():
+                flags += ["-e", f"{key}={value}"]
         return subprocess.run(["docker", "exec", *flags, self._target(container), *argv],
                               check=False).returncode
+
+    def start_clock(self) -> float:
+        if self.clock is None:
+            raise SandboxError("this sandbox has no clock to start")
+        return self.clock.start(list(self._services.values()))
 
 
 def check_session() -> None:
@@ -66,9 +80,10 @@ def container_name(run_id: str) -> str:
     return f"repro-{run_id}"
 
 
-def _host_config(api: Any, network: str | None, limits: Limits) -> Any:
+def _host_config(api: Any, network: str | None, limits: Limits,
+                 clock: clocks.RunClock | None = None) -> Any:
     return api.create_host_config(
-        network_mode=network or "none",
+        binds=clock.binds() if clock else None, network_mode=network or "none",
         nano_cpus=int(limits.cpus * 1e9) if limits.cpus else None,
         mem_limit=limits.memory, pids_limit=limits.pids)
 
@@ -79,17 +94,32 @@ def _model(engine: Any, created: dict, name: str) -> Any:
 
 
 def _create_service(engine: Any, svc: ContainerSpec, name: str,
-                    run_labels: dict[str, str]) -> DockerContainer:
+                    run_labels: dict[str, str], clock: clocks.RunClock | None
+                    ) -> DockerContainer:
     api = engine.api
     svc_name = f"{name}-{svc.name}"
+    env = clock.environment(dict(svc.env), svc.image, service=True) if clock else dict(svc.env)
     created = api.create_container(
         svc.image, command=list(svc.command) if svc.command else None, name=svc_name,
         hostname=svc.name, labels={**run_labels, labels.SERVICE: svc.name},
-        environment=dict(svc.env), working_dir=svc.workdir or None, user=svc.user or None,
-        host_config=_host_config(api, name, svc.limits),
+        environment=env, working_dir=svc.workdir or None, user=svc.user or None,
+        host_config=_host_config(api, name, svc.limits, clock),
         networking_config=api.create_networking_config(
             {name: api.create_endpoint_config(aliases=[svc.name])}))
-    return DockerContainer(_model(engine, created, svc_name), svc.name, f"service {svc.name}")
+    return DockerContainer(_model(engine, created, svc_name), svc.name, f"service {svc.name}",
+                           clock, probe_in_log=False)
+
+
+def _clock_refusal(container: DockerContainer, image: str) -> str | None:
+    """Why the clock cannot reach this container; its setting file goes in otherwise."""
+    clock = container.clock
+    assert clock is not None
+    with translated(f"checking {container.what} for the clock"):
+        refused = clocks.refusal(container.model.id, image, "the steps' container" if
+                                 container.probe_in_log else container.what)
+    if refused is None and not container.probe_in_log:  # a service: reads its setting file
+        container.copy_in(clock.setting_file(clock.setting(0.0)))
+    return refused
 
 
 @contextmanager
@@ -106,6 +136,8 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
     wants_network = bool(spec.services) or spec.egress
     network = container = None
     services: dict[str, DockerContainer] = {}
+    clock = clocks.RunClock(spec.clock, clocks.ensure_library(lambda _: None)) \
+        if spec.clock else None
     ready = False  # keep keeps a complete sandbox only, never half of one
     try:
         with translated("creating the sandbox"):
@@ -113,17 +145,25 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
                 network = engine.networks.create(name, driver="bridge",
                                                   internal=not spec.egress, labels=run_labels)
             for svc in spec.services:
-                services[svc.name] = _create_service(engine, svc, name, run_labels)
+                services[svc.name] = _create_service(engine, svc, name, run_labels, clock)
             created = api.create_container(
-                main.image, entrypoint=KEEPALIVE, command=[], name=name, hostname=HOSTNAME,
-                labels=run_labels, environment=dict(main.env),
+                main.image, entrypoint=KEEPALIVE_PROBING if clock else KEEPALIVE, command=[],
+                name=name, hostname=HOSTNAME, labels=run_labels,
+                environment=clock.environment(dict(main.env), main.image, service=False)
+                if clock else dict(main.env),
                 working_dir=main.workdir or None, user=main.user or None,
-                host_config=_host_config(api, name if network else None, main.limits),
+                host_config=_host_config(api, name if network else None, main.limits, clock),
                 networking_config=api.create_networking_config(
                     {name: api.create_endpoint_config(aliases=[HOSTNAME])}) if network else None)
-            container = DockerContainer(_model(engine, created, name), HOSTNAME, "the sandbox")
+            container = DockerContainer(_model(engine, created, name), HOSTNAME, "the sandbox",
+                                        clock, probe_in_log=True)
+        if clock is not None:  # before anything starts: never run an image it would break
+            clocks.require_supported([refused for refused in (
+                _clock_refusal(c, image) for c, image in
+                [(container, main.image), *((services[s.name], s.image)
+                                            for s in spec.services)]) if refused])
         ready = True
-        yield DockerSandbox(container, network, services)
+        yield DockerSandbox(container, network, services, clock)
     finally:
         if not (spec.keep and ready):
             with shielded():
