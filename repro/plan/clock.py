@@ -174,3 +174,41 @@ def describe(clock: ClockPlan) -> str:
     else:
         source = f"from {origin.get('written', 'clock.at')}"
     return f"{iso(clock.at)} at the first step, {how} ({source})"
+
+
+def log_timeline(path: Path, match: str | None, zone_name: str | None, year: int | None
+                 ) -> tuple[list[tuple[logtime.Event, float | None]], logtime.Event | None, int]:
+    """`repro timeline`: the log's timestamped lines (those matching `match`, if given)
+    with their offsets in seconds from its first timestamped line, that line, and the
+    log's line count.
+    Naive timestamps count in `zone_name` (UTC if none: offsets only shift across a DST
+    change), year-less ones from `year` (2000 if none: a leap year, so February 29th
+    parses)."""
+    from repro.config.yaml_source import read_input
+    from repro.errors import ConfigError
+
+    try:
+        pattern = re.compile(match) if match is not None else None
+    except re.error as exc:
+        raise ConfigError(Problem("--match", None, "", f"invalid regular expression: {exc}")
+                          ) from None
+    try:
+        where = logtime.zone(zone_name) if zone_name else UTC
+    except logtime.StampError as exc:
+        raise ConfigError(Problem("--zone", None, "", str(exc))) from None
+    text = read_input(path, "not found")
+    events = logtime.events(text)
+    years = logtime.years(events, year if year is not None else 2000)
+
+    def instant(event: logtime.Event) -> float | None:
+        assert event.stamp is not None
+        try:
+            return logtime.place(event.stamp, where, years.get(event.number)).timestamp()
+        except logtime.StampError:
+            return None
+
+    origin = next((e for e in events if instant(e) is not None), None)
+    first = None if origin is None else instant(origin)
+    shown_events = [(e, None if first is None or (t := instant(e)) is None else t - first)
+                    for e in events if pattern is None or pattern.search(e.text)]
+    return shown_events, origin, len(text.splitlines())

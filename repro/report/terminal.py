@@ -68,6 +68,10 @@ def summary(record: RunRecord, comparison: Comparison | None,
     how = "built" if image.get("built") else "cached"
     print(s.dim(f"environment {plan.environment}, image {image.get('ref')} ({how}), "
                 f"run {record.run_id}"), file=out)
+    if record.clock is not None:
+        from repro.report.clock import clock_line
+
+        print(s.dim(clock_line(record.clock)), file=out)
     print(file=out)
     width = max([len(step["name"]) for step in data["steps"]] + [4])
     for step in data["steps"]:
