@@ -48,7 +48,7 @@ def _offset(seconds: float) -> str:
     minutes, rest = divmod(seconds, 60)
     hours, minutes = divmod(int(minutes), 60)
     if hours:
-        return f"{sign}{hours}h{minutes:02d}m{rest:02.0f}s"
+        return f"{sign}{hours}h{minutes:02d}m{rest:06.3f}s"
     if minutes:
         return f"{sign}{minutes}m{rest:06.3f}s"
     return f"{sign}{rest:.3f}s"
