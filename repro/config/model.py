@@ -61,6 +61,63 @@ def _absolute(path: str, key: str) -> Issues:
     return [] if path.startswith("/") else [((key,), f"must be an absolute path, got {path!r}")]
 
 
+# ---- the clock -----------------------------------------------------------------------
+
+
+def _instant_text(raw: Any, text: str | None = None) -> str:
+    """`at:` as the user wrote it: YAML would turn an unquoted timestamp into a datetime."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)) and text is None:
+        raise Invalid("expected an instant like 2024-03-31T00:29:50Z")
+    return text if text is not None else str(raw)
+
+
+_instant_text.wants_text = True  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The wall clock of every container of a run, from the first step on."""
+
+    at: str | None = spec(None, parse=_instant_text, schema={"type": "string"},
+                          doc="Instant the clock reads at the first step: ISO 8601 with Z or "
+                          "an offset, e.g. 2024-03-31T00:29:50Z (a template)")
+    from_log: str | None = spec(None, doc="Customer log (relative to this file, only read): "
+                                "start from the timestamp of its first line matching `match`")
+    match: str | None = spec(None, parse=units.regex, schema={"type": "string"},
+                             doc="from_log: regex of that line (default: the first line "
+                             "with a timestamp)")
+    before: float | None = spec(None, parse=units.duration, schema=_DURATION_SCHEMA,
+                                doc="from_log: start this long before that line, e.g. 30s")
+    zone: str | None = spec(None, doc="Zone of timestamps written without one (in `at` or "
+                            "the log): UTC, Europe/Berlin or +02:00")
+    year: int | None = spec(None, doc="from_log: year of the log's first line when its "
+                            "timestamps have none (syslog)")
+    frozen: bool = spec(False, doc="Stand still at the instant")
+    rate: float | None = spec(None, doc="Fake seconds per real second once started, e.g. 60 "
+                              "(default 1)")
+
+    def check(self) -> Issues:
+        from repro.config.logtime import StampError, zone
+
+        issues = _one_of(self, ["at", "from_log"], "the clock")
+        if self.at is not None:
+            issues += [((key,), f"'{key}' goes with 'from_log', not with 'at'")
+                       for key in ("match", "before", "year") if getattr(self, key) is not None]
+        if self.rate is not None and self.rate <= 0:
+            issues.append((("rate",), f"must be greater than zero (60: a minute per second), "
+                           f"got {self.rate:g}"))
+        elif self.frozen and self.rate is not None:
+            issues.append((("rate",), "a frozen clock has no rate: drop `rate` or `frozen`"))
+        if self.zone is not None:
+            try:
+                zone(self.zone)
+            except StampError as exc:
+                issues.append((("zone",), str(exc)))
+        if self.year is not None and not 1970 <= self.year <= 9999:
+            issues.append((("year",), f"expected a year like 2024, got {self.year}"))
+        return issues
+
+
 # ---- environment ---------------------------------------------------------------------
 
 
@@ -204,6 +261,8 @@ class Environment:
                                 "template; default: sandbox)")
     tmpfs: dict[str, str] = spec(factory=dict, doc="Small disks: absolute path -> size, "
                                  "e.g. /var/lib/app: 20m (starts empty)")
+    clock: Clock | None = spec(None, doc="Default clock of its scenarios (a scenario's "
+                               "`clock` replaces it)")
 
     def check(self) -> Issues:
         issues: Issues = [(("parameters", name), "parameter names must be identifiers "
@@ -459,6 +518,8 @@ class Scenario:
     tmpfs: dict[str, str] = spec(factory=dict, doc="Small disks: absolute path -> size, "
                                  "e.g. /var/lib/app: 20m (starts empty)")
     limits: Limits | None = spec(None, doc="Resource limits over the environment's (per key)")
+    clock: Clock | None = spec(None, doc="The wall clock of every container, from the first "
+                               "step on: {at: INSTANT} or {from_log: FILE, match: REGEX}")
 
     def check(self) -> Issues:
         issues: Issues = condition_issues(self)

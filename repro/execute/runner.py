@@ -13,7 +13,7 @@ from typing import IO
 from repro.config import model
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Interrupted, Problem, ReproError, SandboxError
-from repro.execute import archive, conditions, faults, oom, services
+from repro.execute import archive, clock, conditions, faults, oom, services
 from repro.plan.values import ImagePlan, Plan, StepPlan
 from repro.redact import MaskingWriter
 from repro.results import oracle
@@ -55,6 +55,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             record.services[svc.name] = {"image": svc_info.ref, "image_id": svc_info.id,
                                          "built": svc_info.built}
         faults.prepare(plan, backend, say)
+        clock.prepare(plan, backend, record, say)
         own_data = [d for d in plan.data if d.service is None]
         spec = _sandbox_spec(plan, run_id, keep, info.id, service_images)
         with backend.open(spec) as sandbox:
@@ -73,9 +74,14 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             conditions.prepare_locale(plan, sandbox, record)
             if plan.user and own_data:
                 _chown(sandbox.main, plan.user, [d.to for d in own_data])
+            clock.check(plan, sandbox, record, say)
+            started = clock.start(plan, sandbox, record)  # a shell without steps: now
             if replay:
-                with faults.Faults(sandbox, record.faults, say) as injector:
-                    _run_steps(plan, sandbox, record, on_step, injector)
+                try:
+                    with faults.Faults(sandbox, record.faults, say) as injector:
+                        _run_steps(plan, sandbox, record, on_step, injector)
+                finally:
+                    clock.finish(plan, record, started)
                 _capture(plan, sandbox, record)
                 services.read_state(plan, sandbox, record)
                 record.reproduced, record.oracle = oracle.evaluate(
@@ -170,7 +176,7 @@ def _sandbox_spec(plan: Plan, run_id: str, keep: bool, image_id: str,
         conditions.applied(plan, api.ContainerSpec(
             svc.name, service_images[svc.name], dict(svc.env), command=svc.command,
             limits=_limits(svc.limits)), False)
-        for svc in plan.services), egress=plan.egress, keep=keep)
+        for svc in plan.services), egress=plan.egress, keep=keep, clock=clock.spec(plan))
 
 
 def _exec_request(step: StepPlan) -> api.ExecRequest:

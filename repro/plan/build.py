@@ -22,6 +22,7 @@ from repro.config.project import (
 )
 from repro.config.yaml_source import Loc, display_path
 from repro.errors import ConfigError, Problem
+from repro.plan.clock import plan_clock
 from repro.plan.conditions import merged_limits, plan_conditions, refuse_hidden_writes
 from repro.plan.faults import oracle_problems, plan_fault
 from repro.plan.render import read_bytes, render_environment, renderer, template_context
@@ -88,6 +89,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
     problems += oracle_problems(scenario, step_names(scenario), scen.source)
     conditions = plan_conditions(scen, envl, text, problems)
     refuse_hidden_writes(conditions, files, data, envl, scen, problems)
+    clock = plan_clock(scen, envl, text, problems)
     if problems:
         raise ConfigError(problems).redacted(redactor)
     _refuse_secret_build_args(env, envl, [((), image)] + [
@@ -103,7 +105,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         limits=merged_limits(env.limits, scenario.limits),
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
         services=services, loads=loads, queries=queries, parameter_origins=origins,
-        conditions=conditions)
+        conditions=conditions, clock=clock)
 
 
 def _refuse_secret_build_args(env: Environment, envl: Loaded[Environment],

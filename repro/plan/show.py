@@ -29,7 +29,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
 
 def _fields(plan: Plan) -> dict[str, Any]:
     mask = plan.redactor
-    return {
+    shown = {
         "scenario": {"id": plan.scenario_id, "title": plan.title, "ticket": plan.ticket,
                      "expect": plan.expect, "path": display_path(plan.scenario_path)},
         "environment": {"name": plan.environment,
@@ -78,6 +78,11 @@ def _fields(plan: Plan) -> dict[str, Any]:
                                "pids": plan.limits.pids},
                     "conditions": conditions_shown(plan.conditions, plan.limits)},
     }
+    if plan.clock is not None:
+        from repro.plan.clock import clock_dict
+
+        shown["clock"] = clock_dict(plan.clock, mask)
+    return shown
 
 
 def parameters_shown(plan: Plan) -> dict[str, Any]:

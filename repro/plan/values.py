@@ -98,6 +98,16 @@ class QueryPlan:
 
 
 @dataclass(frozen=True)
+class ClockPlan:
+    """The run's wall clock: it reads `at` (epoch seconds) when the first step starts."""
+
+    at: float
+    rate: float = 1.0
+    frozen: bool = False
+    origin: dict[str, Any] = field(default_factory=dict)  # where `at` came from, for people
+
+
+@dataclass(frozen=True)
 class Plan:
     """Every action of one run, fully resolved: what `repro plan` shows."""
 
@@ -128,6 +138,7 @@ class Plan:
     queries: tuple[QueryPlan, ...] = ()
     parameter_origins: dict[str, str] = field(default_factory=dict)  # key -> file:line
     conditions: Conditions = field(default_factory=Conditions)  # timezone, locale, disks
+    clock: ClockPlan | None = None
 
     @property
     def baseline_path(self) -> Path:

@@ -21,7 +21,8 @@ def run_json(record: RunRecord, comparison: Comparison | None) -> dict[str, Any]
             "baseline": record.baseline_verdict.value if record.status == RunStatus.COMPLETE
             else "not compared",
             "diverged": comparison.diverged if comparison else [],
-            "sandbox": record.sandbox if record.kept else None}
+            "sandbox": record.sandbox if record.kept else None,
+            **({"clock": record.clock} if record.clock is not None else {})}
 
 
 def error_json(scenario: str, lines: list[str]) -> dict[str, Any]:

@@ -69,6 +69,10 @@ def summary(record: RunRecord, comparison: Comparison | None,
     how = "built" if image.get("built") else "cached"
     print(s.dim(f"environment {plan.environment}, image {image.get('ref')} ({how}), "
                 f"run {record.run_id}"), file=out)
+    if record.clock is not None:
+        from repro.report.clock import clock_line
+
+        print(s.dim(clock_line(record.clock)), file=out)
     print(file=out)
     width = faults.width_of(record, data["steps"])
     fault_lines = faults.lines_before_steps(record, width, s)

@@ -68,6 +68,7 @@ class RunRecord:
     owner: str = field(default_factory=owner_mod.current)  # the repro process running it
     conditions: dict[str, Any] = field(default_factory=dict)  # what the run did for them
     faults: list[FaultObservation] = field(default_factory=list)  # fault entries of the steps
+    clock: dict[str, Any] | None = None  # the run's clock (execute.clock fills it in)
 
     @property
     def verdict(self) -> Verdict:
@@ -139,6 +140,7 @@ class RunRecord:
                        "conditions": [{"condition": r.description, "fired": r.fired,
                                        "observed": mask(r.detail)} for r in self.oracle]},
             "baseline": self.baseline or {"verdict": self.baseline_verdict.value},
+            **({"clock": self.clock} if self.clock is not None else {}),
         }
 
     def _artifact(self, path: Path | None) -> str | None:

@@ -63,6 +63,26 @@ class ContainerSpec:
 
 
 @dataclass(frozen=True)
+class Clock:
+    """A fake wall clock for every process of a sandbox, applied through the C library.
+    Until `Sandbox.start_clock` it stands at `at`; from then on it reads `at` plus `rate`
+    times the real time since, or stays at `at` when frozen."""
+
+    at: float  # epoch seconds
+    rate: float = 1.0
+    frozen: bool = False
+
+
+@dataclass(frozen=True)
+class ClockReach:
+    """Whether a container's programs see the sandbox's clock: True, False (`detail` says
+    why not) or None (it could not be checked)."""
+
+    reached: bool | None
+    detail: str
+
+
+@dataclass(frozen=True)
 class SandboxSpec:
     """Everything a backend needs to create one run's sandbox; nothing is started."""
 
@@ -72,6 +92,7 @@ class SandboxSpec:
     services: tuple[ContainerSpec, ...] = ()  # in start order
     egress: bool = False  # False: no route out of the sandbox
     keep: bool = False  # leave everything in place after the run (for inspection)
+    clock: Clock | None = None  # every container's wall clock; None: the real one
 
 
 @dataclass(frozen=True)
@@ -166,6 +187,10 @@ class Container(Protocol):
 
     def unpause(self) -> None: ...
 
+    def clock_reach(self) -> ClockReach | None:
+        """Whether this container's programs see the sandbox's clock, checked once it
+        runs and before the clock starts; None when the sandbox has no clock."""
+
 
 class Sandbox(Protocol):
     """One run's live resources, created by Backend.open."""
@@ -197,6 +222,10 @@ class Sandbox(Protocol):
     def shape_network(self, service: str, shape: NetworkShape | None) -> None:
         """Delay, jitter, drop or cap what the service sends; None removes the shape.
         Needs nothing in the service's image."""
+
+    def start_clock(self) -> float:
+        """Set the clock going (right before the first step): from now on every container
+        reads `at` plus `rate` times the real time since. The real epoch time it read `at`."""
 
 
 @dataclass(frozen=True)
@@ -243,3 +272,7 @@ class Backend(Protocol):
     def zone_file(self, zone: str, say: Say) -> bytes | None:
         """The compiled tz database file (TZif) of an IANA zone, from repro's own offline
         copy, for images that lack it; None when the zone is unknown there."""
+
+    def prepare_clock(self, say: Say) -> None:
+        """Make what a sandbox clock needs available (made once, then cached);
+        SandboxError if it cannot be."""

@@ -18,6 +18,7 @@ from typing import IO
 from repro import tarball
 from repro.errors import SandboxError
 from repro.sandbox.api import (
+    ClockReach,
     ContainerSpec,
     ContainerState,
     ExecRequest,
@@ -61,6 +62,8 @@ class FakeContainer:
         self._script: list[tuple[str, list[Answer]]] = []
         self.done: list[str] = []  # faults done to it, in order: "kill SIGKILL", "pause"
         self.refuse: dict[str, str] = {}  # fault -> the engine's refusal (SandboxError)
+        self.clocked = False  # its sandbox has a clock
+        self.reach = ClockReach(True, "fake: reads the clock")  # what clock_reach says
 
     # -- scripting ---------------------------------------------------------------------
     def answer(self, needle: str, *answers: Answer) -> None:
@@ -169,6 +172,9 @@ class FakeContainer:
     def memory_kills(self) -> int | None:
         return self.oom_kills
 
+    def clock_reach(self) -> ClockReach | None:
+        return self.reach if self.clocked else None
+
 
 class FakeSandbox:
     def __init__(self, spec: SandboxSpec, main: FakeContainer,
@@ -177,6 +183,7 @@ class FakeSandbox:
         self._main, self._services = main, services
         self.sessions: list[tuple[str | None, list[str]]] = []
         self.session_exit = 0
+        self.clock_started: float | None = None
 
     @property
     def name(self) -> str:
@@ -207,6 +214,12 @@ class FakeSandbox:
     def shape_network(self, service: str, shape: NetworkShape | None) -> None:
         self._services[service].fault("network " + ("clear" if shape is None else repr(shape)))
 
+    def start_clock(self) -> float:
+        if self.spec.clock is None:
+            raise SandboxError("this sandbox has no clock to start")
+        self.clock_started = time.time()
+        return self.clock_started
+
 
 class FakeBackend:
     """Hands out sandboxes whose containers come from `containers` (by role) or are
@@ -222,6 +235,7 @@ class FakeBackend:
         self.session_exit = 0  # what a session in its sandboxes exits with
         self.shaping_checked = 0
         self.shaping_refused: str | None = None  # check_network_shaping's SandboxError
+        self.clocks_prepared = 0
 
     def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
         self.images.append((image, environment))
@@ -237,6 +251,8 @@ class FakeBackend:
         main = self._container(spec.main, f"fake-{spec.run_id}")
         services = {s.name: self._container(s, f"fake-{spec.run_id}-{s.name}")
                     for s in spec.services}
+        for container in (main, *services.values()):
+            container.clocked = spec.clock is not None
         sandbox = FakeSandbox(spec, main, services)
         sandbox.session_exit = self.session_exit
         self.sandboxes.append(sandbox)
@@ -273,3 +289,6 @@ class FakeBackend:
 
     def zone_file(self, zone: str, say: Say) -> bytes | None:
         return self.zones.get(zone)
+
+    def prepare_clock(self, say: Say) -> None:
+        self.clocks_prepared += 1

@@ -34,6 +34,11 @@ class DockerBackend:
     def collect_images(self, environment: str | None, dry_run: bool) -> list[Leftover]:
         return gc.collect_images(environment, dry_run)
 
+    def prepare_clock(self, say: Say) -> None:
+        from repro.sandbox.docker.clock import ensure_library
+
+        ensure_library(say)
+
     def make_base(self, name: str, force: bool, say: Say) -> str:
         ref = name if bases.is_base(name) else bases.PREFIX + name
         if force:

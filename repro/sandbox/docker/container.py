@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from repro.errors import SandboxError
-from repro.sandbox.api import ContainerState, ExecRequest, ExecResult, Status
+from repro.sandbox.api import ClockReach, ContainerState, ExecRequest, ExecResult, Status
 from repro.sandbox.docker.engine import client, translated
 
 # Run as root in the container when a process times out: every process but PID 1 and this.
@@ -35,7 +35,8 @@ class DockerContainer:
 
     def __init__(self, model: Any, address: str, what: str,
                  isolate: Callable[[Any], None] | None = None,
-                 before_reconnect: Callable[[Any], None] | None = None):
+                 before_reconnect: Callable[[Any], None] | None = None,
+                 clock: Any = None, probe_in_log: bool = False):
         self.model = model  # the SDK's Container
         self._address = address
         self.what = what  # "the sandbox" | "service NAME": for error messages
@@ -43,6 +44,8 @@ class DockerContainer:
         # namespace or a network: start, restart, reconnect.
         self._isolate = isolate
         self._before_reconnect = before_reconnect
+        self.clock = clock  # the run's clock (docker.clock.RunClock) or None
+        self.probe_in_log = probe_in_log  # its PID 1 printed `date +%s` first
 
     @property
     def name(self) -> str:
@@ -141,7 +144,7 @@ class DockerContainer:
         with translated(f"starting {label}"):
             exec_id = api.exec_create(
                 self.model.id, list(request.argv), stdout=True, stderr=True,
-                stdin=request.stdin is not None, environment=dict(request.env) or None,
+                stdin=request.stdin is not None, environment=self._environment(request),
                 workdir=request.workdir, user=request.user or "")["Id"]
             sock = api.exec_start(exec_id, socket=True)
         raw = getattr(sock, "_sock", sock)
@@ -168,6 +171,45 @@ class DockerContainer:
         with translated(f"reading the exit code of {label}"):
             exit_code = api.exec_inspect(exec_id).get("ExitCode")
         return ExecResult(exit_code, timed_out, started, ended)
+
+    def _environment(self, request: ExecRequest) -> dict[str, str] | None:
+        """The request's variables, after the clock's setting for a process starting now."""
+        clocked = self.clock.exec_environment() if self.clock is not None else {}
+        return {**clocked, **request.env} or None
+
+    def started_at(self) -> float:
+        """When its PID 1 started (epoch seconds), as the engine recorded it."""
+        from datetime import datetime
+
+        with translated(f"inspecting {self.what}"):
+            text = client().api.inspect_container(self.model.id)["State"]["StartedAt"]
+        whole, _, rest = text.rstrip("Z").partition(".")
+        fraction = float(f"0.{rest[:9] or 0}")
+        return datetime.fromisoformat(whole + "+00:00").timestamp() + fraction
+
+    def clock_reach(self) -> ClockReach | None:
+        """What `date +%s` reads here, against the clock (it stands at `at` until the
+        clock starts): from PID 1's first output line in the steps' container, from an
+        exec in a service."""
+        if self.clock is None:
+            return None
+        from repro.sandbox.docker.clock import judge
+
+        now = time.time()
+        if self.probe_in_log:
+            deadline = now + 5
+            output = self.logs(tail=5)
+            while not output.strip() and time.time() < deadline:
+                time.sleep(0.01)
+                output = self.logs(tail=5)
+        else:
+            import io
+
+            out = io.BytesIO()
+            self.exec(ExecRequest(("date", "+%s"), timeout=10, label="the clock check"),
+                      out, out)
+            output = out.getvalue().decode("utf-8", "replace")
+        return judge(output, self.clock, now)
 
     def _kill(self, exec_id: str) -> None:
         """Kill the timed-out process and everything it started: each exec is its own

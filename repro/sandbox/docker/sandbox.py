@@ -10,6 +10,7 @@ from typing import Any
 
 from repro.errors import Interrupted, SandboxError
 from repro.sandbox.api import ContainerSpec, Limits, NetworkShape, SandboxSpec
+from repro.sandbox.docker import clock as clocks
 from repro.sandbox.docker import isolation, labels
 from repro.sandbox.docker.container import DockerContainer
 from repro.sandbox.docker.engine import client, translated
@@ -18,6 +19,9 @@ from repro.signals import shielded
 
 # PID 1 of the sandbox: idles until removed and reaps what steps leave behind.
 KEEPALIVE = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
+# With a clock, PID 1 first says what `date` reads: the probe of the steps' container,
+# read back from its log at no extra cost.
+KEEPALIVE_PROBING = ["sh", "-c", "date +%s 2>&1; " + KEEPALIVE[2]]
 HOSTNAME = "sandbox"  # fixed, so outputs do not differ from run to run
 
 
@@ -26,11 +30,13 @@ class DockerSandbox:
 
     def __init__(self, main: DockerContainer, network: Any | None,
                  services: dict[str, DockerContainer] | None = None,
-                 tags: dict[str, str] | None = None):
+                 tags: dict[str, str] | None = None,
+                 clock: clocks.RunClock | None = None):
         self._main = main
         self.network = network
         self._services = services or {}
         self.faults = NetworkFaults(network, tags or {})
+        self.clock = clock
 
     @property
     def name(self) -> str:
@@ -54,9 +60,16 @@ class DockerSandbox:
         """`docker exec` with the terminal attached: the one place the docker CLI runs."""
         check_session()
         flags = ["-it"] if sys.stdin.isatty() else ["-i"]
+        if self.clock is not None:  # the shell reads the running clock too
+            for key, value in self.clock.exec_environment().items():
+                flags += ["-e", f"{key}={value}"]
         return subprocess.run(["docker", "exec", *flags, self._target(container), *argv],
                               check=False).returncode
 
+    def start_clock(self) -> float:
+        if self.clock is None:
+            raise SandboxError("this sandbox has no clock to start")
+        return self.clock.start(list(self._services.values()))
 
     def disconnect(self, service: str) -> None:
         self.faults.disconnect(service, self._services[service].model)
@@ -82,12 +95,13 @@ def container_name(run_id: str) -> str:
     return f"repro-{run_id}"
 
 
-def _host_config(api: Any, network: str | None, spec: ContainerSpec) -> Any:
+def _host_config(api: Any, network: str | None, spec: ContainerSpec,
+                 clock: clocks.RunClock | None = None) -> Any:
     import docker
 
     limits: Limits = spec.limits
     return api.create_host_config(
-        network_mode=network or "none",
+        binds=clock.binds() if clock else None, network_mode=network or "none",
         nano_cpus=int(limits.cpus * 1e9) if limits.cpus else None,
         mem_limit=limits.memory, pids_limit=limits.pids, shm_size=limits.shm_size,
         ulimits=[docker.types.Ulimit(name=name, soft=soft, hard=hard)
@@ -112,20 +126,34 @@ def _isolation(run_labels: dict[str, str], what: str, private: bool) -> dict[str
                                                                        what)}
 
 
-def _create_service(engine: Any, svc: ContainerSpec, name: str,
-                    run_labels: dict[str, str], private: bool) -> DockerContainer:
+def _create_service(engine: Any, svc: ContainerSpec, name: str, run_labels: dict[str, str],
+                    private: bool, clock: clocks.RunClock | None) -> DockerContainer:
     api = engine.api
     svc_name = f"{name}-{svc.name}"
+    env = clock.environment(dict(svc.env), svc.image, service=True) if clock else dict(svc.env)
     created = api.create_container(
         svc.image, command=list(svc.command) if svc.command else None, name=svc_name,
         hostname=svc.hostname or svc.name, labels={**run_labels, labels.SERVICE: svc.name},
-        environment=dict(svc.env), working_dir=svc.workdir or None, user=svc.user or None,
-        host_config=_host_config(api, name, svc),
+        environment=env, working_dir=svc.workdir or None, user=svc.user or None,
+        host_config=_host_config(api, name, svc, clock),
         networking_config=api.create_networking_config(
             {name: api.create_endpoint_config(aliases=[svc.name])}))
     what = f"service {svc.name}"
     return DockerContainer(_model(engine, created, svc_name), svc.name, what,
-                           **_isolation(run_labels, what, private))
+                           **_isolation(run_labels, what, private), clock=clock,
+                           probe_in_log=False)
+
+
+def _clock_refusal(container: DockerContainer, image: str) -> str | None:
+    """Why the clock cannot reach this container; its setting file goes in otherwise."""
+    clock = container.clock
+    assert clock is not None
+    with translated(f"checking {container.what} for the clock"):
+        refused = clocks.refusal(container.model.id, image, "the steps' container" if
+                                 container.probe_in_log else container.what)
+    if refused is None and not container.probe_in_log:  # a service: reads its setting file
+        container.copy_in(clock.setting_file(clock.setting(0.0)))
+    return refused
 
 
 @contextmanager
@@ -142,6 +170,8 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
     wants_network = bool(spec.services) or spec.egress
     network = container = box = None
     services: dict[str, DockerContainer] = {}
+    clock = clocks.RunClock(spec.clock, clocks.ensure_library(lambda _: None)) \
+        if spec.clock else None
     ready = False  # keep keeps a complete sandbox only, never half of one
     cut_short = False
     try:
@@ -152,19 +182,27 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
                     options=None if spec.egress else isolation.NETWORK_OPTIONS)
             private = wants_network and not spec.egress
             for svc in spec.services:
-                services[svc.name] = _create_service(engine, svc, name, run_labels, private)
+                services[svc.name] = _create_service(engine, svc, name, run_labels, private,
+                                                     clock)
             created = api.create_container(
-                main.image, entrypoint=KEEPALIVE, command=[], name=name,
-                hostname=main.hostname or HOSTNAME,
-                labels=run_labels, environment=dict(main.env),
+                main.image, entrypoint=KEEPALIVE_PROBING if clock else KEEPALIVE, command=[],
+                name=name, hostname=main.hostname or HOSTNAME, labels=run_labels,
+                environment=clock.environment(dict(main.env), main.image, service=False)
+                if clock else dict(main.env),
                 working_dir=main.workdir or None, user=main.user or None,
-                host_config=_host_config(api, name if network else None, main),
+                host_config=_host_config(api, name if network else None, main, clock),
                 networking_config=api.create_networking_config(
                     {name: api.create_endpoint_config(aliases=[HOSTNAME])}) if network else None)
             container = DockerContainer(_model(engine, created, name), HOSTNAME, "the sandbox",
-                                        **_isolation(run_labels, "the sandbox", private))
+                                        **_isolation(run_labels, "the sandbox", private),
+                                        clock=clock, probe_in_log=True)
+        if clock is not None:  # before anything starts: never run an image it would break
+            clocks.require_supported([refused for refused in (
+                _clock_refusal(c, image) for c, image in
+                [(container, main.image), *((services[s.name], s.image)
+                                            for s in spec.services)]) if refused])
         ready = True
-        box = DockerSandbox(container, network, services, run_labels)
+        box = DockerSandbox(container, network, services, run_labels, clock)
         yield box
     except (Interrupted, KeyboardInterrupt):
         cut_short = not ready  # a create request may have been cut off mid-flight
