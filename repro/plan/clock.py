@@ -11,7 +11,8 @@ from typing import Any
 
 from repro.config import logtime
 from repro.config.model import Clock, Environment, Scenario
-from repro.config.project import Loaded
+from repro.config.paths import outside
+from repro.config.project import Loaded, project_root
 from repro.config.yaml_source import Loc, Source, display_path
 from repro.errors import Problem
 from repro.plan.values import ClockPlan
@@ -90,6 +91,10 @@ def _from_log(clock: Clock, where: Any, src: Source, base: Path, text: Text,
     known = len(problems)
     path = base / text(clock.from_log, src, loc)
     if len(problems) > known:
+        return None
+    refused = outside(path, project_root(base))
+    if refused:
+        problems.append(src.problem(loc, refused))
         return None
     shown = display_path(path)
     try:

@@ -223,8 +223,9 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
                        _by_name(engine.containers, name, spec.run_id),
                        network or (_by_name(engine.networks, name, spec.run_id)
                                    if wants_network else None))
-                if not ready:
-                    _sweep(engine, spec.run_id, IN_FLIGHT_S if cut_short else 0.0)
+                # And whatever else carries the run's label: a create cut off mid-flight,
+                # a helper (isolation, faults) an interrupt caught half-way.
+                _sweep(engine, spec.run_id, IN_FLIGHT_S if cut_short else 0.0)
 
 
 # How long an engine may still be working on a create whose request an interrupt cut
