@@ -193,6 +193,30 @@ class ConfigFile:
         return _one_of(self, ["template", "content"], "a file") + _absolute(self.path, "path")
 
 
+# What a sandbox process may do, by default: the capabilities most products never need
+# go (raw packets, device files, file capabilities, audit), and no process can gain
+# privileges (setuid binaries, file capabilities). An environment gives back what its
+# product needs (docs/conditions.md, "Safe defaults").
+DROPPED_CAPABILITIES = ("NET_RAW", "MKNOD", "AUDIT_WRITE", "SETFCAP", "SETPCAP")
+_CAPABILITY = re.compile(r"^[A-Z_]+$")
+
+
+@dataclass(frozen=True)
+class Security:
+    """Privileges of every container of a run; safe unless the environment relaxes them."""
+
+    no_new_privileges: bool = spec(True, doc="Processes cannot gain privileges (setuid, "
+                                   "file capabilities); false for a product that needs su")
+    capabilities: tuple[str, ...] = spec(factory=tuple, doc="Linux capabilities to give "
+                                         "back, e.g. [NET_RAW] (dropped by default: "
+                                         + ", ".join(DROPPED_CAPABILITIES) + ")")
+
+    def check(self) -> Issues:
+        return [(("capabilities", i), f"{cap!r} is not a capability name (e.g. NET_RAW, "
+                 "without CAP_)") for i, cap in enumerate(self.capabilities)
+                if not _CAPABILITY.match(cap) or cap.startswith("CAP_")]
+
+
 @dataclass(frozen=True)
 class Network:
     """Network policy: sandboxes get no network egress unless asked."""
@@ -248,7 +272,8 @@ class Environment:
     workdir: str | None = spec(None, doc="Working directory of the steps")
     user: str | None = spec(None, doc="User the steps run as (name or uid[:gid])")
     network: Network = spec(factory=Network, doc="Network policy")
-    limits: Limits = spec(factory=Limits, doc="Resource limits")
+    limits: Limits = spec(factory=Limits, doc="Resource limits (default: 2g of memory, 1024 "
+                          "processes)")
     normalize: tuple[Rule, ...] = spec(factory=tuple, doc="Normalisation rules shared by scenarios")
     services: dict[str, Service] = spec(factory=dict, doc="Sidecar containers (database, "
                                         "cache, ...) reachable by name")
@@ -263,6 +288,8 @@ class Environment:
                                  "e.g. /var/lib/app: 20m (starts empty)")
     clock: Clock | None = spec(None, doc="Default clock of its scenarios (a scenario's "
                                "`clock` replaces it)")
+    security: Security = spec(factory=Security, doc="Privileges of the run's containers "
+                              "(safe by default)")
 
     def check(self) -> Issues:
         issues: Issues = [(("parameters", name), "parameter names must be identifiers "

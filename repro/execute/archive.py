@@ -10,7 +10,7 @@ import zipfile
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Problem, SandboxError
@@ -21,11 +21,35 @@ from repro.tarball import add_bytes, add_tree, neutral_owner, writer
 _SPOOL_BYTES = 64 * 1024 * 1024  # beyond this the tar stream spills to a temp file
 
 
-def pack(files: Iterable[FileWrite], data: Iterable[DataCopy]) -> IO[bytes]:
-    """A tar stream to extract at `/` in the sandbox; the caller closes it."""
+class _Owned:
+    """A tar writer whose every entry belongs to `owner` (uid, gid)."""
+
+    def __init__(self, tar: tarfile.TarFile, owner: tuple[int, int]):
+        self._tar, self._owner = tar, owner
+
+    def _own(self, info: tarfile.TarInfo | None) -> tarfile.TarInfo | None:
+        if info is not None:
+            info.uid, info.gid = self._owner
+            info.uname = info.gname = ""  # numbers only: names differ between systems
+        return info
+
+    def addfile(self, info: tarfile.TarInfo, fileobj: IO[bytes] | None = None) -> None:
+        self._tar.addfile(self._own(info) or info, fileobj)
+
+    def add(self, name: str, arcname: str, recursive: bool = True, filter: Any = None
+            ) -> None:
+        self._tar.add(name, arcname=arcname, recursive=recursive,
+                      filter=lambda info: self._own(filter(info) if filter else info))
+
+
+def pack(files: Iterable[FileWrite], data: Iterable[DataCopy],
+         owner: tuple[int, int] | None = None) -> IO[bytes]:
+    """A tar stream to extract at `/` in the sandbox; the caller closes it. The data
+    belongs to `owner` (uid, gid) when given, else to root; config files to root."""
     now = time.time()
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - returned
-    with writer(spool) as tar:
+    with writer(spool) as raw:
+        tar: Any = _Owned(raw, owner) if owner is not None else raw
         for copy in data:
             if copy.kind == "archive":
                 _add_archive(tar, copy)
@@ -35,7 +59,7 @@ def pack(files: Iterable[FileWrite], data: Iterable[DataCopy]) -> IO[bytes]:
                     copy.kind == "file" else copy.to
                 add_tree(tar, copy.source, _member(to))
         for f in files:  # last, so rendered config wins over data at the same path
-            add_bytes(tar, _member(f.path), f.content, f.mode, int(now))
+            add_bytes(raw, _member(f.path), f.content, f.mode, int(now))
     spool.seek(0)
     return spool
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from repro import tarball
 from repro.config import model
+from repro.config.model import DROPPED_CAPABILITIES
 from repro.errors import ConfigError
 from repro.plan.values import Plan
 from repro.results.record import RunRecord
@@ -49,9 +50,15 @@ def limits(limits: model.Limits) -> api.Limits:
 
 def applied(plan: Plan, spec: api.ContainerSpec, steps: bool) -> api.ContainerSpec:
     """The container with the run's timezone and locale (over the environment's own env:
-    TZ/LANG/LC_ALL), and for the steps' one its hostname and small disks."""
+    TZ/LANG/LC_ALL) and privileges, and for the steps' one its hostname and small disks."""
     conditions = plan.conditions
-    spec = replace(spec, env={**spec.env, **conditions.env()})
+    security = plan.security
+    spec = replace(spec, env={**spec.env, **conditions.env()},
+                   no_new_privileges=security.no_new_privileges,
+                   cap_drop=tuple(c for c in DROPPED_CAPABILITIES
+                                  if c not in security.capabilities),
+                   cap_add=tuple(c for c in security.capabilities
+                                 if c not in DROPPED_CAPABILITIES))
     if steps:
         spec = replace(spec, hostname=conditions.hostname, tmpfs=dict(conditions.tmpfs))
     return spec

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +12,7 @@ from typing import IO
 from repro.config import model
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Interrupted, Problem, ReproError, SandboxError
-from repro.execute import archive, clock, conditions, faults, oom, services
+from repro.execute import archive, clock, conditions, faults, oom, owner, services
 from repro.plan.values import ImagePlan, Plan, StepPlan
 from repro.redact import MaskingWriter
 from repro.results import oracle
@@ -63,7 +62,10 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             record.enter_hint = sandbox.enter_hint()
             conditions.before_start(plan, backend, sandbox, record, say)
             if plan.files or own_data:
-                with archive.pack(plan.files, own_data) as stream:
+                # The data goes to the environment's user (it may need to write there).
+                data_owner = owner.ids(plan, sandbox.main, plan.user) \
+                    if plan.user and own_data else None
+                with archive.pack(plan.files, own_data, data_owner) as stream:
                     sandbox.main.copy_in(stream)
             # The steps' container starts while the services get ready: its own start
             # then costs nothing on the way to the first step.
@@ -72,8 +74,6 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
                 services.bring_up(plan, sandbox, record, say)
             starting()
             conditions.prepare_locale(plan, sandbox, record)
-            if plan.user and own_data:
-                _chown(sandbox.main, plan.user, [d.to for d in own_data])
             clock.check(plan, sandbox, record, say)
             started = clock.start(plan, sandbox, record)  # a shell without steps: now
             if replay:
@@ -182,19 +182,6 @@ def _sandbox_spec(plan: Plan, run_id: str, keep: bool, image_id: str,
 def _exec_request(step: StepPlan) -> api.ExecRequest:
     return api.ExecRequest(step.argv, dict(step.env), step.workdir, step.user, step.stdin,
                            step.timeout, label=f"step {step.name!r}")
-
-
-def _chown(container: api.Container, user: str, paths: list[str]) -> None:
-    """Give loaded data to the environment's user (it may need to write there)."""
-    owner = user if ":" in user else f"{user}:"
-    if owner.endswith(":") and user.isdigit():
-        owner = f"{user}:{user}"
-    out = io.BytesIO()
-    result = container.exec(api.ExecRequest(("chown", "-R", owner, *paths), user="0",
-                                            label="the chown of the loaded data"), out, out)
-    if result.exit_code != 0:
-        raise SandboxError(f"chown {owner} of the loaded data failed: "
-                           f"{out.getvalue().decode(errors='replace').strip()[:200]}")
 
 
 def _check_alive(sandbox: Sandbox) -> None:

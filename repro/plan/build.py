@@ -105,7 +105,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         limits=merged_limits(env.limits, scenario.limits),
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
         services=services, loads=loads, queries=queries, parameter_origins=origins,
-        conditions=conditions, clock=clock)
+        conditions=conditions, clock=clock, security=env.security)
 
 
 def _refuse_secret_build_args(env: Environment, envl: Loaded[Environment],

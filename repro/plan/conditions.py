@@ -70,13 +70,25 @@ class Conditions:
         return self.origins.get(key, Where())
 
 
+# Without limits a runaway step (a fork loop, a leak) takes the whole host down; a
+# scenario or environment raises them when the customer's machine is bigger.
+DEFAULT_MEMORY = 2 * 1024**3
+DEFAULT_PIDS = 1024
+
+
+def with_defaults(limits: Limits) -> Limits:
+    return replace(limits, memory=limits.memory or DEFAULT_MEMORY,
+                   pids=limits.pids or DEFAULT_PIDS)
+
+
 def merged_limits(env: Limits, scenario: Limits | None) -> Limits:
-    """The environment's limits with the scenario's keys over them (ulimits by name)."""
+    """The environment's limits with the scenario's keys over them (ulimits by name), and
+    the defaults where neither sets one."""
     if scenario is None:
-        return env
+        return with_defaults(env)
     changes: dict[str, Any] = {k: v for k, v in vars(scenario).items()
                                if v is not None and k != "ulimits"}
-    return replace(env, **changes, ulimits={**env.ulimits, **scenario.ulimits})
+    return with_defaults(replace(env, **changes, ulimits={**env.ulimits, **scenario.ulimits}))
 
 
 def plan_conditions(scen: Loaded[Scenario] | None, envl: Loaded[Environment], text: Any,

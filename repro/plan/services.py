@@ -10,6 +10,7 @@ from repro.config.project import Loaded, project_root
 from repro.config.schema import did_you_mean
 from repro.config.yaml_source import Loc, display_path
 from repro.errors import Problem
+from repro.plan.conditions import with_defaults
 from repro.plan.render import render_parts
 from repro.plan.values import LoadPlan, QueryPlan, ServicePlan
 
@@ -45,7 +46,7 @@ def plan_services(envl: Loaded[Environment], context: dict[str, Any], problems: 
             command = ("sh", "-c", svc.command) if isinstance(svc.command, str) else \
                 tuple(svc.command)
         out.append(ServicePlan(name, image, env_vars, files, command, svc.ready,
-                               tuple(svc.depends_on), svc.limits))
+                               tuple(svc.depends_on), with_defaults(svc.limits)))
     return tuple(out)
 
 

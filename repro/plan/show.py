@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-from repro.config.model import Condition, Ready, Rule
+from repro.config.model import DROPPED_CAPABILITIES, Condition, Ready, Rule, Security
 from repro.config.yaml_source import display_path
 from repro.plan.conditions import shown as conditions_shown
 from repro.plan.values import ImagePlan, Plan
@@ -25,6 +25,14 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
     """The plan as shown to people: secrets masked (in every field, as a whole), file
     contents as text."""
     return dict(plan.redactor.deep(_fields(plan)))
+
+
+def security_shown(security: Security) -> dict[str, Any]:
+    return {"no_new_privileges": security.no_new_privileges,
+            "capabilities_dropped": [c for c in DROPPED_CAPABILITIES
+                                     if c not in security.capabilities],
+            "capabilities_added": [c for c in security.capabilities
+                                   if c not in DROPPED_CAPABILITIES]}
 
 
 def _fields(plan: Plan) -> dict[str, Any]:
@@ -76,7 +84,8 @@ def _fields(plan: Plan) -> dict[str, Any]:
                     "network_egress": plan.egress,
                     "limits": {"cpus": plan.limits.cpus, "memory_bytes": plan.limits.memory,
                                "pids": plan.limits.pids},
-                    "conditions": conditions_shown(plan.conditions, plan.limits)},
+                    "conditions": conditions_shown(plan.conditions, plan.limits),
+                    "security": security_shown(plan.security)},
     }
     if plan.clock is not None:
         from repro.plan.clock import clock_dict

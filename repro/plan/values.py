@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from repro.config.model import Limits, Oracle, Ready, Rule
+from repro.config.model import Limits, Oracle, Ready, Rule, Security
 from repro.plan.conditions import Conditions
 from repro.plan.faults import FaultPlan
 from repro.redact import Redactor
@@ -139,6 +139,7 @@ class Plan:
     parameter_origins: dict[str, str] = field(default_factory=dict)  # key -> file:line
     conditions: Conditions = field(default_factory=Conditions)  # timezone, locale, disks
     clock: ClockPlan | None = None
+    security: Security = field(default_factory=Security)  # every container's privileges
 
     @property
     def baseline_path(self) -> Path:

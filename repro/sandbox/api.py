@@ -60,6 +60,9 @@ class ContainerSpec:
     limits: Limits = Limits()
     hostname: str | None = None  # None: the backend's choice (the role for services)
     tmpfs: Mapping[str, int] = field(default_factory=dict)  # path -> size in bytes, empty
+    no_new_privileges: bool = True  # no process gains privileges (setuid, file caps)
+    cap_drop: tuple[str, ...] = ()  # Linux capabilities taken away (NET_RAW, ...)
+    cap_add: tuple[str, ...] = ()  # and given beyond the engine's default set
 
 
 @dataclass(frozen=True)

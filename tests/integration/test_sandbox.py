@@ -187,3 +187,42 @@ def test_with_services_and_no_egress_the_host_is_unreachable_too(project: Projec
     assert out.count("Network is unreachable") == 3, out
     assert "default" not in out and "throw" in out  # no default route, gateway barred
     assert "service reachable" in out
+
+
+def test_safe_defaults_drop_capabilities_and_privileges_and_bound_resources(
+        project: Project) -> None:
+    probe = ("grep NoNewPrivs /proc/self/status; mknod /tmp/null c 1 3 2>&1 && echo mknod-ok; "
+             "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max")
+    sid = project.scenario("defaults", f"""\
+        environment: bb
+        steps: [{{name: probe, run: "{probe}"}}]
+        oracle: {{any: [{{step: probe, exit_code: 0}}]}}
+        """)
+    code, result, stderr = project.run_json(sid, "--keep")
+    try:
+        assert code == 0, stderr
+        out = project.record(result)["steps"][0]["stdout"]
+        host = json.loads(subprocess.run(["docker", "inspect", result["sandbox"]],
+                                         capture_output=True, text=True,
+                                         check=True).stdout)[0]["HostConfig"]
+    finally:
+        project.repro("gc", "--run", result["run_id"])
+    assert "NoNewPrivs:\t1" in out and "mknod-ok" not in out and "1024" in out
+    assert host["SecurityOpt"] == ["no-new-privileges"]
+    assert {"NET_RAW", "MKNOD"} <= set(host["CapDrop"])
+    assert (host["Memory"], host["PidsLimit"]) == (2 * 1024**3, 1024)
+
+    project.env("relaxed", """\
+        image: repro-base/busybox
+        security: {no_new_privileges: false, capabilities: [MKNOD]}
+        limits: {memory: 3g, pids: 2048}
+        """)
+    relaxed = project.scenario("relaxed", f"""\
+        environment: relaxed
+        steps: [{{name: probe, run: "{probe}"}}]
+        oracle: {{any: [{{step: probe, exit_code: 0}}]}}
+        """)
+    code, result, stderr = project.run_json(relaxed)
+    assert code == 0, stderr
+    out = project.record(result)["steps"][0]["stdout"]
+    assert "NoNewPrivs:\t0" in out and "mknod-ok" in out and "2048" in out

@@ -55,6 +55,7 @@ class FakeContainer:
         self._name, self._address = name, address or name
         self.log, self.status, self.exit_code, self.health = log, status, exit_code, health
         self.files: dict[str, bytes] = {}  # absolute path -> content
+        self.owners: dict[str, tuple[int, int]] = {}  # absolute path -> (uid, gid) copied in
         self.links: dict[str, str] = {}  # absolute path -> link target
         self.execs: list[ExecRequest] = []
         self.default = default or Answer()
@@ -95,6 +96,7 @@ class FakeContainer:
         with tarfile.open(fileobj=io.BytesIO(data)) as archive:
             for member in archive:
                 path = "/" + member.name.lstrip("/")
+                self.owners[path] = (member.uid, member.gid)
                 if member.issym():
                     self.links[path] = member.linkname
                 elif member.isfile():

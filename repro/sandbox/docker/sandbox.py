@@ -102,6 +102,8 @@ def _host_config(api: Any, network: str | None, spec: ContainerSpec,
     limits: Limits = spec.limits
     return api.create_host_config(
         binds=clock.binds() if clock else None, network_mode=network or "none",
+        security_opt=["no-new-privileges"] if spec.no_new_privileges else None,
+        cap_drop=list(spec.cap_drop) or None, cap_add=list(spec.cap_add) or None,
         nano_cpus=int(limits.cpus * 1e9) if limits.cpus else None,
         mem_limit=limits.memory, pids_limit=limits.pids, shm_size=limits.shm_size,
         ulimits=[docker.types.Ulimit(name=name, soft=soft, hard=hard)

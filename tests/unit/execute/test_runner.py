@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.errors import Interrupted, SandboxError
+from repro.errors import ConfigError, Interrupted, SandboxError
 from repro.execute import runner
 from repro.plan.build import plan_scenario
 from repro.report import machine, terminal
@@ -68,6 +68,7 @@ def sandbox_container() -> FakeContainer:
     main.answer("echo one", Answer(0, "one\n"))
     main.links["/var/log/app/current.log"] = "app-2024.log"
     main.files["/var/log/app/app-2024.log"] = b"ERROR amount\n"
+    main.files["/etc/passwd"] = b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/home:/bin/sh\n"
     return main
 
 
@@ -126,16 +127,19 @@ def test_config_and_data_are_copied_in_and_given_to_the_user(plan):
     main = backend.sandboxes[0].main
     assert main.files["/etc/app/app.conf"] == b"mode=fast\n"
     assert main.files["/srv/import/export.csv"] == b"id;amount\n1;1.234,50\n"
-    chown = next(r for r in main.execs if r.argv[0] == "chown")
-    assert (chown.argv, chown.user) == (("chown", "-R", "app:", "/srv/import/"), "0")
+    # Handed to the user in the stream itself: no privileged chown runs in the sandbox.
+    assert main.owners["/srv/import/export.csv"] == (1000, 1001)
+    assert main.owners["/etc/app/app.conf"] == (0, 0)
+    assert not any(r.argv[0] == "chown" for r in main.execs)
     assert main.status is Status.REMOVED  # started, then removed on leaving
 
 
-def test_a_failing_chown_is_a_sandbox_error(plan):
+def test_a_user_the_image_lacks_is_a_located_config_error(plan):
     main = sandbox_container()
-    main.answer("chown", Answer(1, "", "chown: unknown user app\n"))
-    record, error = failed(plan, FakeBackend({"sandbox": main}), SandboxError)
-    assert str(error) == "chown app: of the loaded data failed: chown: unknown user app"
+    main.files["/etc/passwd"] = b"root:x:0:0:root:/root:/bin/sh\n"
+    record, error = failed(plan, FakeBackend({"sandbox": main}), ConfigError)
+    assert str(error).startswith("environments/tiny.yaml: user: user 'app' is not in the "
+                                 "image's /etc/passwd: write a number")
     assert record.status == "error"
 
 
