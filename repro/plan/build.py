@@ -6,18 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from repro.config import parameters as params_mod
-from repro.config.model import (
-    Environment,
-    Scenario,
-    capture_names,
-    step_names,
-)
+from repro.config.model import Environment, Scenario, capture_names
 from repro.config.project import Loaded, environment_file, load_environment, load_scenario
 from repro.config.yaml_source import Loc, display_path
 from repro.errors import ConfigError, Problem
-from repro.plan.render import read_bytes, render_environment, renderer, template_context
+from repro.plan.render import render_environment, template_context
 from repro.plan.services import plan_loads, plan_queries, plan_services
-from repro.plan.values import CapturePlan, DataCopy, ImagePlan, Plan, StepPlan
+from repro.plan.timeline import plan_timeline
+from repro.plan.values import CapturePlan, DataCopy, ImagePlan, Plan
 from repro.redact import Redactor
 
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".zip")
@@ -43,31 +39,11 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
     redactor = Redactor(str(values[k]) for k, p in env.parameters.items()
                         if p.secret and str(values.get(k, "")))
     problems: list[Problem | str] = []
-    text = renderer(context, problems)
     image, env_vars, files = render_environment(envl, context, problems)
     services = plan_services(envl, context, problems)
     data = tuple(_data_copy(d, i, scen, env, problems) for i, d in enumerate(scenario.data))
     loads, queries = plan_loads(scen, env, problems), plan_queries(scen, env, problems)
-    steps = []
-    for i, (step, name) in enumerate(zip(scenario.steps, step_names(scenario), strict=True)):
-        loc: Loc = ("steps", i)
-        if isinstance(step.run, str):
-            command = text(step.run, scen.source, (*loc, "run"))
-            argv: tuple[str, ...] = ("sh", "-c", command)
-        else:
-            argv = tuple(text(a, scen.source, (*loc, "run", j)) for j, a in enumerate(step.run))
-            command = " ".join(argv)
-        stdin = step.stdin.encode() if step.stdin is not None else None
-        if step.stdin_file is not None:
-            stdin = read_bytes(scen.base / step.stdin_file, scen.source, (*loc, "stdin_file"),
-                                problems)
-        steps.append(StepPlan(
-            name=name, argv=argv, command=command,
-            timeout=step.timeout or scenario.step_timeout,
-            env={k: text(v, scen.source, (*loc, "env", k)) for k, v in step.env.items()},
-            workdir=step.workdir, user=step.user, stdin=stdin,
-            stop_on_failure=step.stop_on_failure,
-            source=step.run if isinstance(step.run, str) else " ".join(step.run)))
+    steps, timeline = plan_timeline(scen, env, context, problems)
     if problems:
         raise ConfigError(problems).redacted(redactor)
     _refuse_secret_build_args(env, envl, [((), image)] + [
@@ -81,7 +57,8 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         captures=_captures(scenario), oracle=scenario.oracle, workdir=env.workdir,
         user=env.user, egress=env.network.egress, limits=env.limits,
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
-        services=services, loads=loads, queries=queries, parameter_origins=origins)
+        services=services, loads=loads, queries=queries, parameter_origins=origins,
+        timeline=timeline)
 
 
 def _refuse_secret_build_args(env: Environment, envl: Loaded[Environment],
