@@ -15,6 +15,7 @@ class StepStatus(StrEnum):
     TIMED_OUT = "timed_out"
     SKIPPED = "skipped"  # an earlier step failed with stop_on_failure
     INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM while it ran
+    STOPPED = "stopped"  # a background step, stopped by repro when the steps ended
 
     @property
     def failed(self) -> bool:

@@ -22,6 +22,8 @@ from repro.results.observations import INLINE_LIMIT, CaptureObservation, StepObs
 from repro.results.oracle import ConditionResult
 from repro.results.outcome import BaselineVerdict, RunStatus, Verdict
 from repro.results.reader import StoredRun
+from repro.results.timeline import Moment, Timeline
+from repro.results.timeline_record import step_timing, timeline_dict
 
 FORMAT = 1
 
@@ -62,6 +64,8 @@ class RunRecord:
     baseline_verdict: BaselineVerdict = BaselineVerdict.NONE
     baseline: dict[str, Any] | None = None  # the comparison with the baseline, as data
     scrubbed: bool = False  # artifacts already masked
+    timeline: Timeline = field(default_factory=Timeline)  # events (docs/timeline.md)
+    when: Moment | None = None  # the moment the oracle first held
 
     @property
     def verdict(self) -> Verdict:
@@ -125,6 +129,7 @@ class RunRecord:
                        "conditions": [{"condition": r.description, "fired": r.fired,
                                        "observed": mask(r.detail)} for r in self.oracle]},
             "baseline": self.baseline or {"verdict": self.baseline_verdict.value},
+            **timeline_dict(self.timeline, self.when, mask),
         }
 
     def _artifact(self, path: Path | None) -> str | None:
@@ -141,7 +146,7 @@ class RunRecord:
             out[stream] = s.text(stream) if size <= INLINE_LIMIT else None
             out[f"{stream}_bytes"] = size
             out[f"{stream}_file"] = self._artifact(path)
-        return out
+        return out | step_timing(s, lambda inst: self._step(inst, mask))
 
     def _capture(self, c: CaptureObservation) -> dict[str, Any]:
         out: dict[str, Any] = {"name": c.name, "path": c.path, "exists": c.exists,

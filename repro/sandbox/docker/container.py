@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from repro.errors import SandboxError
-from repro.sandbox.api import ContainerState, ExecRequest, ExecResult, Status
+from repro.sandbox.api import STOP_GRACE, ContainerState, ExecRequest, ExecResult, Status
 from repro.sandbox.docker.engine import client, translated
 
 # Run as root in the container when a process times out: every process but PID 1 and this.
@@ -96,10 +96,17 @@ class DockerContainer:
             # Fed from its own thread: a process that never reads its input must still
             # meet its timeout.
             threading.Thread(target=_feed, args=(raw, request.stdin), daemon=True).start()
+        stopped = False
         try:
-            reader.join(request.timeout)
-            timed_out = reader.is_alive()
-            if timed_out:
+            if request.stop is None:
+                reader.join(request.timeout)
+            else:
+                stopped = _until_stopped(reader, request.stop, request.timeout)
+            timed_out = reader.is_alive() and not stopped
+            if stopped and reader.is_alive():
+                self._kill(exec_id, "TERM")
+                reader.join(STOP_GRACE)
+            if reader.is_alive():
                 self._kill(exec_id)
                 reader.join(10)
         finally:
@@ -108,17 +115,34 @@ class DockerContainer:
         ended = time.time()
         with translated(f"reading the exit code of {label}"):
             exit_code = api.exec_inspect(exec_id).get("ExitCode")
-        return ExecResult(exit_code, timed_out, started, ended)
+        return ExecResult(exit_code, timed_out, started, ended, stopped)
 
-    def _kill(self, exec_id: str) -> None:
-        """Kill the timed-out process and everything it started: each exec is its own
-        process group in the container. Without its in-container pid (a remote engine),
-        every process but PID 1 goes."""
-        with translated("stopping a timed-out step"):
+    def _kill(self, exec_id: str, signal: str = "KILL") -> None:
+        """Signal the process and everything it started (timed out: KILL; stopped: TERM
+        first): each exec is its own process group in the container. Without its
+        in-container pid (a remote engine), every process but PID 1 gets KILL."""
+        with translated("stopping a step"):
             inner = _pid_inside(client().api.exec_inspect(exec_id).get("Pid"))
+            if inner is None and signal != "KILL":
+                return  # no pid to send TERM to: the KILL that follows covers it
             command = KILL_ALL if inner is None else [
-                "sh", "-c", f"kill -KILL -{inner} 2>/dev/null || kill -KILL {inner}; exit 0"]
+                "sh", "-c", f"kill -{signal} -{inner} 2>/dev/null || kill -{signal} {inner}; "
+                "exit 0"]
             self.model.exec_run(command, user="0")
+
+
+def _until_stopped(reader: threading.Thread, stop: threading.Event,
+                   timeout: float | None) -> bool:
+    """Wait for the process's output to end, its timeout or `stop`: True if stopped."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while reader.is_alive():
+        if stop.is_set():
+            return True
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return False
+        reader.join(0.05 if left is None else min(0.05, left))
+    return False
 
 
 def _pid_inside(host_pid: int | None) -> int | None:
