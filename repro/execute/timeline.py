@@ -146,15 +146,20 @@ class Scheduler:
             elif entry.at is not None:
                 start = self.events.start or time.time()
                 self.halted.wait(max(0.0, start + entry.at - time.time()))
-            if self.halted.is_set():
+            if self.halted.is_set() or self.aborted.is_set():
                 return  # its steps are recorded as skipped
             EXECUTORS[entry.kind](self, entry)
         except BaseException as exc:  # noqa: BLE001 - handed to the coordinating thread
-            with self._lock:
-                self.failures.append(exc)
-            self.aborted.set()
+            self.fail(exc)
         finally:
             settled.set()
+
+    def fail(self, exc: BaseException) -> None:
+        """A worker's error ends the run: the coordinating thread raises the first."""
+        with self._lock:
+            self.failures.append(exc)
+        self.halted.set()
+        self.aborted.set()
 
     def wait_group(self, threads: list[threading.Thread]) -> None:
         for thread in threads:
@@ -300,9 +305,7 @@ def _background(scheduler: Scheduler, step: StepPlan) -> None:
         try:
             observation = scheduler.exec_step(step, stop=stop)
         except BaseException as exc:  # noqa: BLE001 - handed to the coordinating thread
-            with scheduler._lock:
-                scheduler.failures.append(exc)
-            scheduler.aborted.set()
+            scheduler.fail(exc)
             return
         scheduler.observe(step, observation)
 
