@@ -59,8 +59,8 @@ def _describe(entry: str, events: list[dict[str, Any]], step: dict[str, Any] | N
 def _repeat(events: list[dict[str, Any]], step: dict[str, Any]) -> str:
     repeat = step.get("repeat") or {}
     counts = ", ".join(f"{k} x{n}" for k, n in (step.get("exit_codes") or {}).items())
-    ends = [e.get("offset_s") for e in events if e["kind"] == "end" and
-            e.get("offset_s") is not None]
+    ends: list[float] = [e["offset_s"] for e in events if e["kind"] == "end" and
+                         e.get("offset_s") is not None]
     until = f" until {max(ends):+.2f}s" if ends else ""
     started = sum(1 for e in events if e["kind"] == "start")
     return (f"x{repeat.get('count', started)}, {repeat.get('concurrency', '?')} at once, "
