@@ -75,12 +75,12 @@ def _repeated(cond: Condition, obs: StepObservation
               ) -> tuple[bool, str, _Seen]:
     """Each instance on its own, then the count against `instances:` (default: any)."""
     instances = obs.instances or []
-    hits: list[tuple[float, int, str]] = []  # (when, instance, what was seen)
+    hits: list[tuple[float, int, str, str | None]] = []  # when, instance, seen, line
     for inst in instances:
-        fired, detail, (when, _, _) = _step_moment(cond, inst)
+        fired, detail, (when, line, _) = _step_moment(cond, inst)
         if fired:
             hits.append((when if when is not None else inst.ended_at or 0.0,
-                         inst.instance or 0, detail))
+                         inst.instance or 0, detail, line))
     hits.sort()
     test = cond.instances
     fired = count_holds(test, len(hits), len(instances))
@@ -92,8 +92,8 @@ def _repeated(cond: Condition, obs: StepObservation
     if monotone(test) and hits:
         need = 1 if test is None else int(test.split()[1]) + (test.startswith(">") and
                                                               not test.startswith(">="))
-        when, index, detail = hits[max(need, 1) - 1]
-        return True, summary, (when, detail, index)
+        when, index, _, line = hits[max(need, 1) - 1]
+        return True, summary, (when, line, index)
     last = max((i.ended_at or 0.0 for i in instances), default=None)
     return True, summary, (last, None, None)
 

@@ -226,7 +226,7 @@ def test_the_moment_the_oracle_first_held_is_the_instance_that_made_the_count(pr
     assert record.when is not None and record.when.instance == second.instance
     assert second.started_at <= record.when.time <= second.ended_at
     when = record.to_dict()["when"]
-    assert when["step"] == "first" and when["line"] == "stdout: booked"
+    assert when["step"] == "first" and when["line"] == "booked"
     assert when["offset_s"] == pytest.approx(record.when.time - record.timeline.start, abs=0.01)
     assert events(record, "oracle")[0].instance == second.instance
 
