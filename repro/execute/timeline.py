@@ -216,8 +216,9 @@ class Scheduler:
         ended = time.time() if result is None else result.ended
         status = self._status(step, result)
         code = None if result is None else result.exit_code
-        if instance is None:
-            self.outputs[step.name].ending = _ending(status, code)
+        live = self.outputs.get(step.name) if instance is None else None
+        if live is not None:
+            live.ending = _ending(status, code)
         self.events.add(ev.STOPPED if status is StepStatus.STOPPED else ev.END, step.name,
                         at=ended, instance=instance, detail=_ending(status, code))
         if result is not None and status not in (StepStatus.STOPPED, StepStatus.INTERRUPTED):

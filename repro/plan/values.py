@@ -95,10 +95,6 @@ class EntryPlan:
     detail: Any = None
     label: str = ""  # how events and the timeline name it
 
-    @property
-    def background(self) -> bool:
-        return self.step is not None and self.step.background
-
 
 @dataclass(frozen=True)
 class CapturePlan:

@@ -96,16 +96,15 @@ class DockerContainer:
             # Fed from its own thread: a process that never reads its input must still
             # meet its timeout.
             threading.Thread(target=_feed, args=(raw, request.stdin), daemon=True).start()
-        stopped = False
+        stopped: list[bool] = []
+        if request.stop is not None:
+            # Its own thread watches for the stop: this one waits for the output to end
+            # without polling (an instance of `true` must not pay for the watch).
+            threading.Thread(target=self._stop_when, args=(request.stop, reader, exec_id,
+                                                           stopped), daemon=True).start()
         try:
-            if request.stop is None:
-                reader.join(request.timeout)
-            else:
-                stopped = _until_stopped(reader, request.stop, request.timeout)
+            reader.join(request.timeout)
             timed_out = reader.is_alive() and not stopped
-            if stopped and reader.is_alive():
-                self._kill(exec_id, "TERM")
-                reader.join(STOP_GRACE)
             if reader.is_alive():
                 self._kill(exec_id)
                 reader.join(10)
@@ -115,7 +114,25 @@ class DockerContainer:
         ended = time.time()
         with translated(f"reading the exit code of {label}"):
             exit_code = api.exec_inspect(exec_id).get("ExitCode")
-        return ExecResult(exit_code, timed_out, started, ended, stopped)
+        return ExecResult(exit_code, timed_out, started, ended, bool(stopped))
+
+    def _stop_when(self, stop: threading.Event, reader: threading.Thread, exec_id: str,
+                   stopped: list[bool]) -> None:
+        """While the process runs: once `stop` is set, TERM it (and all it started), KILL
+        it after STOP_GRACE."""
+        while reader.is_alive():
+            if stop.wait(0.1):
+                if not reader.is_alive():
+                    return
+                stopped.append(True)
+                try:
+                    self._kill(exec_id, "TERM")
+                    reader.join(STOP_GRACE)
+                    if reader.is_alive():
+                        self._kill(exec_id)
+                except SandboxError:
+                    pass  # the sandbox is going away: that ends the process too
+                return
 
     def _kill(self, exec_id: str, signal: str = "KILL") -> None:
         """Signal the process and everything it started (timed out: KILL; stopped: TERM
@@ -129,20 +146,6 @@ class DockerContainer:
                 "sh", "-c", f"kill -{signal} -{inner} 2>/dev/null || kill -{signal} {inner}; "
                 "exit 0"]
             self.model.exec_run(command, user="0")
-
-
-def _until_stopped(reader: threading.Thread, stop: threading.Event,
-                   timeout: float | None) -> bool:
-    """Wait for the process's output to end, its timeout or `stop`: True if stopped."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while reader.is_alive():
-        if stop.is_set():
-            return True
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
-            return False
-        reader.join(0.05 if left is None else min(0.05, left))
-    return False
 
 
 def _pid_inside(host_pid: int | None) -> int | None:
