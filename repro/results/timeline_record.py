@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from repro.results.observations import StepObservation, exit_counts
-from repro.results.timeline import Moment, Timeline
+from repro.results.timeline import Moment, Timeline, iso
 
 
 def timeline_dict(timeline: Timeline, when: Moment | None,
@@ -19,14 +19,8 @@ def timeline_dict(timeline: Timeline, when: Moment | None,
     moment = None if when is None else when.to_dict(timeline)
     if moment is not None and moment["line"] is not None:
         moment["line"] = mask(moment["line"])
-    return {"timeline_start": None if timeline.start is None else
-            _iso(timeline.start), "events": events, "when": moment}
-
-
-def _iso(ts: float) -> str:
-    from repro.results.timeline import iso
-
-    return iso(ts)
+    return {"timeline_start": None if timeline.start is None else iso(timeline.start),
+            "events": events, "when": moment}
 
 
 def step_timing(step: StepObservation,
