@@ -74,6 +74,12 @@ def _crash_log() -> Path:
 
 def step_progress(step: Any) -> None:
     took = f"{step.duration:.2f}s" if step.duration is not None else ""
+    if step.instances is not None:  # a repeated step: how its instances ended
+        from repro.results.observations import exit_counts
+
+        counts = ", ".join(f"{k} x{n}" for k, n in exit_counts(step.instances).items())
+        say(f"step {step.name}: {len(step.instances)} instances: {counts} {took}")
+        return
     say(f"step {step.name}: {step.status.replace('_', ' ')} (exit {step.exit_code}) {took}")
 
 

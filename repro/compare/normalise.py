@@ -20,6 +20,7 @@ from repro.config.model import Rule
 from repro.errors import ConfigError, Problem
 
 IGNORED = "<ignored>"
+NO_OUTPUT = "(no output)\n"  # among a repeated step's distinct outputs: some printed nothing
 
 # Built-in masks: name -> [(regex, replacement)], applied in order. Placeholders are plain
 # (`<timestamp>`, not numbered): one inserted line must not renumber every later one and
@@ -141,6 +142,8 @@ class Rulebook:
         if channel.kind in ("exit_code", "absent"):
             return Normal(channel.name, channel.kind, channel.value, None,
                           _sha(repr(channel.value)), None)
+        if channel.parts:
+            return self._distinct(channel)
         raw = channel.raw()
         raw_sha = channel.__dict__.get("_sha") or hashlib.sha256(raw).hexdigest()
         if channel.kind == "binary":
@@ -161,6 +164,20 @@ class Rulebook:
         return Normal(channel.name, kind, None, text, _sha(text), raw_sha, len(raw), note,
                       tuple(capture.key) if capture else (),
                       capture.tolerance if capture else None)
+
+    def _distinct(self, channel: Channel) -> Normal:
+        """A repeated step's outputs: each instance's normalised, the distinct texts
+        sorted, one after the other (which instance printed what is in `steps.NAME.N`)."""
+        texts, size = set(), 0
+        for part in channel.parts:
+            raw = part.read_bytes()
+            size += len(raw)
+            texts.add(self.text_rules(channel.name, raw.decode("utf-8", "replace")))
+        if "" in texts and len(texts) > 1:
+            texts.discard("")
+            texts.add(NO_OUTPUT)
+        text = "".join(t if t.endswith("\n") else t + "\n" for t in sorted(texts) if t)
+        return Normal(channel.name, "text", None, text, _sha(text), channel.raw_sha256(), size)
 
     def _structured(self, name: str, kind: str, text: str) -> str:
         if kind == "json":

@@ -129,17 +129,3 @@ class Fault:
                 issues.append((("jitter",), "jitter varies the latency: give `latency` too"))
         return issues
 
-
-# Step keys that mean nothing to a fault entry (it runs no command).
-_COMMAND_KEYS = ("timeout", "env", "workdir", "user", "stdin", "stdin_file")
-
-
-def entry_issues(step: Any) -> Issues:
-    """A `steps:` entry runs a command or does a fault, never both."""
-    if (step.run is None) == (step.fault is None):
-        return [((), "a step needs 'run' (a command) or 'fault' (something done to a "
-                 "service)" + (", not both" if step.run is not None else ""))]
-    if step.fault is None:
-        return []
-    return [((key,), f"'{key}' applies to a command, not to a fault")
-            for key in _COMMAND_KEYS if getattr(step, key) not in (None, {})]

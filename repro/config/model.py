@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from repro.config import faults, units
+from repro.config import units
 from repro.config.conditions import Ulimit, condition_issues, ulimit_issues
 from repro.config.faults import Fault
 from repro.config.schema import Invalid, did_you_mean, spec
 from repro.config.services import SERVICE_NAME, DbLoad, Query
 from repro.config.services import Ready as Ready  # re-exported: part of the records' API
 from repro.config.templating import needs_rendering
+from repro.config.timeline import Repeat, WaitFor, instances_test, offset
 from repro.config.yaml_source import Loc
 from repro.sandbox import reference
 
@@ -352,10 +353,12 @@ class DataLoad:
 
 @dataclass(frozen=True)
 class Step:
-    """One command replayed inside the sandbox."""
+    """One entry of the steps' timeline: a command replayed inside the sandbox (`run`), a
+    wait (`wait_for`) or a group of entries run at once (`parallel`)."""
 
     run: str | tuple[str, ...] | None = spec(None, doc="Shell command (string) or argv "
-                                             "(list); or give `fault`")
+                                             "(list); or give `fault`, `wait_for` or "
+                                             "`parallel`")
     name: str | None = spec(None, doc="Name used in reports and the oracle")
     timeout: float | None = spec(None, parse=units.duration, doc="e.g. 30s; default: "
                                  "the scenario's step_timeout", schema=_DURATION_SCHEMA)
@@ -368,9 +371,36 @@ class Step:
     stop_on_failure: bool = spec(True, doc="Skip the remaining steps if this one fails")
     fault: Fault | None = spec(None, doc="Instead of a command: stop, kill, pause, "
                                "disconnect or slow down a service (docs/faults.md)")
+    # -- the timeline (docs/timeline.md) --
+    at: float | None = spec(None, parse=offset, doc="Start at this offset from the start "
+                            "of the steps (e.g. 5s), not after the previous entry",
+                            schema={"type": ["number", "string"], "examples": [0, "5s"]})
+    background: bool = spec(False, doc="Leave it running (a server, a worker): its output "
+                            "is kept until the steps end, then repro stops it")
+    repeat: Repeat | None = spec(None, doc="Run it as simultaneous users: {count: 50, "
+                                 "concurrency: 10}; `{{ instance }}` is 1, 2, ...")
+    wait_for: WaitFor | None = spec(None, doc="Wait until a log line, a port or a command "
+                                    "says ready (an entry of its own)")
+    parallel: tuple[Step, ...] | None = spec(None, doc="Entries started at once; the next "
+                                             "entry waits for all of them")
+
+    @property
+    def kind(self) -> str:
+        """What the entry does: run, wait_for or parallel (the key it is written with)."""
+        return next((k for k in ENTRY_KINDS if getattr(self, k) is not None), "run")
 
     def check(self) -> Issues:
-        issues: Issues = faults.entry_issues(self)
+        given = [k for k in ENTRY_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            keys = ", ".join(f"'{k}'" for k in ENTRY_KINDS)
+            return [((given[1],) if given else (), f"a step takes one of {keys}" if given
+                     else f"a step needs one of {keys}")]
+        if self.kind != "run":
+            return _not_a_command(self)
+        issues: Issues = []
+        if self.background and self.repeat is not None:
+            issues.append((("background",), "a repeated step cannot run in the background; "
+                           "start several background steps instead"))
         if self.stdin is not None and self.stdin_file is not None:
             issues.append((("stdin_file",), "give 'stdin' or 'stdin_file', not both"))
         if isinstance(self.run, tuple) and not self.run:
@@ -378,6 +408,22 @@ class Step:
         if isinstance(self.run, str) and not self.run.strip():
             issues.append((("run",), "the command is empty"))
         return issues
+
+
+ENTRY_KINDS = ("run", "wait_for", "parallel", "fault")  # the key that makes an entry
+_COMMAND_ONLY = ("timeout", "env", "workdir", "user", "stdin", "stdin_file", "repeat",
+                 "background")
+
+
+def _not_a_command(step: Step) -> Issues:
+    """Keys of a command on a wait or a group: say so rather than ignore them."""
+    for key in _COMMAND_ONLY:
+        value = getattr(step, key)
+        if value not in (None, False, {}):
+            return [((key,), f"'{key}' applies to a `run` step, not to `{step.kind}`")]
+    if step.parallel == ():
+        return [(("parallel",), "a parallel group needs at least one entry")]
+    return []
 
 
 @dataclass(frozen=True)
@@ -478,6 +524,9 @@ class Condition:
     contains: str | None = spec(None, parse=units.regex, doc="Regex found in the file",
                                 schema={"type": "string"})
     oom_killed: bool | None = spec(None, doc="The kernel killed the step for lack of memory")
+    instances: str | None = spec(None, parse=instances_test, doc="A repeated step: how many "
+                                 "instances must show it: `all`, N (at least N) or \">= 2\"; "
+                                 "default: any one", schema={"type": ["string", "integer"]})
 
     def check(self) -> Issues:
         target = _one_of(self, ["step", "file"], "a condition")
@@ -556,11 +605,12 @@ class Scenario:
                            "share the name; the oracle could not tell them apart"))
         if not self.steps:
             issues.append((("steps",), "a scenario needs at least one step"))
-        names: dict[str, int] = {}
-        for i, name in enumerate(step_names(self)):
+        names: dict[str, Step] = {}
+        for at, step, name in command_steps(self):
             if name in names:
-                issues.append((("steps", i, "name"), f"duplicate step name {name!r}"))
-            names[name] = i
+                issues.append(((*at, "name"), f"duplicate step name {name!r}"))
+            names[name] = step
+        issues += _wait_targets(self, names)
         seen: dict[str, int] = {}
         for i, name in enumerate(capture_names(self)):
             if name in seen:
@@ -571,11 +621,19 @@ class Scenario:
             q.name for q in self.queries}
         conditions = self.oracle.conditions
         key = "any" if self.oracle.any is not None else "all"
+        faulted = {name for _, _, name in fault_entries(self)}
         for i, cond in enumerate(conditions):
-            if cond.step is not None and cond.step not in names:
+            if cond.step is not None and cond.step in faulted:
+                issues.append((("oracle", key, i, "step"), f"{cond.step!r} is a fault, not a "
+                               "command: the oracle looks at the steps that run commands"))
+            elif cond.step is not None and cond.step not in names:
                 hint = ", ".join(names) or "none"
                 issues.append((("oracle", key, i, "step"),
                                f"no step named {cond.step!r} (steps: {hint})"))
+            elif cond.instances is not None and (cond.step is None or
+                                                 names[cond.step].repeat is None):
+                issues.append((("oracle", key, i, "instances"), "applies to a condition on "
+                               "a repeated step (`repeat:`)"))
             if cond.file is not None and cond.file not in captured and \
                     not cond.file.startswith("/"):
                 issues.append((("oracle", key, i, "file"), f"{cond.file!r} is neither a "
@@ -587,7 +645,74 @@ class Scenario:
 
 
 def step_names(scenario: Scenario) -> list[str]:
-    return [s.name or f"step-{i + 1}" for i, s in enumerate(scenario.steps)]
+    """The names of the command steps (nested ones too), in file order."""
+    return [name for _, _, name in command_steps(scenario)]
+
+
+def command_steps(scenario: Scenario) -> list[tuple[Loc, Step, str]]:
+    """Every `run` step, those inside `parallel` groups too, in file order: (location,
+    step, name). Unnamed ones are step-N by position (step-N.M inside a group)."""
+    out: list[tuple[Loc, Step, str]] = []
+
+    def walk(entries: tuple[Step, ...], at: Loc, prefix: str) -> None:
+        for i, step in enumerate(entries):
+            where, default = (*at, i), f"{prefix}{i + 1}"
+            if step.parallel is not None:
+                walk(step.parallel, (*where, "parallel"), f"{default}.")
+            elif step.kind == "run":
+                out.append((where, step, step.name or f"step-{default}"))
+
+    walk(scenario.steps, ("steps",), "")
+    return out
+
+
+def fault_entries(scenario: Scenario) -> list[tuple[Loc, Step, str]]:
+    """Every `fault` entry, those inside groups too: (location, entry, name). Unnamed ones
+    are step-N by position, as command steps are."""
+    out: list[tuple[Loc, Step, str]] = []
+
+    def walk(entries: tuple[Step, ...], at: Loc, prefix: str) -> None:
+        for i, step in enumerate(entries):
+            where, default = (*at, i), f"{prefix}{i + 1}"
+            if step.parallel is not None:
+                walk(step.parallel, (*where, "parallel"), f"{default}.")
+            elif step.fault is not None:
+                out.append((where, step, step.name or f"step-{default}"))
+
+    walk(scenario.steps, ("steps",), "")
+    return out
+
+
+def wait_entries(scenario: Scenario) -> list[tuple[Loc, WaitFor]]:
+    """Every `wait_for` entry, those inside groups too, with its location."""
+    out: list[tuple[Loc, WaitFor]] = []
+
+    def walk(entries: tuple[Step, ...], at: Loc) -> None:
+        for i, step in enumerate(entries):
+            if step.parallel is not None:
+                walk(step.parallel, (*at, i, "parallel"))
+            elif step.wait_for is not None:
+                out.append(((*at, i, "wait_for"), step.wait_for))
+
+    walk(scenario.steps, ("steps",))
+    return out
+
+
+def _wait_targets(scenario: Scenario, names: dict[str, Step]) -> Issues:
+    """A log wait reads a step's output: that step must exist and be a single process."""
+    issues: Issues = []
+    for at, wait in wait_entries(scenario):
+        if wait.step is None:
+            continue
+        step = names.get(wait.step)
+        if step is None:
+            issues.append(((*at, "step"), f"no step named {wait.step!r}"
+                           + (did_you_mean(wait.step, names) or
+                              f" (steps: {', '.join(names) or 'none'})")))
+        elif step.repeat is not None:
+            issues.append(((*at, "step"), f"step {wait.step!r} is repeated; wait for a "
+                           "single step's output (a background server, say)"))
+    return issues
 
 
 def capture_names(scenario: Scenario) -> list[str]:

@@ -58,6 +58,15 @@ def start(plan: Plan, sandbox: Sandbox, record: RunRecord) -> float | None:
     return started
 
 
+def on_events(plan: Plan, record: RunRecord, started: float | None) -> None:
+    """Every event of the timeline, and the oracle's moment, carry the sandbox clock's
+    reading then."""
+    clock_plan = plan.clock
+    if clock_plan is None or started is None:
+        return
+    record.timeline.sandbox_clock = lambda real: iso(sandbox_time(clock_plan, started, real))
+
+
 def finish(plan: Plan, record: RunRecord, started: float | None) -> None:
     """What the clock read when the first step began."""
     if plan.clock is None or record.clock is None or started is None:

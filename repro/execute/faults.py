@@ -14,7 +14,7 @@ from types import TracebackType
 
 from repro.errors import Interrupted, SandboxError
 from repro.execute import readiness
-from repro.plan.faults import FaultPlan
+from repro.plan.faults import FaultPlan, timeline_faults
 from repro.plan.values import Plan
 from repro.results.faults import FaultObservation, FaultStatus
 from repro.sandbox.api import Backend, Container, NetworkShape, Sandbox, Status
@@ -24,8 +24,7 @@ Say = Callable[[str], None]
 
 def prepare(plan: Plan, backend: Backend, say: Say) -> None:
     """Before any container exists: can this engine shape a network, if a fault will?"""
-    if any(s.fault is not None and s.fault.kind == "network" and not s.fault.clear
-           for s in plan.steps):
+    if any(f.kind == "network" and not f.clear for _, f in timeline_faults(plan.timeline)):
         backend.check_network_shaping(say)
 
 

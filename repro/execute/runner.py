@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import IO
+from collections.abc import Callable
 
 from repro.config import model
 from repro.config.yaml_source import display_path
-from repro.errors import ConfigError, Interrupted, Problem, ReproError, SandboxError
-from repro.execute import archive, clock, conditions, faults, oom, owner, services
+from repro.errors import Interrupted, ReproError, SandboxError
+from repro.execute import archive, clock, conditions, faults, owner, services, timeline
 from repro.plan.values import ImagePlan, Plan, StepPlan
-from repro.redact import MaskingWriter
 from repro.results import oracle
-from repro.results.observations import CaptureObservation, StepObservation
-from repro.results.outcome import RunStatus, StepStatus
+from repro.results import timeline as events
+from repro.results.observations import CaptureObservation
+from repro.results.outcome import RunStatus
 from repro.results.reader import runs_dir
 from repro.results.record import RunRecord, new_run_id
 from repro.sandbox import api
@@ -72,20 +68,25 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             starting = _in_background(sandbox.main.start)
             if plan.services:
                 services.bring_up(plan, sandbox, record, say)
+                record.timeline.add(events.READY, "services",
+                                    detail=", ".join(s.name for s in plan.services))
             starting()
             conditions.prepare_locale(plan, sandbox, record)
             clock.check(plan, sandbox, record, say)
             started = clock.start(plan, sandbox, record)  # a shell without steps: now
             if replay:
+                clock.on_events(plan, record, started)  # events carry the sandbox's time
                 try:
                     with faults.Faults(sandbox, record.faults, say) as injector:
                         _run_steps(plan, sandbox, record, on_step, injector)
                 finally:
                     clock.finish(plan, record, started)
+                captured_at = time.time()
                 _capture(plan, sandbox, record)
                 services.read_state(plan, sandbox, record)
                 record.reproduced, record.oracle = oracle.evaluate(
-                    plan.oracle, record.steps, record.captures)
+                    plan.oracle, record.steps, record.captures, captured_at)
+                _when(plan, record)
                 record.scrub_artifacts()  # secrets never reach a comparison or baseline
             record.status = RunStatus.COMPLETE if replay else RunStatus.NOT_REPLAYED
             if pause is not None:
@@ -110,13 +111,6 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
     if failure is not None:
         say(f"record: {display_path(record.path)}")
     return record, failure
-
-
-@contextmanager
-def masked_output(path: Path, plan: Plan) -> Iterator[IO[bytes]]:
-    """A step's output file, secrets masked as they are written (no kill can leave one)."""
-    with path.open("wb") as raw, MaskingWriter(raw, plan.redactor) as writer:
-        yield writer  # type: ignore[misc]
 
 
 def _in_background(action: Callable, *args: object) -> Callable[[], None]:
@@ -155,6 +149,16 @@ def _removal(backend: Backend, run_id: str) -> str:
     return f"could not remove {names}: `repro gc --run {run_id}` removes it"
 
 
+def _when(plan: Plan, record: RunRecord) -> None:
+    """The moment the oracle first held, in the record and among the events."""
+    record.when = oracle.first_held(plan.oracle, record.oracle)
+    if record.when is not None:
+        where = record.when.step or "captures"
+        record.timeline.add(events.ORACLE, where, at=record.when.time,
+                            instance=record.when.instance,
+                            detail=record.when.line or record.when.condition)
+
+
 def _kept(record: RunRecord) -> str:
     return (f"the sandbox {record.sandbox} was kept (--keep): enter it with "
             f"`{record.enter_hint}`, remove it with `repro gc --run {record.run_id}`")
@@ -184,91 +188,18 @@ def _exec_request(step: StepPlan) -> api.ExecRequest:
                            step.timeout, label=f"step {step.name!r}")
 
 
-def _check_alive(sandbox: Sandbox) -> None:
-    """SandboxError if the sandbox was stopped or removed from outside the run."""
-    # A SIGKILL from outside reaches the step a moment before the engine marks the
-    # container: look a few times before concluding it was the step's own fate.
-    for _ in range(6):
-        status = sandbox.main.state().status
-        if status is not api.Status.RUNNING:
-            break
-        time.sleep(0.1)
-    if status is not api.Status.RUNNING:
-        raise SandboxError(f"the sandbox {sandbox.name} was stopped or removed from outside "
-                           "during the run (`repro gc --run`, `docker rm`?); no verdict")
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "step"
-
-
 def _run_steps(plan: Plan, sandbox: Sandbox, record: RunRecord,
                on_step: Callable | None, injector: faults.Faults) -> None:
-    steps_dir = record.directory / "steps"
-    steps_dir.mkdir()
-    stopped = False
-    memory = oom.MemoryWatch(sandbox.main)
-    for number, step in enumerate(plan.steps, 1):
-        if step.fault is not None:  # done to a service: an event, not a command
-            (injector.skip if stopped else injector.apply)(step.name, step.fault)
-            continue
-        if stopped:
-            record.steps.append(StepObservation(step.name, step.command, StepStatus.SKIPPED, None,
-                                                None, None, None, None))
-            continue
-        base = steps_dir / f"{number:02d}-{_slug(step.name)}"
-        out_path, err_path = base.with_suffix(".stdout"), base.with_suffix(".stderr")
-        started = time.time()
-        try:
-            with masked_output(out_path, plan) as out, masked_output(err_path, plan) as err:
-                result = sandbox.main.exec(_exec_request(step), out, err)
-        except Interrupted:  # the record still shows the step and its output so far
-            record.steps.append(StepObservation(step.name, step.command,
-                                                StepStatus.INTERRUPTED, None,
-                                                started, time.time(), out_path, err_path))
-            raise
-        _refuse_unstarted(plan, step.name, result.exit_code, out_path, err_path)
-        if result.exit_code == 137 and not result.timed_out:
-            _check_alive(sandbox)  # killed because someone removed the sandbox?
-        status = StepStatus.TIMED_OUT if result.timed_out else (
-            StepStatus.OK if result.exit_code == 0 else StepStatus.FAILED)
-        if memory.killed(result):
-            status = StepStatus.OOM_KILLED
-        observation = StepObservation(step.name, step.command, status, result.exit_code,
-                                      result.started, result.ended, out_path, err_path)
-        record.steps.append(observation)
-        if on_step is not None:
-            on_step(observation)
-        stopped = observation.failed and step.stop_on_failure
-
-
-# What the engine prints when it cannot even start a step's process (as opposed to the
-# step's own command failing): a setup mistake, never a verdict about the customer's bug.
-_UNSTARTED = re.compile(r"^(OCI runtime exec failed|unable to find user|.*unable to start "
-                        r"container process)")
-
-
-def _refuse_unstarted(plan: Plan, name: str, code: int | None, *paths: Path) -> None:
-    if code not in (126, 127):
-        return
-    texts = [path.read_bytes()[:2000].decode("utf-8", "replace").strip() for path in paths]
-    reason = next((re.sub(r"^OCI runtime exec failed: (exec failed: )?", "", text)
-                   for text in texts if _UNSTARTED.match(text)), None)
-    if reason is None and not any(texts):
-        # A shell that cannot run a command says so; silence with 126/127 is the engine
-        # failing to start the process (its message does not always reach the stream).
-        reason = f"the engine could not start it (exit {code})"
-    if reason is not None:
-        raise ConfigError(Problem(display_path(plan.scenario_path), None, f"steps.{name}",
-                                  f"could not start: {reason[:200]}; check its run, user "
-                                  "and workdir"))
+    """The steps as a timeline (execute.timeline): offsets, background, waits, users,
+    faults."""
+    timeline.Scheduler(plan, sandbox, record, _exec_request, on_step, injector).run()
 
 
 def _capture(plan: Plan, sandbox: Sandbox, record: RunRecord) -> None:
     files_dir = record.directory / "files"
     for capture in plan.captures:
         files_dir.mkdir(exist_ok=True)
-        dest = files_dir / _slug(capture.name)
+        dest = files_dir / timeline.slug(capture.name)
         kind = archive.fetch(sandbox.main, capture.path, dest)
         record.captures.append(CaptureObservation(capture.name, capture.path, kind,
                                                   dest if kind else None))

@@ -6,12 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.config import parameters as params_mod
-from repro.config.model import (
-    Environment,
-    Scenario,
-    capture_names,
-    step_names,
-)
+from repro.config.model import Environment, Scenario, capture_names
 from repro.config.paths import outside
 from repro.config.project import (
     Loaded,
@@ -24,10 +19,10 @@ from repro.config.yaml_source import Loc, display_path
 from repro.errors import ConfigError, Problem
 from repro.plan.clock import plan_clock
 from repro.plan.conditions import merged_limits, plan_conditions, refuse_hidden_writes
-from repro.plan.faults import oracle_problems, plan_fault
-from repro.plan.render import read_bytes, render_environment, renderer, template_context
+from repro.plan.render import render_environment, renderer, template_context
 from repro.plan.services import plan_loads, plan_queries, plan_services
-from repro.plan.values import CapturePlan, DataCopy, ImagePlan, Plan, StepPlan
+from repro.plan.timeline import plan_timeline
+from repro.plan.values import CapturePlan, DataCopy, ImagePlan, Plan
 from repro.redact import Redactor
 
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".zip")
@@ -58,35 +53,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
     services = plan_services(envl, context, problems)
     data = tuple(_data_copy(d, i, scen, env, problems) for i, d in enumerate(scenario.data))
     loads, queries = plan_loads(scen, env, problems), plan_queries(scen, env, problems)
-    steps = []
-    for i, (step, name) in enumerate(zip(scenario.steps, step_names(scenario), strict=True)):
-        loc: Loc = ("steps", i)
-        if step.fault is not None:
-            fault = plan_fault(step.fault, (*loc, "fault"), scen.source, env, problems)
-            steps.append(StepPlan(name=name, argv=(), command=fault.describe(),
-                                  timeout=scenario.step_timeout, env={}, workdir=None,
-                                  user=None, stdin=None, stop_on_failure=True,
-                                  source=fault.describe(), fault=fault))
-            continue
-        if isinstance(step.run, str):
-            command = text(step.run, scen.source, (*loc, "run"))
-            argv: tuple[str, ...] = ("sh", "-c", command)
-        else:
-            assert step.run is not None  # a step without a command is a fault (above)
-            argv = tuple(text(a, scen.source, (*loc, "run", j)) for j, a in enumerate(step.run))
-            command = " ".join(argv)
-        stdin = step.stdin.encode() if step.stdin is not None else None
-        if step.stdin_file is not None:
-            stdin = read_bytes(scen.base / step.stdin_file, scen.source, (*loc, "stdin_file"),
-                               problems, project_root(scen.base))
-        steps.append(StepPlan(
-            name=name, argv=argv, command=command,
-            timeout=step.timeout or scenario.step_timeout,
-            env={k: text(v, scen.source, (*loc, "env", k)) for k, v in step.env.items()},
-            workdir=step.workdir, user=step.user, stdin=stdin,
-            stop_on_failure=step.stop_on_failure,
-            source=step.run if isinstance(step.run, str) else " ".join(step.run)))
-    problems += oracle_problems(scenario, step_names(scenario), scen.source)
+    steps, timeline = plan_timeline(scen, env, context, problems)
     conditions = plan_conditions(scen, envl, text, problems)
     refuse_hidden_writes(conditions, files, data, envl, scen, problems)
     clock = plan_clock(scen, envl, text, problems)
@@ -105,7 +72,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         limits=merged_limits(env.limits, scenario.limits),
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
         services=services, loads=loads, queries=queries, parameter_origins=origins,
-        conditions=conditions, clock=clock, security=env.security)
+        conditions=conditions, clock=clock, security=env.security, timeline=timeline)
 
 
 def _refuse_secret_build_args(env: Environment, envl: Loaded[Environment],

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from repro.config.faults import UNDO, Fault
-from repro.config.model import Environment, Ready, Scenario
+from repro.config.model import Environment, Ready
 from repro.config.schema import did_you_mean
 from repro.config.yaml_source import Loc, Source
 from repro.errors import Problem
@@ -89,10 +89,12 @@ def plan_fault(fault: Fault, loc: Loc, source: Source, env: Environment,
                      duration=fault.duration, ready=svc.ready if svc else None)
 
 
-def oracle_problems(scenario: Scenario, names: list[str], source: Source) -> list[Problem]:
-    """The oracle reads what steps printed: a condition naming a fault entry cannot hold."""
-    faulted = {name for name, step in zip(names, scenario.steps, strict=True) if step.fault}
-    key = "any" if scenario.oracle.any is not None else "all"
-    return [source.problem(("oracle", key, i, "step"), f"{cond.step!r} is a fault, not a "
-                           "command: the oracle looks at the steps that run commands")
-            for i, cond in enumerate(scenario.oracle.conditions) if cond.step in faulted]
+def timeline_faults(entries: tuple[Any, ...]) -> list[tuple[str, FaultPlan]]:
+    """(name, fault) of a timeline's fault entries (plan.values.EntryPlan), those inside
+    parallel groups too, in order."""
+    out: list[tuple[str, FaultPlan]] = []
+    for entry in entries:
+        if entry.kind == "fault":
+            out.append((entry.label, entry.detail))
+        out += timeline_faults(entry.group)
+    return out

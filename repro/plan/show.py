@@ -10,7 +10,8 @@ from typing import Any
 from repro.config.model import DROPPED_CAPABILITIES, Condition, Ready, Rule, Security
 from repro.config.yaml_source import display_path
 from repro.plan.conditions import shown as conditions_shown
-from repro.plan.values import ImagePlan, Plan
+from repro.plan.faults import timeline_faults
+from repro.plan.values import ImagePlan, Plan, StepPlan
 from repro.redact import MASK
 
 
@@ -60,9 +61,10 @@ def _fields(plan: Plan) -> dict[str, Any]:
         "steps": [{"name": s.name, "run": mask(s.command), "timeout_s": s.timeout,
                    "env": {k: mask(v) for k, v in s.env.items()}, "workdir": s.workdir,
                    "user": s.user, "stdin_bytes": None if s.stdin is None else len(s.stdin),
-                   "stop_on_failure": s.stop_on_failure} if s.fault is None else
-                  {"name": s.name, "fault": s.fault.describe(), **s.fault.as_dict()}
-                  for s in plan.steps],
+                   "stop_on_failure": s.stop_on_failure, **_timing(s)} for s in plan.steps],
+        **_timeline(plan),
+        "faults": [{"name": name, "fault": fault.describe(), **fault.as_dict()}
+                   for name, fault in timeline_faults(plan.timeline)],
         "capture": [{"name": c.name, "path": c.path} for c in plan.captures],
         "oracle": {"mode": "all" if plan.oracle.all is not None else "any",
                    "conditions": [describe_condition(c) for c in plan.oracle.conditions]},
@@ -92,6 +94,26 @@ def _fields(plan: Plan) -> dict[str, Any]:
 
         shown["clock"] = clock_dict(plan.clock, mask)
     return shown
+
+
+def _timing(step: StepPlan) -> dict[str, Any]:
+    """A step's place on the timeline, when it has one (docs/timeline.md)."""
+    out: dict[str, Any] = {}
+    if step.at is not None:
+        out["at_s"] = step.at
+    if step.background:
+        out["background"] = True
+    if step.repeat is not None:
+        out["repeat"] = {"count": step.repeat.count, "concurrency": step.repeat.at_once,
+                         "compare": step.repeat.compare}
+    return out
+
+
+def _timeline(plan: Plan) -> dict[str, Any]:
+    from repro.plan.timeline import timeline_shown
+
+    shown = timeline_shown(plan.timeline)
+    return {} if shown is None else {"timeline": shown}
 
 
 def parameters_shown(plan: Plan) -> dict[str, Any]:
@@ -126,6 +148,9 @@ def describe_condition(cond: Condition) -> str:
     """An oracle condition in words: `step 'import' exits with 1`."""
     if cond.step is not None:
         subject = f"step {cond.step!r}"
+        if cond.instances is not None:  # a repeated step: how many of its instances
+            subject += f" ({cond.instances} instances)" if cond.instances != "all" else \
+                " (every instance)"
         if cond.exit_code is not None:
             return f"{subject} exits with {cond.exit_code}"
         if cond.failed is not None:

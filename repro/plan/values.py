@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.config.model import Limits, Oracle, Ready, Rule, Security
+from repro.config.timeline import Repeat
 from repro.plan.conditions import Conditions
 from repro.plan.faults import FaultPlan
 from repro.redact import Redactor
@@ -50,6 +51,52 @@ class StepPlan:
     stop_on_failure: bool
     source: str = ""  # the command as written, before templating (no parameter values)
     fault: FaultPlan | None = None  # a fault entry: no command, this is done to a service
+    # -- the timeline (execute.timeline) --
+    number: int = 0  # 1-based position among the command steps: its files are NN-name.*
+    at: float | None = None  # start offset from the start of the steps
+    background: bool = False
+    repeat: Repeat | None = None
+    instances: tuple[InstancePlan, ...] = ()  # per instance, when the command uses them
+
+
+@dataclass(frozen=True)
+class InstancePlan:
+    """One instance of a repeated step whose command or env use `{{ instance }}`."""
+
+    index: int  # 1-based
+    argv: tuple[str, ...]
+    command: str
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class WaitPlan:
+    """A `wait_for` entry, resolved: what it waits for, where, how long."""
+
+    kind: str  # log | port | command
+    description: str  # in words, for events and errors
+    service: str | None = None
+    step: str | None = None
+    pattern: str | None = None  # log
+    port: int | None = None
+    argv: tuple[str, ...] = ()  # command
+    timeout: float = 30.0
+    interval: float = 0.2
+
+
+@dataclass(frozen=True)
+class EntryPlan:
+    """One entry of the steps' timeline. `kind` picks the executor (execute.timeline):
+    run (a StepPlan), wait_for (a WaitPlan), parallel (a group of entries). A new kind
+    carries its own plan value in `detail`."""
+
+    kind: str
+    at: float | None = None
+    step: StepPlan | None = None
+    wait: WaitPlan | None = None
+    group: tuple[EntryPlan, ...] = ()
+    detail: Any = None
+    label: str = ""  # how events and the timeline name it
 
 
 @dataclass(frozen=True)
@@ -140,6 +187,7 @@ class Plan:
     conditions: Conditions = field(default_factory=Conditions)  # timezone, locale, disks
     clock: ClockPlan | None = None
     security: Security = field(default_factory=Security)  # every container's privileges
+    timeline: tuple[EntryPlan, ...] = ()  # the steps' entries as written (steps: flattened)
 
     @property
     def baseline_path(self) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from repro.plan.values import EntryPlan
 from repro.results.faults import FaultObservation, FaultStatus
 from repro.results.record import RunRecord
 
@@ -31,19 +32,30 @@ def fault_line(fault: FaultObservation, width: int, s: _Styled) -> str:
 
 
 def lines_before_steps(record: RunRecord, width: int, s: _Styled) -> dict[str | None, list[str]]:
-    """Summary lines of the faults, keyed by the command step each came before (None:
-    after the last one)."""
+    """Summary lines of the faults, keyed by the command step each came before in the
+    timeline as written (None: after the last one)."""
     done: dict[str, FaultObservation] = {f.name: f for f in record.faults}
     out: dict[str | None, list[str]] = {}
     waiting: list[str] = []
-    for step in record.plan.steps:
-        if step.fault is None:
+    for kind, name in _in_order(record.plan.timeline):
+        if kind == "run":
             if waiting:
-                out[step.name], waiting = waiting, []
-        elif step.name in done:
-            waiting.append(fault_line(done[step.name], width, s))
+                out[name], waiting = waiting, []
+        elif kind == "fault" and name in done:
+            waiting.append(fault_line(done[name], width, s))
     if waiting:
         out[None] = waiting
+    return out
+
+
+def _in_order(entries: tuple[EntryPlan, ...]) -> list[tuple[str, str]]:
+    """(kind, name) of every entry, those of parallel groups in place."""
+    out: list[tuple[str, str]] = []
+    for entry in entries:
+        if entry.kind == "parallel":
+            out += _in_order(entry.group)
+        else:
+            out.append((entry.kind, entry.step.name if entry.step else entry.label))
     return out
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from repro.config.yaml_source import display_path
 from repro.results.outcome import RunStatus
 from repro.results.record import RunRecord
+from repro.results.timeline_record import timeline_dict
 
 if TYPE_CHECKING:
     from repro.compare.diff import Comparison
@@ -22,7 +23,14 @@ def run_json(record: RunRecord, comparison: Comparison | None) -> dict[str, Any]
             else "not compared",
             "diverged": comparison.diverged if comparison else [],
             "sandbox": record.sandbox if record.kept else None,
-            **({"clock": record.clock} if record.clock is not None else {})}
+            **({"clock": record.clock} if record.clock is not None else {}),
+            **_timeline(record)}
+
+
+def _timeline(record: RunRecord) -> dict[str, Any]:
+    """The moment the oracle first held and the run's events, as in the record."""
+    data = timeline_dict(record.timeline, record.when, record.plan.redactor)
+    return {"when": data["when"], "events": data["events"]}
 
 
 def error_json(scenario: str, lines: list[str]) -> dict[str, Any]:

@@ -8,7 +8,9 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 from repro.config.yaml_source import display_path
+from repro.plan.timeline import timeline_shown
 from repro.report import faults
+from repro.report.timeline import timeline_lines, when_line
 from repro.results.outcome import ChannelVerdict, StepStatus
 from repro.results.record import RunRecord
 
@@ -83,9 +85,16 @@ def summary(record: RunRecord, comparison: Comparison | None,
         tag = {StepStatus.OK: s.good("ok     "), StepStatus.FAILED: s.bad("FAILED "),
                StepStatus.TIMED_OUT: s.bad("TIMEOUT"), StepStatus.SKIPPED: s.dim("skipped"),
                StepStatus.INTERRUPTED: s.bad("STOPPED"),
-               StepStatus.OOM_KILLED: s.bad("OOM    ")}[StepStatus(status)]
+               StepStatus.OOM_KILLED: s.bad("OOM    "),
+               StepStatus.STOPPED: s.dim("stopped")}[StepStatus(status)]
         timing = "" if step["duration_s"] is None else f"{step['duration_s']:.2f}s"
         code = "" if step["exit_code"] is None else f"exit {step['exit_code']}"
+        if status == StepStatus.STOPPED:
+            code = "by repro"  # its exit code is the signal's, not a verdict
+        if step.get("instances") is not None:  # a repeated step: one line for them all
+            print(f"  {tag} {step['name']:<{width}}  {repeat_summary(step)}  {timing}",
+                  file=out)
+            continue
         print(f"  {tag} {step['name']:<{width}}  {code:<8} {timing}", file=out)
         if status == StepStatus.SKIPPED:
             continue
@@ -107,11 +116,19 @@ def summary(record: RunRecord, comparison: Comparison | None,
     for line in (line for lines in fault_lines.values() for line in lines):
         print(line, file=out)  # faults after the last step, or before a step never reached
     print(file=out)
+    if timeline_shown(plan.timeline) is not None:
+        print("timeline (offsets from the start of the steps):", file=out)
+        for line in timeline_lines(data):
+            print(s.dim(line) if " ready (" in line else line, file=out)
+        print(file=out)
     oracle = data["oracle"]
     print(f"oracle ({oracle['mode']} of):", file=out)
     for cond in oracle["conditions"]:
         mark = s.bad("fired") if cond["fired"] else s.dim("quiet")
         print(f"  {mark} {cond['condition']}  {s.dim('-> ' + cond['observed'])}", file=out)
+    when = when_line(data)
+    if when is not None:
+        print(f"  {s.bold('when')}: {when}", file=out)
     _baseline_section(record, comparison, s, out)
     word = record.verdict.value
     outcome = s.good("as expected") if record.ok else s.bad("NOT as expected")
@@ -120,6 +137,14 @@ def summary(record: RunRecord, comparison: Comparison | None,
     if record.kept:
         print(f"sandbox kept: enter it with `{record.enter_hint}`; remove it with "
               f"`repro gc --run {record.run_id}`", file=out)
+
+
+def repeat_summary(step: dict) -> str:
+    """`x40 (20 at once): exit 0 x1, exit 3 x39`."""
+    repeat = step.get("repeat") or {}
+    counts = ", ".join(f"{k} x{n}" for k, n in (step.get("exit_codes") or {}).items())
+    return (f"x{repeat.get('count', len(step['instances']))} "
+            f"({repeat.get('concurrency', '?')} at once): {counts or 'none ran'}")
 
 
 def _baseline_section(record: RunRecord, comparison: Comparison | None, s: Style,

@@ -16,6 +16,7 @@ class StepStatus(StrEnum):
     SKIPPED = "skipped"  # an earlier step failed with stop_on_failure
     INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM while it ran
     OOM_KILLED = "oom_killed"  # the kernel killed it for lack of memory (not a plain 137)
+    STOPPED = "stopped"  # a background step, stopped by repro when the steps ended
 
     @property
     def failed(self) -> bool:

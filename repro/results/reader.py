@@ -10,6 +10,7 @@ from typing import Any
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Problem
 from repro.results.outcome import BaselineVerdict, RunStatus, StepStatus, Verdict
+from repro.results.timeline import Event
 
 RECORD_FILE = "record.json"
 
@@ -26,6 +27,10 @@ class StoredStep:
     exit_code: int | None
     stdout_file: str | None  # relative to the run folder
     stderr_file: str | None
+    # -- the timeline --
+    instance: int | None = None
+    instances: tuple[StoredStep, ...] | None = None  # a repeated step's
+    compare: str = "all"  # a repeated step: all | aggregate (channels compared)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class StoredRun:
     steps: tuple[StoredStep, ...]
     captures: tuple[StoredCapture, ...]
     owner: str | None = None  # host:pid:start of the repro process that ran it
+    events: tuple[Event, ...] = ()
+    when: dict[str, Any] | None = None  # the moment the oracle first held
 
     @property
     def verdict(self) -> Verdict:
@@ -79,14 +86,22 @@ def from_dict(data: dict[str, Any], folder: Path) -> StoredRun:
         baseline_verdict=(data.get("baseline") or {}).get("verdict",
                                                           BaselineVerdict.NONE.value),
         started_at=data.get("started_at") or "", parameters=data.get("parameters") or {},
-        steps=tuple(StoredStep(s["name"], StepStatus(s["status"]), s.get("exit_code"),
-                               s.get("stdout_file"), s.get("stderr_file"))
-                    for s in data.get("steps", [])),
+        steps=tuple(_step(s) for s in data.get("steps", [])),
         captures=tuple(StoredCapture(c["name"], c.get("path", ""), bool(c.get("exists")),
                                      c.get("kind"), c.get("artifact"), bool(c.get("query")),
                                      c.get("error"))
                        for c in data.get("captures", [])),
-        owner=data.get("owner"))
+        owner=data.get("owner"),
+        events=tuple(Event.from_dict(e) for e in data.get("events") or []),
+        when=data.get("when"))
+
+
+def _step(data: dict[str, Any]) -> StoredStep:
+    instances = data.get("instances")
+    return StoredStep(data["name"], StepStatus(data["status"]), data.get("exit_code"),
+                      data.get("stdout_file"), data.get("stderr_file"), data.get("instance"),
+                      None if instances is None else tuple(_step(i) for i in instances),
+                      (data.get("repeat") or {}).get("compare", "all"))
 
 
 def read(path: Path) -> StoredRun:

@@ -25,6 +25,8 @@ from repro.results.observations import INLINE_LIMIT, CaptureObservation, StepObs
 from repro.results.oracle import ConditionResult
 from repro.results.outcome import BaselineVerdict, RunStatus, Verdict
 from repro.results.reader import StoredRun
+from repro.results.timeline import Moment, Timeline
+from repro.results.timeline_record import step_timing, timeline_dict
 
 FORMAT = 1
 
@@ -69,6 +71,8 @@ class RunRecord:
     conditions: dict[str, Any] = field(default_factory=dict)  # what the run did for them
     faults: list[FaultObservation] = field(default_factory=list)  # fault entries of the steps
     clock: dict[str, Any] | None = None  # the run's clock (execute.clock fills it in)
+    timeline: Timeline = field(default_factory=Timeline)  # events (docs/timeline.md)
+    when: Moment | None = None  # the moment the oracle first held
 
     @property
     def verdict(self) -> Verdict:
@@ -141,6 +145,7 @@ class RunRecord:
                                        "observed": mask(r.detail)} for r in self.oracle]},
             "baseline": self.baseline or {"verdict": self.baseline_verdict.value},
             **({"clock": self.clock} if self.clock is not None else {}),
+            **timeline_dict(self.timeline, self.when, mask),
         }
 
     def _artifact(self, path: Path | None) -> str | None:
@@ -157,7 +162,7 @@ class RunRecord:
             out[stream] = s.text(stream) if size <= INLINE_LIMIT else None
             out[f"{stream}_bytes"] = size
             out[f"{stream}_file"] = self._artifact(path)
-        return out
+        return out | step_timing(s, lambda inst: self._step(inst, mask))
 
     def _capture(self, c: CaptureObservation) -> dict[str, Any]:
         out: dict[str, Any] = {"name": c.name, "path": c.path, "exists": c.exists,

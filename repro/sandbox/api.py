@@ -8,6 +8,7 @@ raises `repro.errors.SandboxError` (the one exception every backend speaks) on f
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 Say = Callable[[str], None]
+STOP_GRACE = 2.0  # seconds between SIGTERM and SIGKILL when a process is stopped
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,9 @@ class ExecRequest:
     stdin: bytes | None = None
     timeout: float | None = None
     label: str = ""  # what it is, for error messages ("step 'import'")
+    # Set by the caller to end the process (and all it started) before it ends by itself:
+    # SIGTERM, then SIGKILL after `STOP_GRACE` seconds. A background step is stopped so.
+    stop: threading.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ class ExecResult:
     timed_out: bool
     started: float  # epoch seconds
     ended: float
+    stopped: bool = False  # ended by `ExecRequest.stop`
 
 
 class Status(Enum):

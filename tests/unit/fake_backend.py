@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import posixpath
 import tarfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ class Answer:
     stderr: bytes | str = b""
     timed_out: bool = False
     effect: Callable[[FakeContainer], None] | None = None
+    seconds: float = 0.0  # how long it runs (a set ExecRequest.stop ends it sooner)
 
 
 def _bytes(data: bytes | str) -> bytes:
@@ -65,6 +67,7 @@ class FakeContainer:
         self.refuse: dict[str, str] = {}  # fault -> the engine's refusal (SandboxError)
         self.clocked = False  # its sandbox has a clock
         self.reach = ClockReach(True, "fake: reads the clock")  # what clock_reach says
+        self._lock = threading.Lock()
 
     # -- scripting ---------------------------------------------------------------------
     def answer(self, needle: str, *answers: Answer) -> None:
@@ -155,13 +158,24 @@ class FakeContainer:
         if self.status is Status.REMOVED:
             raise SandboxError(f"starting {request.label or 'a process'} failed: "
                                f"no such container: {self.name}")
-        self.execs.append(request)
-        answer = self._answer_for(request)
+        with self._lock:  # execs may come from several threads (simultaneous users)
+            self.execs.append(request)
+            answer = self._answer_for(request)
         started = time.time()
         stdout.write(_bytes(answer.stdout))
         stderr.write(_bytes(answer.stderr))
         if answer.effect is not None:
             answer.effect(self)
+        stopped = False
+        if answer.seconds:
+            stop = request.stop or threading.Event()
+            limit = answer.seconds if request.timeout is None else \
+                min(answer.seconds, request.timeout)
+            stopped = stop.wait(limit)
+            if not stopped and request.timeout is not None and request.timeout < answer.seconds:
+                return ExecResult(None, True, started, time.time())
+        if stopped:
+            return ExecResult(143, False, started, time.time(), stopped=True)
         return ExecResult(answer.exit_code, answer.timed_out, started, time.time())
 
     def state(self) -> ContainerState:

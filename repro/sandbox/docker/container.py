@@ -12,7 +12,14 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from repro.errors import SandboxError
-from repro.sandbox.api import ClockReach, ContainerState, ExecRequest, ExecResult, Status
+from repro.sandbox.api import (
+    STOP_GRACE,
+    ClockReach,
+    ContainerState,
+    ExecRequest,
+    ExecResult,
+    Status,
+)
 from repro.sandbox.docker.engine import client, translated
 
 # Run as root in the container when a process times out: every process but PID 1 and this.
@@ -156,11 +163,18 @@ class DockerContainer:
             # Fed from its own thread: a process that never reads its input must still
             # meet its timeout.
             threading.Thread(target=_feed, args=(raw, request.stdin), daemon=True).start()
+        stopped: list[bool] = []
+        if request.stop is not None:
+            # Its own thread watches for the stop: this one waits for the output to end
+            # without polling (an instance of `true` must not pay for the watch).
+            threading.Thread(target=self._stop_when, args=(request.stop, reader, exec_id,
+                                                           stopped, request.user),
+                             daemon=True).start()
         try:
             reader.join(request.timeout)
-            timed_out = reader.is_alive()
-            if timed_out:
-                self._kill(exec_id)
+            timed_out = reader.is_alive() and not stopped
+            if reader.is_alive():
+                self._kill(exec_id, "KILL", request.user)
                 # Output still flowing after the kill comes from a process that left the
                 # step's group (a `setsid` daemon holds the stream open): stop reading.
                 reader.join(KILL_GRACE_S)
@@ -170,7 +184,7 @@ class DockerContainer:
         ended = time.time()
         with translated(f"reading the exit code of {label}"):
             exit_code = api.exec_inspect(exec_id).get("ExitCode")
-        return ExecResult(exit_code, timed_out, started, ended)
+        return ExecResult(exit_code, timed_out, started, ended, bool(stopped))
 
     def _environment(self, request: ExecRequest) -> dict[str, str] | None:
         """The request's variables, after the clock's setting for a process starting now."""
@@ -211,22 +225,50 @@ class DockerContainer:
             output = out.getvalue().decode("utf-8", "replace")
         return judge(output, self.clock, now)
 
-    def _kill(self, exec_id: str) -> None:
-        """Kill the timed-out process and everything it started: each exec is its own
-        process group in the container. Without its in-container pid (a remote engine),
-        every process but PID 1 goes."""
-        with translated("stopping a timed-out step"):
+    def _stop_when(self, stop: threading.Event, reader: threading.Thread, exec_id: str,
+                   stopped: list[bool], user: str | None) -> None:
+        """While the process runs: once `stop` is set, TERM it (and all it started), KILL
+        it after STOP_GRACE."""
+        while reader.is_alive():
+            if stop.wait(0.1):
+                if not reader.is_alive():
+                    return
+                stopped.append(True)
+                try:
+                    self._kill(exec_id, "TERM", user)
+                    reader.join(STOP_GRACE)
+                    if reader.is_alive():
+                        self._kill(exec_id, "KILL", user)
+                except SandboxError:
+                    pass  # the sandbox is going away: that ends the process too
+                return
+
+    def _kill(self, exec_id: str, signal: str = "KILL", user: str | None = None) -> None:
+        """Signal the process and everything it started (timed out: KILL; stopped: TERM
+        first): each exec is its own process group in the container. From the engine's
+        host when repro runs there with the right to; else by an exec as the step's own
+        user (under no-new-privileges a root exec may hold no capability to signal
+        another user's processes). Without its in-container pid (a remote engine), every
+        process of that user but PID 1 gets KILL."""
+        with translated("stopping a step"):
             host_pid = client().api.exec_inspect(exec_id).get("Pid")
-            if _kill_group_from_host(host_pid):
+            if _signal_group_from_host(host_pid, signal):
                 return
             inner = _pid_inside(host_pid)
+            if inner is None and signal != "KILL":
+                return  # no pid to send TERM to: the KILL that follows covers it
             command = KILL_ALL if inner is None else [
-                "sh", "-c", f"kill -KILL -{inner} 2>/dev/null || kill -KILL {inner}; exit 0"]
+                "sh", "-c", f"kill -{signal} -{inner} 2>/dev/null || kill -{signal} {inner}; "
+                "exit 0"]
+            self.model.exec_run(command, user=user or "")
+            command = KILL_ALL if inner is None else [
+                "sh", "-c", f"kill -{signal} -{inner} 2>/dev/null || kill -{signal} {inner}; "
+                "exit 0"]
             self.model.exec_run(command, user="0")
 
 
-def _kill_group_from_host(host_pid: int | None) -> bool:
-    """Kill the step's process group directly, when repro runs on the engine's host with
+def _signal_group_from_host(host_pid: int | None, name: str) -> bool:
+    """Signal the step's process group directly, when repro runs on the engine's host with
     the right to: an exec into the container to do it can wait seconds behind the engine
     while a daemon the step left holds the step's output open."""
     if not host_pid:
@@ -235,7 +277,7 @@ def _kill_group_from_host(host_pid: int | None) -> bool:
         group = os.getpgid(host_pid)
         if group == os.getpgid(0):  # never our own group (a pid reused by one of ours)
             return False
-        os.killpg(group, signal.SIGKILL)
+        os.killpg(group, getattr(signal, f"SIG{name}"))
     except (ProcessLookupError, PermissionError, OSError):
         return False
     return True

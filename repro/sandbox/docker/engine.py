@@ -11,6 +11,10 @@ from typing import Any
 from repro.errors import SandboxError
 
 MIN_API = "1.24"  # what the SDK supports at the least
+# Connections the shared client keeps to the engine. Simultaneous users (`repeat:`) call it
+# from many threads at once; with the SDK's default of 10, every call beyond the tenth
+# opens a connection and throws it away ("Connection pool is full").
+POOL_SIZE = 64
 
 
 def _api_version(server: dict) -> str:
@@ -38,7 +42,8 @@ def _connect() -> tuple[Any, dict]:
         # Engine 29). from_env(version="auto") would ask again.
         probe = docker.from_env(timeout=120, version=MIN_API)
         version = probe.api.version(api_version=False)
-        engine = docker.from_env(timeout=120, version=_api_version(version))
+        engine = docker.from_env(timeout=120, version=_api_version(version),
+                                 max_pool_size=POOL_SIZE)
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
         raise SandboxError(

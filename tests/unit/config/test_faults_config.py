@@ -55,12 +55,11 @@ def _scenario(project, entry: str, env: str = "svc") -> None:
      "steps[1].fault: a fault needs one of stop, start, kill, restart, pause, unpause, "
      "disconnect, reconnect, network"),
     ("{fault: {stop: db}, run: 'true'}",
-     "steps[1]: a step needs 'run' (a command) or 'fault' (something done to a service), "
-     "not both"),
+     "steps[1].fault: a step takes one of 'run', 'wait_for', 'parallel', 'fault'"),
     ("{fault: {stop: db}, timeout: 5s}",
-     "steps[1].timeout: 'timeout' applies to a command, not to a fault"),
+     "steps[1].timeout: 'timeout' applies to a `run` step, not to `fault`"),
     ("{name: nothing}",
-     "steps[1]: a step needs 'run' (a command) or 'fault' (something done to a service)"),
+     "steps[1]: a step needs one of 'run', 'wait_for', 'parallel', 'fault'"),
 ])
 def test_a_bad_fault_is_one_line_with_its_file_and_line(project, cli, entry, message):
     _scenario(project, entry)
@@ -99,7 +98,7 @@ def test_the_plan_shows_each_fault_in_words_and_values(project, cli):
     assert done.exit_code == 0, done.stderr
     import json
 
-    slow = json.loads(done.stdout)["steps"][1]
+    (slow,) = json.loads(done.stdout)["faults"]
     assert slow == {"name": "slow", "fault": "network db: latency 200ms ±20ms, loss 10%, "
                     "rate 1mbit for 30s", "kind": "network", "service": "db",
                     "latency_s": 0.2, "jitter_s": 0.02, "loss_percent": 10.0, "rate": "1mbit",
@@ -114,4 +113,4 @@ def test_a_kill_signal_may_be_written_any_usual_way(project, cli, written, signa
     assert done.exit_code == 0, done.stderr
     import json
 
-    assert json.loads(done.stdout)["steps"][1]["fault"] == f"kill web ({signal})"
+    assert json.loads(done.stdout)["faults"][0]["fault"] == f"kill web ({signal})"

@@ -187,7 +187,7 @@ def test_run_json(record):
         "scenario": "R", "run_id": "R-1", "status": "complete", "reproduced": True,
         "expected": "reproduces", "ok": True, "verdict": "REPRODUCED",
         "record": ".repro/runs/R-1/record.json", "error": None, "baseline": "none",
-        "diverged": [], "sandbox": None}
+        "diverged": [], "sandbox": None, "when": None, "events": []}
     record.status, record.reproduced = "error", None
     record.error = f"the engine refused TOKEN={RUN_SECRET}"
     comparison = attach(record, Comparison([diff("files.state", ["-a"])]))

@@ -131,3 +131,34 @@ def test_regex_matches_any_line_and_reports_the_matching_line(tmp_path):
     fired, [(_, ok, detail)] = run.judge("any: [{step: load, stdout: 'OOM killer'}]")
     assert fired and ok
     assert detail == "stdout: " + long_line[:200]
+
+
+def _repeated(folder: Path, outputs: list[str]) -> StepObservation:
+    instances = []
+    for index, text in enumerate(outputs, 1):
+        out = folder / f"book.{index}.out"
+        out.write_text(text)
+        instances.append(StepObservation("book", "book", "ok", 0, 10.0 + index, 10.5 + index,
+                                         out, None, instance=index))
+    return StepObservation("book", "book", "ok", None, 11.0, 10.5 + len(outputs), None, None,
+                           instances=instances)
+
+
+@pytest.mark.parametrize(("instances", "fired", "when"), [
+    ("", True, 12.5),  # any instance: the first that showed it (its end: no line times)
+    ("instances: '>= 2'", True, 13.5),  # the instance that made the count
+    ("instances: '> 2'", False, None),
+    ("instances: all", False, None),
+    ("instances: '== 2'", True, 14.5),  # not monotone: known when the last one ended
+    ("instances: '< 1'", False, None),
+])
+def test_a_condition_on_a_repeated_step_counts_its_instances(tmp_path, instances, fired, when):
+    from repro.results.oracle import first_held
+
+    step = _repeated(tmp_path, ["sold out\n", "booked\n", "booked\n", "sold out\n"])
+    rules = oracle(f"any: [{{step: book, stdout: booked{', ' + instances if instances else ''}}}]")
+    held, results = evaluate(rules, [step], [])
+    assert held is fired
+    assert results[0].detail.startswith("2 of 4 instances (first: instance 2, stdout: booked")
+    moment = first_held(rules, results)
+    assert (moment.time if moment else None) == when
