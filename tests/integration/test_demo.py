@@ -49,4 +49,4 @@ def test_demo_reproduces_on_1_4_2_and_is_fixed_on_1_4_3() -> None:
 def test_demo_files_validate() -> None:
     done = _repro("validate")
     assert done.returncode == 0, done.stderr
-    assert done.stderr.strip().endswith("8 of 8 files valid")
+    assert done.stderr.strip().endswith("10 of 10 files valid")
