@@ -163,6 +163,9 @@ class Parameter:
     description: str = spec("", doc="What the parameter means")
     choices: tuple[str, ...] | None = spec(None, doc="Allowed values")
     secret: bool = spec(False, doc="Mask the value in plans, records and reports")
+    file: str | None = spec(None, doc="Also write the value to this absolute path in the "
+                            "steps' container (mode 0400, owned by the steps' user): unlike an "
+                            "`env:` variable, not shown by `docker inspect`")
 
     shorthand_schema = {**_SCALAR_SCHEMA, "description": "The default value"}
 
@@ -177,6 +180,8 @@ class Parameter:
             return [(("default",), "must be a string, number or boolean")]
         if self.choices and self.default is not None and str(self.default) not in self.choices:
             return [(("default",), f"{self.default!r} is not among the choices")]
+        if self.file is not None:
+            return _absolute(self.file, "file")
         return []
 
 

@@ -44,8 +44,9 @@ class _Owned:
 
 def pack(files: Iterable[FileWrite], data: Iterable[DataCopy],
          owner: tuple[int, int] | None = None) -> IO[bytes]:
-    """A tar stream to extract at `/` in the sandbox; the caller closes it. The data
-    belongs to `owner` (uid, gid) when given, else to root; config files to root."""
+    """A tar stream to extract at `/` in the sandbox; the caller closes it. The data (and
+    user-owned files: secret files) belong to `owner` (uid, gid) when given, else to
+    root; config files to root."""
     now = time.time()
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - returned
     with writer(spool) as raw:
@@ -59,7 +60,8 @@ def pack(files: Iterable[FileWrite], data: Iterable[DataCopy],
                     copy.kind == "file" else copy.to
                 add_tree(tar, copy.source, _member(to))
         for f in files:  # last, so rendered config wins over data at the same path
-            add_bytes(raw, _member(f.path), f.content, f.mode, int(now))
+            add_bytes(tar if f.user_owned else raw, _member(f.path), f.content, f.mode,
+                      int(now))
     spool.seek(0)
     return spool
 

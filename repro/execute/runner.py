@@ -59,8 +59,8 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             conditions.before_start(plan, backend, sandbox, record, say)
             if plan.files or own_data:
                 # The data goes to the environment's user (it may need to write there).
-                data_owner = owner.ids(plan, sandbox.main, plan.user) \
-                    if plan.user and own_data else None
+                data_owner = owner.ids(plan, sandbox.main, plan.user) if plan.user and (
+                    own_data or any(f.user_owned for f in plan.files)) else None
                 with archive.pack(plan.files, own_data, data_owner) as stream:
                     sandbox.main.copy_in(stream)
             # The steps' container starts while the services get ready: its own start

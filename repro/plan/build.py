@@ -22,7 +22,7 @@ from repro.plan.conditions import merged_limits, plan_conditions, refuse_hidden_
 from repro.plan.render import render_environment, renderer, template_context
 from repro.plan.services import plan_loads, plan_queries, plan_services
 from repro.plan.timeline import plan_timeline
-from repro.plan.values import CapturePlan, DataCopy, ImagePlan, Plan
+from repro.plan.values import CapturePlan, DataCopy, FileWrite, ImagePlan, Plan
 from repro.redact import Redactor
 
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".zip")
@@ -50,6 +50,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
     problems: list[Problem | str] = []
     text = renderer(context, problems)
     image, env_vars, files = render_environment(envl, context, problems)
+    files += _parameter_files(env, values)
     services = plan_services(envl, context, problems)
     data = tuple(_data_copy(d, i, scen, env, problems) for i, d in enumerate(scenario.data))
     loads, queries = plan_loads(scen, env, problems), plan_queries(scen, env, problems)
@@ -73,6 +74,13 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
         services=services, loads=loads, queries=queries, parameter_origins=origins,
         conditions=conditions, clock=clock, security=env.security, timeline=timeline)
+
+
+def _parameter_files(env: Environment, values: dict[str, Any]) -> tuple[FileWrite, ...]:
+    """Parameters delivered as files (`file:`): readable by the steps' user only."""
+    return tuple(FileWrite(p.file, str(values.get(name, "")).encode(), 0o400,
+                           f"parameter {name} (file)", user_owned=True)
+                 for name, p in env.parameters.items() if p.file is not None)
 
 
 def _refuse_secret_build_args(env: Environment, envl: Loaded[Environment],

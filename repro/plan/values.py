@@ -28,6 +28,7 @@ class FileWrite:
     content: bytes
     mode: int
     origin: str
+    user_owned: bool = False  # belongs to the steps' user (a secret file), not to root
 
 
 @dataclass(frozen=True)

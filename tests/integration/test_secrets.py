@@ -109,3 +109,32 @@ def test_a_run_killed_mid_step_leaves_no_secret_on_disk(project: Project) -> Non
     assert "token ***" in out_file.read_text()
     subprocess.run([sys.executable, "-m", "repro", "gc"], cwd=project.root,
                    capture_output=True, timeout=120)
+
+
+def test_a_secret_delivered_as_a_file_is_not_in_the_containers_configuration(
+        project: Project) -> None:
+    project.env("secfile", """\
+        image: repro-base/busybox
+        user: "1000"
+        parameters:
+          token: {default: "", secret: true, file: /run/secrets/token}
+        """)
+    sid = project.scenario("secfile", f"""\
+        environment: secfile
+        parameters: {json.dumps({"token": SECRET})}
+        steps:
+          - name: read
+            run: "stat -c '%a %u' /run/secrets/token; wc -c < /run/secrets/token; env"
+        oracle: {{any: [{{step: read, exit_code: 0}}]}}
+        """)
+    code, result, stderr = project.run_json(sid, "--keep")
+    try:
+        assert code == 0, stderr
+        inspect = subprocess.run(["docker", "inspect", result["sandbox"]], capture_output=True,
+                                 text=True, check=True).stdout
+    finally:
+        project.repro("gc", "--run", result["run_id"])
+    out = project.record(result)["steps"][0]["stdout"].splitlines()
+    assert out[0] == "400 1000"  # readable by the steps' user only
+    assert int(out[1]) == len(SECRET.encode())  # the value itself, whole
+    assert _leaks({"docker inspect": inspect, "step env": "\n".join(out[2:])}) == []
