@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 
 from conftest import REPO, Project
 
@@ -142,3 +143,32 @@ def test_bill_131_reproduces_from_the_customer_log_and_its_twin_is_fixed() -> No
         "+48h00m00.083s  6| 2024-01-31 00:30:00,087 ERROR [renewals] renewal failed: "
         "psql:/opt/billing/releases/2.3.0/renew.sql:11: ERROR:  date field value out of "
         "range: 2024-02-31"]
+
+
+def test_events_and_the_oracles_moment_carry_the_sandbox_clocks_time(
+        project: Project) -> None:
+    project.env("deb", DEBIAN)
+    sid = project.scenario("events", """\
+        environment: deb
+        clock: {at: "2024-03-31T00:29:50Z", rate: 60}
+        steps:
+          - {name: a, run: "sleep 1; echo ERROR payment"}
+        oracle: {any: [{step: a, stdout: "ERROR payment"}]}
+        """)
+    code, result, stderr = project.run_json(sid)
+    assert code == 0, stderr
+    record = project.record(result)
+    events = {(e["kind"], e["entry"]): e for e in record["events"]}
+    start, end = events[("start", "a")], events[("end", "a")]
+    assert start["sandbox_time"].startswith("2024-03-31T00:29:5")
+
+    def epoch(text: str) -> float:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+    # Between two events the sandbox clock moved 60 times the real time.
+    real = end["offset_s"] - start["offset_s"]
+    fake = epoch(end["sandbox_time"]) - epoch(start["sandbox_time"])
+    assert abs(fake - 60 * real) < 0.5, (fake, real)
+    assert record["when"]["step"] == "a"
+    # The line that made it hold came between the start and the end, on the same clock.
+    assert start["sandbox_time"] <= record["when"]["sandbox_time"] <= end["sandbox_time"]
