@@ -86,6 +86,10 @@ class Repeat:
     def at_once(self) -> int:
         return self.concurrency or self.count
 
+    def shown(self) -> dict[str, Any]:
+        """As plans and records show it."""
+        return {"count": self.count, "concurrency": self.at_once, "compare": self.compare}
+
     def check(self) -> Issues:
         if self.count < 1:
             return [(("count",), f"must be at least 1, got {self.count}")]

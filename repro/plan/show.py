@@ -104,8 +104,7 @@ def _timing(step: StepPlan) -> dict[str, Any]:
     if step.background:
         out["background"] = True
     if step.repeat is not None:
-        out["repeat"] = {"count": step.repeat.count, "concurrency": step.repeat.at_once,
-                         "compare": step.repeat.compare}
+        out["repeat"] = step.repeat.shown()
     return out
 
 

@@ -33,8 +33,7 @@ def step_timing(step: StepObservation,
     if step.background:
         out["background"] = True
     if step.repeat is not None:
-        out["repeat"] = {"count": step.repeat.count, "concurrency": step.repeat.at_once,
-                         "compare": step.repeat.compare}
+        out["repeat"] = step.repeat.shown()
     if step.instances is not None:
         out["exit_codes"] = exit_counts(step.instances)
         out["instances"] = [_small(instance_dict(inst)) for inst in step.instances]
