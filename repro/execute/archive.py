@@ -6,10 +6,11 @@ import posixpath
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from repro.config.yaml_source import display_path
 from repro.errors import SandboxError
 from repro.plan import archives
 from repro.plan.values import DataCopy, FileWrite
@@ -65,6 +66,16 @@ def pack(files: Iterable[FileWrite], data: Iterable[DataCopy],
         spool.close()
         raise
     return spool
+
+
+def say_skipped(data: Iterable[DataCopy], say: Callable[[str], None]) -> None:
+    """One line per archive or folder whose devices, fifos or sockets are not copied."""
+    for copy in data:
+        if copy.skipped:
+            more = len(copy.skipped) - 5
+            named = ", ".join(copy.skipped[:5]) + (f" and {more} more" if more > 0 else "")
+            say(f"not copied from {display_path(copy.source)} (devices, fifos and sockets "
+                f"have no place in a sandbox; the record lists them): {named}")
 
 
 def _member(path: str) -> str:
