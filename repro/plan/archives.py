@@ -74,7 +74,7 @@ class Tally:
         if self.entries > self.copy.bounds.entries:
             raise _over(self.copy, f"more than {self.copy.bounds.entries} entries (reached "
                         f"at {name!r}), over the entry limit", "entries",
-                        str(max(self.entries * 2, self.copy.bounds.entries * 2)))
+                        str(self.copy.bounds.entries * 2))
 
     def declare(self, name: str, size: int, packed: int | None, consumed: int | None) -> None:
         """A body of `size` bytes, stored in `packed` bytes (zip), after `consumed` bytes
