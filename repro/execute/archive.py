@@ -51,6 +51,9 @@ def pack(files: Iterable[FileWrite], data: Iterable[DataCopy],
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - returned
     try:
         with writer(spool) as raw:
+            # Bodies read in the checker's chunks: a bound is met at the same byte, with
+            # the same figures, as `repro validate` meets it.
+            raw.copybufsize = archives.CHUNK  # type: ignore[attr-defined]  # set in __init__, not in the stubs
             tar: Any = _Owned(raw, owner) if owner is not None else raw
             for copy in data:
                 if copy.kind in ("archive", "dir"):

@@ -68,6 +68,9 @@ class Tally:
     size: int = 0  # expanded bytes, as declared
     read: int = 0  # bytes actually read from bodies
     skipped: list[str] = field(default_factory=list)
+    # A compressed tar: bodies are decompressed to reach the next header anyway, so they
+    # are read (and their ratio held as they are) by every walk; None for other sources.
+    consumed: Callable[[], int] | None = None
 
     def count(self, name: str) -> None:
         self.entries += 1
@@ -90,10 +93,15 @@ class Tally:
             raise _over(self.copy, f"entry {name!r} expands {ratio}x ({shown_size(size)} "
                         f"from {shown_size(packed)}), over the ratio limit of {bounds.ratio}",
                         "ratio", str(ratio + 1))
-        if consumed is not None and self.size > RATIO_FLOOR and \
-                self.size > bounds.ratio * max(consumed, 1):
-            ratio = self.size // max(consumed, 1)
-            raise _over(self.copy, f"the archive expands {ratio}x ({shown_size(self.size)} "
+        if consumed is not None:
+            self.held(name, self.size, consumed)
+
+    def held(self, name: str, expanded: int, consumed: int) -> None:
+        """The whole archive's ratio: `expanded` bytes out of its first `consumed`."""
+        bounds = self.copy.bounds
+        if expanded > RATIO_FLOOR and expanded > bounds.ratio * max(consumed, 1):
+            ratio = expanded // max(consumed, 1)
+            raise _over(self.copy, f"the archive expands {ratio}x ({shown_size(expanded)} "
                         f"from {shown_size(consumed)}) by entry {name!r}, over the ratio "
                         f"limit of {bounds.ratio}", "ratio", str(ratio + 1))
 
@@ -114,11 +122,11 @@ def walk(copy: DataCopy, tally: Tally) -> Iterator[Entry]:
 
 def check(copy: DataCopy, deep: bool = False) -> Tally:
     """Walk without keeping anything; `deep` reads every body too (a zip entry's true size
-    and checksum show only then), else headers alone (cheap, but a compressed tar is
-    decompressed to reach them)."""
+    and checksum show only then), else headers alone (but a compressed tar's bodies are
+    read all the same: they are decompressed to reach the next header)."""
     tally = Tally(copy)
     for entry in walk(copy, tally):
-        if deep and entry.open is not None:
+        if (deep or tally.consumed is not None) and entry.open is not None:
             with entry.open() as body:
                 while body.read(CHUNK):
                     pass
@@ -168,6 +176,8 @@ class _Counted:
             raise _unreadable(self._tally.copy, exc) from None
         self._left -= len(data)
         self._tally.read += len(data)
+        if self._tally.consumed is not None:
+            self._tally.held(self._name, self._tally.read, self._tally.consumed())
         if self._left < 0:
             raise refusal(self._tally.copy, f"entry {self._name!r} holds more than the "
                           f"{shown_size(self._left + len(data))} its header declares; "
@@ -216,7 +226,8 @@ def _tar(copy: DataCopy, tally: Tally) -> Iterator[Entry]:
     placed = _Placed(copy)
     try:
         with copy.source.open("rb") as raw, tarfile.open(fileobj=raw, mode="r:*") as src:
-            compressed = src.fileobj is not raw
+            if src.fileobj is not raw:  # compressed: held as it is decompressed
+                tally.consumed = raw.tell
             for info in src:
                 tally.count(info.name)
                 if not (info.isfile() or info.isdir() or info.issym() or info.islnk()):
@@ -242,8 +253,7 @@ def _tar(copy: DataCopy, tally: Tally) -> Iterator[Entry]:
                 elif info.issym():
                     entry.link = info.linkname
                 elif info.isfile():
-                    tally.declare(info.name, info.size, None, raw.tell() if compressed else
-                                  None)
+                    tally.declare(info.name, info.size, None, None)
                     entry.size = info.size
                     entry.open = _opener(src, info, tally)
                 yield entry
