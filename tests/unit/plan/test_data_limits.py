@@ -243,3 +243,16 @@ def test_a_bad_limit_is_a_located_config_error(project, cli):
     assert result.exit_code == 2
     assert "scenarios/S/scenario.yaml:3: data[0].limits.size: expected a size like 64m" in \
         result.stderr
+
+
+def test_a_real_sized_log_bundle_passes_every_bound(project, cli):
+    # 20 MiB of log lines (compressed ~15x): past the ratio floor, far from every bound.
+    line = b"2024-05-17T12:00:00.123 INFO worker-%d request id=%d took %d ms path=/api/orders\n"
+    logs = b"".join(line % (i % 17, i, i % 997) for i in range(260_000))
+    assert len(logs) > 20 * MIB
+    tar_of(project.root / "scenarios/S/customer/bundle.tgz", [("app.log", logs)])
+    scenario(project, "customer/bundle.tgz")
+    assert validate_lines(cli) == (0, [])
+    stream = pack([], list(plan_scenario(project.root / "scenarios/S").data))
+    with stream, tarfile.open(fileobj=stream) as tar:
+        assert tar.extractfile("srv/in/app.log").read() == logs
