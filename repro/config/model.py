@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from repro.config import units
 from repro.config.conditions import Ulimit, condition_issues, ulimit_issues
+from repro.config.data_limits import DataLimits
 from repro.config.faults import Fault
 from repro.config.schema import Invalid, did_you_mean, spec
 from repro.config.services import SERVICE_NAME, DbLoad, Query
@@ -351,6 +352,8 @@ class DataLoad:
     extract: bool | None = spec(None, doc="Unpack an archive into `to` (default: yes for "
                                 ".tar, .tar.gz, .tgz, .tar.bz2, .tar.xz, .zip)")
     service: str | None = spec(None, doc="Copy into this service's filesystem instead")
+    limits: DataLimits | None = spec(None, doc="Raise the bounds on an archive or folder: "
+                                     "size, entries, ratio (docs/data-limits.md)")
 
     def check(self) -> Issues:
         return _absolute(self.to, "to")

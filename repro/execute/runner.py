@@ -49,6 +49,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             service_images[svc.name] = svc_info.id
             record.services[svc.name] = {"image": svc_info.ref, "image_id": svc_info.id,
                                          "built": svc_info.built}
+        archive.say_skipped(plan.data, say)
         faults.prepare(plan, backend, say)
         clock.prepare(plan, backend, record, say)
         own_data = [d for d in plan.data if d.service is None]

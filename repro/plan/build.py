@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.config import parameters as params_mod
+from repro.config.data_limits import DataBounds
 from repro.config.model import Environment, Scenario, capture_names
 from repro.config.paths import outside
 from repro.config.project import (
@@ -17,6 +18,7 @@ from repro.config.project import (
 )
 from repro.config.yaml_source import Loc, display_path
 from repro.errors import ConfigError, Problem
+from repro.plan import archives
 from repro.plan.clock import plan_clock
 from repro.plan.conditions import merged_limits, plan_conditions, refuse_hidden_writes
 from repro.plan.render import render_environment, renderer, template_context
@@ -36,8 +38,10 @@ def plan_scenario(target: Path, cli_params: dict[str, str] | None = None) -> Pla
     return build_plan(scenario, environment, cli_params or {})
 
 
-def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: dict[str, str]
-               ) -> Plan:
+def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: dict[str, str],
+               deep: bool = False) -> Plan:
+    """`deep` reads every body of the data archives too (`repro validate`): a zip entry's
+    true size and checksum show only then; a run checks them as it packs."""
     scenario = scen.record
     env = envl.record
     values, skipped, origins = params_mod.resolve(env, envl.source, scenario, scen.source,
@@ -52,7 +56,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
     image, env_vars, files = render_environment(envl, context, problems)
     files += _parameter_files(env, values)
     services = plan_services(envl, context, problems)
-    data = tuple(_data_copy(d, i, scen, env, problems) for i, d in enumerate(scenario.data))
+    data = tuple(_checked_data(scen, env, problems, deep))
     loads, queries = plan_loads(scen, env, problems), plan_queries(scen, env, problems)
     steps, timeline = plan_timeline(scen, env, context, problems)
     conditions = plan_conditions(scen, envl, text, problems)
@@ -99,6 +103,17 @@ def _refuse_secret_build_args(env: Environment, envl: Loaded[Environment],
                         "`env:` or a config file (`files:`) instead"))
 
 
+def _checked_data(scen: Loaded[Scenario], env: Environment, problems: list[Problem | str],
+                  deep: bool) -> list[DataCopy]:
+    out = []
+    for i, spec in enumerate(scen.record.data):
+        before = len(problems)
+        copy = _data_copy(spec, i, scen, env, problems)
+        # An archive or folder is walked and checked like the run will (plan.archives).
+        out.append(archives.planned(copy, problems, deep) if len(problems) == before else copy)
+    return out
+
+
 def _data_copy(spec: Any, i: int, scen: Loaded[Scenario], env: Environment,
                problems: list[Problem | str]) -> DataCopy:
     source = (scen.base / spec.source).resolve()
@@ -106,6 +121,8 @@ def _data_copy(spec: Any, i: int, scen: Loaded[Scenario], env: Environment,
     if refused:
         problems.append(scen.source.problem(("data", i, "from"), refused))
         return DataCopy(source, spec.to, "file", spec.service)
+    at = scen.source.problem(("data", i), "")
+    origin = f"{at.path} in {at.file}:{at.line}" if at.line else f"{at.path} in {at.file}"
     if source.is_dir():
         kind = "dir"
     elif source.is_file():
@@ -122,7 +139,7 @@ def _data_copy(spec: Any, i: int, scen: Loaded[Scenario], env: Environment,
     if spec.service is not None and spec.service not in env.services:
         problems.append(scen.source.problem(("data", i, "service"), f"no service "
                                             f"{spec.service!r} in the environment"))
-    return DataCopy(source, spec.to, kind, spec.service)
+    return DataCopy(source, spec.to, kind, spec.service, DataBounds.of(spec.limits), origin)
 
 
 def _captures(scenario: Scenario) -> tuple[CapturePlan, ...]:

@@ -8,13 +8,13 @@ from repro.config.model import Environment, Scenario
 from repro.config.paths import outside
 from repro.config.project import Loaded, project_root
 from repro.config.schema import did_you_mean
-from repro.config.yaml_source import Loc, display_path
+from repro.config.yaml_source import Loc
 from repro.errors import Problem
+from repro.plan import load_check
 from repro.plan.conditions import with_defaults
+from repro.plan.load_check import PGDUMP_MAGIC, file_problem
 from repro.plan.render import render_parts
 from repro.plan.values import LoadPlan, QueryPlan, ServicePlan
-
-PGDUMP_MAGIC = b"PGDMP"  # pg_dump's custom format starts so
 
 
 def start_order(env: Environment) -> list[str]:
@@ -73,15 +73,18 @@ def plan_loads(scen: Loaded[Scenario], env: Environment, problems: list[Problem 
             problems.append(scen.source.problem(("load", i, key), refused))
             continue
         if not source.is_file():
-            problems.append(scen.source.problem(("load", i, key),
-                                                f"{display_path(source)} not found"))
+            problems.append(scen.source.problem(("load", i, key), file_problem(source)))
             continue
         kind = "csv"
         if load.sql is not None:
             with source.open("rb") as head:
                 kind = "dump" if head.read(5) == PGDUMP_MAGIC else "sql"
-        out.append(LoadPlan(load.service, kind, source, load.database, load.user, load.table,
-                            load.delimiter, load.header, load.encoding))
+        planned = LoadPlan(load.service, kind, source, load.database, load.user, load.table,
+                           load.delimiter, load.header, load.encoding)
+        shape = load_check.check(planned)  # what fails without a server fails here
+        if shape is not None:
+            problems.append(shape)
+        out.append(planned)
     return tuple(out)
 
 

@@ -57,7 +57,8 @@ def _fields(plan: Plan) -> dict[str, Any]:
                    "content": mask(f.content.decode("utf-8", "replace"))}
                   for f in plan.files],
         "data": [{"from": display_path(d.source), "to": d.to, "kind": d.kind,
-                  "into": d.service or "sandbox"} for d in plan.data],
+                  "into": d.service or "sandbox",
+                  **({"skipped": list(d.skipped)} if d.skipped else {})} for d in plan.data],
         "steps": [{"name": s.name, "run": mask(s.command), "timeout_s": s.timeout,
                    "env": {k: mask(v) for k, v in s.env.items()}, "workdir": s.workdir,
                    "user": s.user, "stdin_bytes": None if s.stdin is None else len(s.stdin),

@@ -86,7 +86,7 @@ def validate(path: Path) -> tuple[str, list[Problem | str]]:
     try:
         if kind == "scenario":
             scenario = load_scenario(path)
-            build_plan(scenario, load_environment(environment_file(scenario)), {})
+            build_plan(scenario, load_environment(environment_file(scenario)), {}, deep=True)
             return kind, []
         return kind, check_environment(load_environment(path))
     except ConfigError as exc:

@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from repro.config.data_limits import DataBounds
 from repro.config.model import Limits, Oracle, Ready, Rule, Security
 from repro.config.timeline import Repeat
 from repro.plan.conditions import Conditions
@@ -37,6 +38,9 @@ class DataCopy:
     to: str
     kind: str  # file | dir | archive
     service: str | None = None  # into a service's filesystem instead of the sandbox
+    bounds: DataBounds = field(default_factory=DataBounds)  # size, entries, ratio
+    origin: str = field(default="", compare=False)  # `data[i]` file:line, for refusals
+    skipped: tuple[str, ...] = ()  # entries not copied (devices, fifos, sockets), said
 
 
 @dataclass(frozen=True)

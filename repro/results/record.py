@@ -136,6 +136,8 @@ class RunRecord:
                         "network_egress": plan.egress,
                         "conditions": {**conditions_shown(plan.conditions, plan.limits),
                                        **self.conditions}},
+            "data": [{"from": display_path(d.source), "to": d.to, "kind": d.kind,
+                      "skipped": list(d.skipped)} for d in plan.data],  # docs/data-limits.md
             "steps": [self._step(s, mask) for s in self.steps],
             "faults": [f.to_dict(mask) for f in self.faults],
             "captures": [self._capture(c) for c in self.captures],

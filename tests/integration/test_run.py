@@ -267,12 +267,16 @@ def test_captured_symlink_and_trailing_slash_destination(project: Project) -> No
 
 
 def test_json_output_and_kept_sandbox_when_a_run_fails(project: Project) -> None:
+    # A zip whose directory is sound and whose body is damaged: the plan (headers only)
+    # passes, the packing in the live sandbox fails on the checksum.
+    damaged = bytearray(_zip({"a.txt": "hello, sandbox"}))
+    damaged[damaged.index(b"hello")] ^= 0x20
     sid = project.scenario("broken-data", """\
         environment: bb
-        data: [{from: bad.tar.gz, to: /data}]
+        data: [{from: bad.zip, to: /data}]
         steps: [{name: s, run: "true"}]
         oracle: {any: [{step: s, failed: true}]}
-        """, files={"bad.tar.gz": b"this is not gzip data"})
+        """, files={"bad.zip": bytes(damaged)})
     done = project.repro("run", f"scenarios/{sid}", "--json", "--keep")
     assert done.returncode == 2
     result = json.loads(done.stdout)

@@ -117,7 +117,7 @@ def errors_of(excinfo: pytest.ExceptionInfo) -> list[str]:
 def svc_project(project, scenario: str = LOAD_SCENARIO, env: str = SVC_ENV) -> None:
     project.environment("svc", env)
     project.scenario("S", scenario)
-    project.write("scenarios/S/customer/billing.dump", b"PGDMP\x01\x0e\x00rest-of-dump")
+    project.write("scenarios/S/customer/billing.dump", b"PGDMP\x01\x0e\x00\x04\x08\x01rest-of-dump")
     project.write("scenarios/S/customer/schema.sql", "CREATE TABLE t (a int);\n")
     project.write("scenarios/S/customer/customers.csv", b"1;Caf\xe9\n")
 

@@ -242,8 +242,6 @@ def test_a_file_copied_to_a_folder_path_keeps_its_name(tmp_path):
                                                                     "file")]))
 
 
-@pytest.mark.xfail(strict=True, reason="pack does not close its spool when it raises; "
-                   "pyproject.toml ignores the ResourceWarning until it does")
 def test_a_refused_archive_leaves_no_open_spool(project, monkeypatch):
     # The tar stream is spooled (in memory up to 64 MiB, then on disk): an archive refused
     # half-way must not leave it open for the garbage collector to find.

@@ -108,7 +108,7 @@ def test_loads_are_planned_with_their_kind_and_options(project):
 
 
 @pytest.mark.parametrize("name, head, kind", [
-    ("export.sql", b"PGDMP\x01\x0e\x00", "dump"),    # the magic decides, not the name
+    ("export.sql", b"PGDMP\x01\x0e\x00\x04\x08\x01", "dump"),    # the magic decides, not the name
     ("export.dump", b"-- plain SQL\n", "sql"),
     ("export.dump", b"PGDM", "sql"),                 # shorter than the magic
     ("export.sql", b"", "sql"),
