@@ -601,9 +601,13 @@ class Scenario:
     limits: Limits | None = spec(None, doc="Resource limits over the environment's (per key)")
     clock: Clock | None = spec(None, doc="The wall clock of every container, from the first "
                                "step on: {at: INSTANT} or {from_log: FILE, match: REGEX}")
+    tags: tuple[str, ...] = spec(factory=tuple, doc="Words to select scenarios by (pytest "
+                                 "markers: `pytest scenarios/ -m NAME`)")
 
     def check(self) -> Issues:
         issues: Issues = condition_issues(self)
+        issues += [(("tags", i), f"{tag!r}: a tag is a word (letters, digits, _)")
+                   for i, tag in enumerate(self.tags) if not _NAME.match(tag)]
         clash = set(capture_names(self)) & {q.name for q in self.queries}
         if clash:
             issues.append((("queries",), f"{', '.join(sorted(clash))}: a query and a capture "

@@ -192,7 +192,9 @@ class Bisection:
 
 def probe_line(probe: Probe) -> str:
     """A run of bisect in one line: the value, its verdict, its run id."""
-    what = probe.verdict.value if probe.error is None else f"ERROR ({probe.error})"
+    error = probe.error or ""
+    what = probe.verdict.value if probe.error is None else \
+        f"ERROR ({error if len(error) <= 100 else error[:97] + '...'})"
     run = f"  run {probe.run_id}" if probe.run_id else ""
     return f"{probe.value}: {what}{run}"
 
