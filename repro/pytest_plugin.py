@@ -101,7 +101,7 @@ class ScenarioItem(pytest.Item):
         return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"scenario {self.name}"
+        return self.path, 0, self.name
 
 
 def _say(message: str) -> None:
