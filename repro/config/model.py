@@ -603,6 +603,9 @@ class Scenario:
                                "step on: {at: INSTANT} or {from_log: FILE, match: REGEX}")
     tags: tuple[str, ...] = spec(factory=tuple, doc="Words to select scenarios by (pytest "
                                  "markers: `pytest scenarios/ -m NAME`)")
+    extends: str | None = spec(None, doc="Another scenario's folder (e.g. ../ACME-4521): "
+                               "inherit all of it but its id, and state only what differs "
+                               "(parameters merge key by key; other keys replace)")
 
     def check(self) -> Issues:
         issues: Issues = condition_issues(self)

@@ -19,6 +19,7 @@ from repro.config.yaml_source import Loc, display_path
 from repro.errors import ConfigError, Problem
 from repro.plan.clock import plan_clock
 from repro.plan.conditions import merged_limits, plan_conditions, refuse_hidden_writes
+from repro.plan.inheritance import inheritance
 from repro.plan.render import render_environment, renderer, template_context
 from repro.plan.services import plan_loads, plan_queries, plan_services
 from repro.plan.timeline import plan_timeline
@@ -73,7 +74,8 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         limits=merged_limits(env.limits, scenario.limits),
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
         services=services, loads=loads, queries=queries, parameter_origins=origins,
-        conditions=conditions, clock=clock, security=env.security, timeline=timeline)
+        conditions=conditions, clock=clock, security=env.security, timeline=timeline,
+        **inheritance(scen.source))
 
 
 def _parameter_files(env: Environment, values: dict[str, Any]) -> tuple[FileWrite, ...]:

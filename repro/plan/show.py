@@ -89,6 +89,9 @@ def _fields(plan: Plan) -> dict[str, Any]:
                     "conditions": conditions_shown(plan.conditions, plan.limits),
                     "security": security_shown(plan.security)},
     }
+    if plan.extends:  # a scenario that inherits: which file wrote each key
+        shown["scenario"]["extends"] = list(plan.extends)
+        shown["sources"] = dict(plan.sources)
     if plan.clock is not None:
         from repro.plan.clock import clock_dict
 

@@ -144,3 +144,37 @@ def test_bisect_bad_input_is_one_line_and_exit_2(project: Project) -> None:
         assert done.returncode == 2, (args, done.stderr)
         assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
     assert not (project.root / ".repro" / "runs").exists()  # nothing ran
+
+
+def test_a_twin_that_extends_the_ticket_runs_with_the_tickets_files(project: Project) -> None:
+    project.env("rel", RELEASES_ENV)
+    ticket = project.scenario("ticket", """\
+        environment: rel
+        parameters: {release: "6"}
+        data: [{from: customer/lines.csv, to: /srv/lines.csv}]
+        steps:
+          - name: import
+            run: |
+              cat /srv/lines.csv
+              [ "$(cat /etc/app/release)" -lt 7 ] && echo "ValueError: invalid amount" >&2
+              true
+        oracle:
+          any: [{step: import, stderr: "ValueError"}]
+        """, files={"customer/lines.csv": "A-1;1.234,50\n"})
+    twin = project.scenario("twin", f"""\
+        extends: ../{ticket}
+        expect: fixed
+        parameters: {{release: "7"}}
+        """)
+
+    code, result, stderr = project.run_json(twin)
+    plan = project.repro("plan", f"scenarios/{twin}", "--json")
+
+    assert code == 0, stderr
+    assert (result["reproduced"], result["expected"], result["ok"]) == (False, "fixed", True)
+    record = project.record(result)
+    assert record["steps"][0]["stdout"] == "A-1;1.234,50\n"  # the ticket's customer file
+    assert record["parameters"]["release"] == "7"
+    shown = json.loads(plan.stdout)
+    assert shown["sources"]["data"] == f"scenarios/{ticket}/scenario.yaml:3"
+    assert shown["sources"]["expect"] == f"scenarios/{twin}/scenario.yaml:2"
