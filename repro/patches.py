@@ -165,7 +165,8 @@ def bisect(target: Path, param: str, values: list[str], common: list[str], say: 
     start = tried[low].verdict
     if start == tried[high].verdict:
         result.reason = (f"the verdict is {start.value} at both ends ({values[low]} and "
-                         f"{values[high]}); widen the range")
+                         f"{values[high]}): bisect looks for one change; give ends whose "
+                         "verdicts differ")
         return result
     while True:
         left = [i for i in range(low + 1, high) if i not in tried]
