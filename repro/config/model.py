@@ -10,6 +10,7 @@ from repro.config import units
 from repro.config.conditions import Ulimit, condition_issues, ulimit_issues
 from repro.config.data_limits import DataLimits
 from repro.config.faults import Fault
+from repro.config.oracle_values import ValueRef, where_issues
 from repro.config.schema import Invalid, did_you_mean, spec
 from repro.config.services import SERVICE_NAME, DbLoad, Query
 from repro.config.services import Ready as Ready  # re-exported: part of the records' API
@@ -535,18 +536,89 @@ class Condition:
     instances: str | None = spec(None, parse=instances_test, doc="A repeated step: how many "
                                  "instances must show it: `all`, N (at least N) or \">= 2\"; "
                                  "default: any one", schema={"type": ["string", "integer"]})
+    # What support engineers say (docs/patches.md): "not ...", nested groups, and "the
+    # report's total differs from the total in the customer's export".
+    not_: Condition | None = spec(None, alias="not", doc="Holds when this condition does not")
+    any: tuple[Condition, ...] | None = spec(None, doc="A group: holds when one of these "
+                                             "conditions holds")
+    all: tuple[Condition, ...] | None = spec(None, doc="A group: holds when every one of "
+                                             "these conditions holds")
+    differs_from: ValueRef | None = spec(None, doc="The file's value (at `column` and `row`, "
+                                         "or `field`) differs from this one, e.g. {data: "
+                                         "customer/export.csv, column: amount, row: 3}")
+    column: str | None = spec(None, doc="differs_from: the CSV/TSV column of the file's value")
+    row: int | dict[str, str] | None = spec(
+        None, doc="differs_from: the file's data row (1 = first after the header), or the "
+        "row whose columns hold these values, e.g. {customer: ACME}",
+        schema={"type": ["integer", "object"]})
+    field: str | None = spec(None, doc="differs_from: the JSON/YAML field of the file's "
+                             "value, e.g. totals.0.amount")
+    compare: Literal["text", "number"] = spec("text", doc="differs_from: compare as text "
+                                              "(spaces around ignored) or as numbers")
+    decimal: Literal[".", ","] = spec(".", doc="compare: number: the decimal separator of "
+                                      "both values (the other one groups thousands)")
+
+    @property
+    def kind(self) -> str:
+        """step, file, not, any or all: what the condition looks at."""
+        return next((k.rstrip("_") for k in _KINDS if getattr(self, k) is not None), "")
 
     def check(self) -> Issues:
-        target = _one_of(self, ["step", "file"], "a condition")
-        if target:
-            return target
-        tests, other = (_STEP_TESTS, _FILE_TESTS) if self.step else (_FILE_TESTS, _STEP_TESTS)
+        given = [k for k in _KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            names = [f"'{k.rstrip('_')}'" for k in _KINDS]
+            keys = ", ".join(names[:-1]) + " or " + names[-1]
+            return [((given[1].rstrip("_"),) if given else (),
+                     f"a condition takes only one of {keys}" if given else
+                     f"a condition needs {keys}")]
+        if self.kind in ("not", "any", "all"):
+            inner = [n for n in [*_STEP_TESTS, *_FILE_TESTS, *_VALUE_KEYS, "instances"]
+                     if getattr(self, n) is not None]
+            if inner:
+                return [((inner[0],), f"'{inner[0]}' goes inside the conditions of "
+                         f"'{self.kind}'")]
+            if self.kind != "not" and not getattr(self, self.kind):
+                return [((self.kind,), "a group needs at least one condition")]
+            return []
+        tests, other = (_STEP_TESTS, [*_FILE_TESTS, *_VALUE_KEYS]) if self.step else (
+            [*_FILE_TESTS, "differs_from"], _STEP_TESTS)
         wrong = [n for n in other if getattr(self, n) is not None]
         if wrong:
             kind = "step" if self.step else "file"
             return [((wrong[0],), f"'{wrong[0]}' does not apply to a {kind}; use one of "
                      + ", ".join(tests))]
-        return _one_of(self, tests, f"a {'step' if self.step else 'file'} condition")
+        stray = [n for n in ("column", "row", "field") if getattr(self, n) is not None]
+        if self.file is not None and self.differs_from is None and stray:
+            return [((stray[0],), f"'{stray[0]}' goes with 'differs_from'")]
+        issues = _one_of(self, tests, f"a {'step' if self.step else 'file'} condition")
+        if self.differs_from is not None:
+            issues += where_issues(self.column, self.row, self.field, "the file's value")
+        return issues
+
+
+_KINDS = ("step", "file", "not_", "any", "all")
+_VALUE_KEYS = ["differs_from", "column", "row", "field"]
+
+
+def leaf_conditions(conditions: tuple[Condition, ...], at: Loc
+                    ) -> list[tuple[Loc, Condition]]:
+    """The conditions on a step or a file, those inside `not`, `any` and `all` too, each
+    with its location (for errors)."""
+    out: list[tuple[Loc, Condition]] = []
+
+    def walk(cond: Condition, loc: Loc) -> None:
+        if cond.not_ is not None:
+            walk(cond.not_, (*loc, "not"))
+        elif cond.any is not None or cond.all is not None:
+            key = "any" if cond.any is not None else "all"
+            for j, inner in enumerate(getattr(cond, key)):
+                walk(inner, (*loc, key, j))
+        else:
+            out.append((loc, cond))
+
+    for i, cond in enumerate(conditions):
+        walk(cond, (*at, i))
+    return out
 
 
 @dataclass(frozen=True)
@@ -604,9 +676,16 @@ class Scenario:
     limits: Limits | None = spec(None, doc="Resource limits over the environment's (per key)")
     clock: Clock | None = spec(None, doc="The wall clock of every container, from the first "
                                "step on: {at: INSTANT} or {from_log: FILE, match: REGEX}")
+    tags: tuple[str, ...] = spec(factory=tuple, doc="Words to select scenarios by (pytest "
+                                 "markers: `pytest scenarios/ -m NAME`)")
+    extends: str | None = spec(None, doc="Another scenario's folder (e.g. ../ACME-4521): "
+                               "inherit all of it but its id, and state only what differs "
+                               "(parameters merge key by key; other keys replace)")
 
     def check(self) -> Issues:
         issues: Issues = condition_issues(self)
+        issues += [(("tags", i), f"{tag!r}: a tag is a word (letters, digits, _)")
+                   for i, tag in enumerate(self.tags) if not _NAME.match(tag)]
         clash = set(capture_names(self)) & {q.name for q in self.queries}
         if clash:
             issues.append((("queries",), f"{', '.join(sorted(clash))}: a query and a capture "
@@ -627,24 +706,23 @@ class Scenario:
             seen[name] = i
         captured = {c.path for c in self.capture} | set(capture_names(self)) | {
             q.name for q in self.queries}
-        conditions = self.oracle.conditions
         key = "any" if self.oracle.any is not None else "all"
         faulted = {name for _, _, name in fault_entries(self)}
-        for i, cond in enumerate(conditions):
+        for at, cond in leaf_conditions(self.oracle.conditions, ("oracle", key)):
             if cond.step is not None and cond.step in faulted:
-                issues.append((("oracle", key, i, "step"), f"{cond.step!r} is a fault, not a "
+                issues.append(((*at, "step"), f"{cond.step!r} is a fault, not a "
                                "command: the oracle looks at the steps that run commands"))
             elif cond.step is not None and cond.step not in names:
                 hint = ", ".join(names) or "none"
-                issues.append((("oracle", key, i, "step"),
+                issues.append(((*at, "step"),
                                f"no step named {cond.step!r} (steps: {hint})"))
             elif cond.instances is not None and (cond.step is None or
                                                  names[cond.step].repeat is None):
-                issues.append((("oracle", key, i, "instances"), "applies to a condition on "
+                issues.append(((*at, "instances"), "applies to a condition on "
                                "a repeated step (`repeat:`)"))
             if cond.file is not None and cond.file not in captured and \
                     not cond.file.startswith("/"):
-                issues.append((("oracle", key, i, "file"), f"{cond.file!r} is neither a "
+                issues.append(((*at, "file"), f"{cond.file!r} is neither a "
                                "capture name nor an absolute path"))
         for key, value in self.parameters.items():
             if not isinstance(value, (str, int, float, bool)):

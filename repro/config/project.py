@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from repro.config import extends
 from repro.config.model import Environment, Scenario
 from repro.config.schema import build, did_you_mean
 from repro.config.yaml_source import Source, display_path, load_yaml
@@ -62,6 +63,7 @@ def load_scenario(path: Path) -> Loaded[Scenario]:
     if not isinstance(src.data, dict):
         raise ConfigError(src.problem((), "a scenario must be a mapping (id, environment, "
                                       "steps, oracle, ...)"))
+    src = extends.resolve(path, src)  # `extends: ../OTHER`: its keys merged in
     return Loaded(build(Scenario, src), src, path.resolve())
 
 

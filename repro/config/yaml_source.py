@@ -55,6 +55,10 @@ class Source:
     def problem(self, loc: Loc, message: str) -> Problem:
         return Problem(self.file, self.line(loc), loc_text(loc), message)
 
+    def file_of(self, loc: Loc) -> str:
+        """The file that wrote the value at `loc` (another one for an inherited key)."""
+        return self.file
+
 
 def display_path(path: Path) -> str:
     """Paths in messages are relative to the working directory when possible."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from repro.config import parameters as params_mod
 from repro.config.data_limits import DataBounds
-from repro.config.model import Environment, Scenario, capture_names
+from repro.config.model import Environment, Scenario, capture_names, leaf_conditions
 from repro.config.paths import outside
 from repro.config.project import (
     Loaded,
@@ -21,6 +21,8 @@ from repro.errors import ConfigError, Problem
 from repro.plan import archives
 from repro.plan.clock import plan_clock
 from repro.plan.conditions import merged_limits, plan_conditions, refuse_hidden_writes
+from repro.plan.inheritance import inheritance
+from repro.plan.oracle import plan_oracle
 from repro.plan.render import render_environment, renderer, template_context
 from repro.plan.services import plan_loads, plan_queries, plan_services
 from repro.plan.timeline import plan_timeline
@@ -62,6 +64,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
     conditions = plan_conditions(scen, envl, text, problems)
     refuse_hidden_writes(conditions, files, data, envl, scen, problems)
     clock = plan_clock(scen, envl, text, problems)
+    oracle = plan_oracle(scen, problems)
     if problems:
         raise ConfigError(problems).redacted(redactor)
     _refuse_secret_build_args(env, envl, [((), image)] + [
@@ -72,12 +75,13 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         environment_path=envl.path, image=image, parameters=values,
         secret_parameters=frozenset(k for k, p in env.parameters.items() if p.secret),
         env=env_vars, files=files, data=data, steps=tuple(steps),
-        captures=_captures(scenario), oracle=scenario.oracle, workdir=env.workdir,
+        captures=_captures(scenario), oracle=oracle, workdir=env.workdir,
         user=env.user, egress=env.network.egress,
         limits=merged_limits(env.limits, scenario.limits),
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
         services=services, loads=loads, queries=queries, parameter_origins=origins,
-        conditions=conditions, clock=clock, security=env.security, timeline=timeline)
+        conditions=conditions, clock=clock, security=env.security, timeline=timeline,
+        **inheritance(scen.source))
 
 
 def _parameter_files(env: Environment, values: dict[str, Any]) -> tuple[FileWrite, ...]:
@@ -147,7 +151,7 @@ def _captures(scenario: Scenario) -> tuple[CapturePlan, ...]:
                 for n, c in zip(capture_names(scenario), scenario.capture, strict=True)]
     known = {c.path for c in captures} | {c.name for c in captures} | {
         q.name for q in scenario.queries}
-    for cond in scenario.oracle.conditions:
+    for _, cond in leaf_conditions(scenario.oracle.conditions, ()):
         # The oracle can only look at what was captured: capture what it names.
         if cond.file and cond.file not in known:
             captures.append(CapturePlan(cond.file, cond.file))

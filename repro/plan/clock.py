@@ -81,7 +81,7 @@ def _written(value: str, where: Any, src: Source, text: Text,
                         "zone it is in with clock.zone")
         problems.append(src.problem(loc, message))
         return None
-    return instant, {"at": written, "written": f"{src.file}:{src.value_line(loc)}"}
+    return instant, {"at": written, "written": f"{src.file_of(loc)}:{src.value_line(loc)}"}
 
 
 def _from_log(clock: Clock, where: Any, src: Source, base: Path, text: Text,

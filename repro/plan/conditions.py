@@ -105,7 +105,7 @@ def plan_conditions(scen: Loaded[Scenario] | None, envl: Loaded[Environment], te
             if raw is None:
                 continue
             values[key] = text(raw, source, (key,)).strip()
-            origins[key] = Where(source.file, source.value_line((key,)))
+            origins[key] = Where(source.file_of((key,)), source.value_line((key,)))
             message = _problem(key, values[key])
             if message:
                 problems.append(source.problem((key,), message))
@@ -117,7 +117,8 @@ def plan_conditions(scen: Loaded[Scenario] | None, envl: Loaded[Environment], te
         except Exception:  # noqa: BLE001 - already reported by the record's check
             continue
         for path in record.tmpfs:
-            origins[f"tmpfs {path}"] = Where(source.file, source.line(("tmpfs", path)))
+            at = ("tmpfs", path)
+            origins[f"tmpfs {path}"] = Where(source.file_of(at), source.line(at))
     return Conditions(values.get("timezone"), values.get("locale"), values.get("hostname"),
                       tmpfs, origins)
 

@@ -90,6 +90,9 @@ def _fields(plan: Plan) -> dict[str, Any]:
                     "conditions": conditions_shown(plan.conditions, plan.limits),
                     "security": security_shown(plan.security)},
     }
+    if plan.extends:  # a scenario that inherits: which file wrote each key
+        shown["scenario"]["extends"] = list(plan.extends)
+        shown["sources"] = dict(plan.sources)
     if plan.clock is not None:
         from repro.plan.clock import clock_dict
 
@@ -146,6 +149,18 @@ def describe_ready(ready: Ready) -> str:
 
 def describe_condition(cond: Condition) -> str:
     """An oracle condition in words: `step 'import' exits with 1`."""
+    if cond.not_ is not None:
+        return f"not ({describe_condition(cond.not_)})"
+    if cond.any is not None or cond.all is not None:
+        key = "any" if cond.any is not None else "all"
+        inner = "; ".join(describe_condition(c) for c in getattr(cond, key))
+        return f"{key} of ({inner})"
+    if cond.differs_from is not None:
+        from repro.config.oracle_values import describe_where
+
+        how = " as numbers" if cond.compare == "number" else ""
+        return (f"file {cond.file!r} {describe_where(cond.column, cond.row, cond.field)} "
+                f"differs{how} from {cond.differs_from.describe()}")
     if cond.step is not None:
         subject = f"step {cond.step!r}"
         if cond.instances is not None:  # a repeated step: how many of its instances

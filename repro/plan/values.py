@@ -193,6 +193,10 @@ class Plan:
     clock: ClockPlan | None = None
     security: Security = field(default_factory=Security)  # every container's privileges
     timeline: tuple[EntryPlan, ...] = ()  # the steps' entries as written (steps: flattened)
+    # `extends:` (docs/patches.md): the scenarios inherited from, and the file:line that
+    # wrote each top-level key (and each parameter) of the scenario.
+    extends: tuple[str, ...] = ()
+    sources: tuple[tuple[str, str], ...] = ()
 
     @property
     def baseline_path(self) -> Path:

@@ -123,9 +123,8 @@ def summary(record: RunRecord, comparison: Comparison | None,
         print(file=out)
     oracle = data["oracle"]
     print(f"oracle ({oracle['mode']} of):", file=out)
-    for cond in oracle["conditions"]:
-        mark = s.bad("fired") if cond["fired"] else s.dim("quiet")
-        print(f"  {mark} {cond['condition']}  {s.dim('-> ' + cond['observed'])}", file=out)
+    for line in condition_lines(oracle["conditions"], s):
+        print(line, file=out)
     when = when_line(data)
     if when is not None:
         print(f"  {s.bold('when')}: {when}", file=out)
@@ -137,6 +136,19 @@ def summary(record: RunRecord, comparison: Comparison | None,
     if record.kept:
         print(f"sandbox kept: enter it with `{record.enter_hint}`; remove it with "
               f"`repro gc --run {record.run_id}`", file=out)
+
+
+def condition_lines(conditions: list[dict], s: Style, depth: int = 1) -> list[str]:
+    """Each condition with what was observed; a group's (or a `not`'s) indented below."""
+    out = []
+    for cond in conditions:
+        mark = s.bad("fired") if cond["fired"] else s.dim("quiet")
+        if depth > 1:  # inside a group: whether it held, not whether the oracle fired
+            mark = "held " if cond["fired"] else s.dim("no   ")
+        out.append(f"{'  ' * depth}{mark} {cond['condition']}  "
+                   f"{s.dim('-> ' + cond['observed'])}")
+        out += condition_lines(cond.get("conditions") or [], s, depth + 1)
+    return out
 
 
 def repeat_summary(step: dict) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from repro.config.model import Condition, Oracle
+from repro.config.oracle_values import NoValue, differ, pick
 from repro.config.timeline import count_holds, monotone
 from repro.plan.show import describe_condition
 from repro.results.observations import CaptureObservation, StepObservation
@@ -19,6 +22,15 @@ class ConditionResult:
     fired: bool
     detail: str
     moment: Moment | None = None  # when it first held (fired conditions)
+    children: tuple[ConditionResult, ...] = ()  # a group's conditions, or what `not` negates
+
+    def to_dict(self, mask: Callable[[str], str]) -> dict[str, Any]:
+        """As the run record holds it (a group with its conditions)."""
+        out: dict[str, Any] = {"condition": self.description, "fired": self.fired,
+                               "observed": mask(self.detail)}
+        if self.children:
+            out["conditions"] = [c.to_dict(mask) for c in self.children]
+        return out
 
 
 def _match(pattern: str, text: str) -> tuple[str, int] | None:
@@ -120,31 +132,78 @@ def evaluate(oracle: Oracle, steps: list[StepObservation],
     condition holds from the moment the files were read back, `captured_at`)."""
     by_step = {s.name: s for s in steps}
     by_file = {c.name: c for c in captures} | {c.path: c for c in captures}
-    results = []
-    for cond in oracle.conditions:
-        description = describe_condition(cond)
-        if cond.step is not None:
-            fired, detail, (when, line, instance) = _step_moment(cond, by_step.get(cond.step))
-            moment = None if not fired or when is None else Moment(
-                when, description, cond.step, instance, line)
-        else:
-            fired, detail = _check_file(cond, by_file.get(cond.file or ""))
-            moment = None if not fired or captured_at is None else Moment(
-                captured_at, description, None, None, detail)
-        results.append(ConditionResult(description, fired, detail, moment))
+    results = [_one(cond, by_step, by_file, captured_at) for cond in oracle.conditions]
     flags = [r.fired for r in results]
     return (all(flags) if oracle.all is not None else any(flags)), results
+
+
+def _one(cond: Condition, by_step: dict[str, StepObservation],
+         by_file: dict[str, CaptureObservation], captured_at: float | None
+         ) -> ConditionResult:
+    description = describe_condition(cond)
+    if cond.not_ is not None:
+        inner = _one(cond.not_, by_step, by_file, captured_at)
+        # Known not to show once the step ended (or the files were read back).
+        step = by_step.get(cond.not_.step or "")
+        when = step.ended_at if step is not None else captured_at
+        moment = None if inner.fired or when is None else Moment(
+            when, description, cond.not_.step, None, inner.detail)
+        return ConditionResult(description, not inner.fired, inner.detail, moment, (inner,))
+    if cond.any is not None or cond.all is not None:
+        every = cond.all is not None
+        children = tuple(_one(c, by_step, by_file, captured_at)
+                         for c in (cond.all if every else cond.any) or ())
+        held = sum(c.fired for c in children)
+        fired = held == len(children) if every else held > 0
+        found = _group_moment(every, list(children))
+        moment = None if found is None else Moment(found.time, description, found.step,
+                                                   found.instance, found.line)
+        return ConditionResult(description, fired, f"{held} of {len(children)} held",
+                               moment, children)
+    if cond.step is not None:
+        fired, detail, (when, line, instance) = _step_moment(cond, by_step.get(cond.step))
+        moment = None if not fired or when is None else Moment(
+            when, description, cond.step, instance, line)
+        return ConditionResult(description, fired, detail, moment)
+    obs = by_file.get(cond.file or "")
+    fired, detail = _check_value(cond, obs) if cond.differs_from is not None else \
+        _check_file(cond, obs)
+    moment = None if not fired or captured_at is None else Moment(
+        captured_at, description, None, None, detail)
+    return ConditionResult(description, fired, detail, moment)
+
+
+def _check_value(cond: Condition, obs: CaptureObservation | None) -> tuple[bool, str]:
+    """The file's value against the customer's (read when the plan was made)."""
+    assert cond.differs_from is not None and cond.differs_from.value is not None
+    if obs is None or not obs.exists:
+        return False, "the file is absent"
+    expected = cond.differs_from.value
+    try:
+        value = pick(obs.text(), cond.column, cond.row, cond.field)
+    except NoValue as exc:
+        return False, str(exc)
+    verdict = differ(value, expected, cond.compare, cond.decimal)
+    if verdict is None:
+        return False, f"{value!r} and {expected!r} are not both numbers"
+    return verdict, f"{value!r}, the customer's {expected!r}"
+
+
+def _group_moment(every: bool, results: list[ConditionResult]) -> Moment | None:
+    """When a group first held: the earliest moment of a fired condition (any), or the
+    moment the last of them came true (all). None when it did not hold."""
+    fired = [r for r in results if r.fired]
+    if not fired or (every and len(fired) < len(results)):
+        return None
+    moments = [r.moment for r in fired if r.moment is not None]
+    if not moments:
+        return None
+    if every:
+        return max(moments, key=lambda m: m.time)
+    return min(moments, key=lambda m: m.time)
 
 
 def first_held(oracle: Oracle, results: list[ConditionResult]) -> Moment | None:
     """When the oracle first held: the earliest moment of a fired condition (`any`), or
     the moment the last of them came true (`all`). None when it did not fire."""
-    fired = [r for r in results if r.fired]
-    if not fired or (oracle.all is not None and len(fired) < len(results)):
-        return None
-    moments = [r.moment for r in fired if r.moment is not None]
-    if not moments:
-        return None
-    if oracle.all is not None:
-        return max(moments, key=lambda m: m.time)
-    return min(moments, key=lambda m: m.time)
+    return _group_moment(oracle.all is not None, results)

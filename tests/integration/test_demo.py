@@ -50,3 +50,18 @@ def test_demo_files_validate() -> None:
     done = _repro("validate")
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().endswith("10 of 10 files valid")
+
+
+def test_demo_patch_proofs_verify_fix_and_bisect() -> None:
+    fix = _repro("verify-fix", "ACME-4521", "--before", "version=1.4.2", "--after",
+                 "version=1.4.3", "--json")
+    found = _repro("bisect", "ACME-4521", "--param", "version", "--values",
+                   "1.3.0,1.3.1,1.3.2,1.4.0,1.4.1,1.4.2", "--json")
+
+    assert fix.returncode == 0, fix.stderr
+    assert json.loads(fix.stdout)["holds"] is True
+    assert found.returncode == 0, found.stderr
+    result = json.loads(found.stdout)
+    assert (result["boundary"]["last"]["value"], result["boundary"]["first"]["value"]) == (
+        "1.3.2", "1.4.0")
+    assert len(result["runs"]) == 4  # 6 releases: both ends, then two halvings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -179,8 +180,12 @@ class DockerContainer:
                 # step's group (a `setsid` daemon holds the stream open): stop reading.
                 reader.join(KILL_GRACE_S)
         finally:
-            if reader.is_alive():
-                _close(raw)
+            # Always: a socket left to the garbage collector is a ResourceWarning in the
+            # caller's process (a pytest run with warnings as errors fails on it).
+            _close(raw)
+            if sock is not raw:  # the file over it holds a reference: close that too
+                with contextlib.suppress(OSError):
+                    sock.close()
         ended = time.time()
         with translated(f"reading the exit code of {label}"):
             exit_code = api.exec_inspect(exec_id).get("ExitCode")

@@ -41,7 +41,10 @@ def _connect() -> tuple[Any, dict]:
         # SDK speaks (engines refuse clients older than their minimum, e.g. 1.44 for
         # Engine 29). from_env(version="auto") would ask again.
         probe = docker.from_env(timeout=120, version=MIN_API)
-        version = probe.api.version(api_version=False)
+        try:
+            version = probe.api.version(api_version=False)
+        finally:  # its socket would otherwise be left to the garbage collector (a warning)
+            probe.close()
         engine = docker.from_env(timeout=120, version=_api_version(version),
                                  max_pool_size=POOL_SIZE)
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:

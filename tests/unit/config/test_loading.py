@@ -169,7 +169,8 @@ def test_malformed_environment_is_one_precise_problem(project, text, expected):
      "oracle.any[0].contains: 'contains' does not apply to a step; use one of exit_code, "
      "failed, timed_out, stdout, stderr, oom_killed"),
     ("oracle: {any: [{step: start, file: /x, exists: true}]}",
-     "oracle.any[0].file: a condition takes only one of 'step' or 'file'"),
+     "oracle.any[0].file: a condition takes only one of 'step', 'file', 'not', 'any' or "
+     "'all'"),
     ("oracle: {any: [{step: start}]}",
      "oracle.any[0]: a step condition needs 'exit_code' or 'failed' or 'timed_out' or "
      "'stdout' or 'stderr' or 'oom_killed'"),
