@@ -96,12 +96,14 @@ def _read_ini(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
         parser.read_string("[\x01]\n" + text if bare else text, source=shown)
     except configparser.Error as exc:
         line = getattr(exc, "lineno", None)
-        if isinstance(exc, configparser.ParsingError) and exc.errors:
+        if isinstance(exc, configparser.MissingSectionHeaderError):  # `[app` unclosed
+            what = "expected a [section] header, e.g. [app], before the first key"
+        elif isinstance(exc, configparser.ParsingError) and getattr(exc, "errors", None):
             line = exc.errors[0][0]
             what = "expected `key = value` or a [section] header"  # no echo: may be secret
         else:
-            what = exc.message.splitlines()[0].replace("'\\x01'", "the top").replace(
-                f"While reading from '{shown}' [line {line:2d}]: ", "")
+            what = re.sub(r"^While reading from .*?\]: ", "", exc.message.splitlines()[0]
+                          ).replace("'\\x01'", "the top")
         if line is not None and bare:
             line -= 1
         raise ConfigError(Problem(shown, line, "", f"invalid INI: {what}")) from None

@@ -363,6 +363,8 @@ CORPUS = [
          export("p.json", "")),
     Case("export ini garbage line", PLAN, "scenarios/S/customer/p.ini:3:", "key = value",
          export("p.ini", "[app]\nport = 1\nthis is not a setting\n")),
+    Case("export ini unclosed header", PLAN, "scenarios/S/customer/p.ini:1:", "[section] header",
+         export("p.ini", "[app\nport = 1\n")),
     Case("export ini duplicate section", PLAN, "scenarios/S/customer/p.ini:3:", "section",
          export("p.ini", "[app]\nport = 1\n[app]\nmode = fast\n")),
     Case("export ini duplicate option", PLAN, "scenarios/S/customer/p.ini:3:", "port",
