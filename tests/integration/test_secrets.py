@@ -16,6 +16,10 @@ from conftest import Project
 
 # Non-ASCII, a quote and a backslash: `tojson` escapes every one of them.
 SECRET = 'Pässwört"9\\x-7781'
+# Where these tests plant the secret and look for it (README, "Guarantees", counts them).
+CHANNELS = ("step stdout", "step stderr", "environment variables", "config files",
+            "captured files", "record.json", "baseline.yaml", "plan", "run output",
+            "error messages", "step output on disk after kill -9")
 
 
 def _forms() -> dict[str, str]:
@@ -109,3 +113,31 @@ def test_a_run_killed_mid_step_leaves_no_secret_on_disk(project: Project) -> Non
     assert "token ***" in out_file.read_text()
     subprocess.run([sys.executable, "-m", "repro", "gc"], cwd=project.root,
                    capture_output=True, timeout=120)
+
+
+def test_a_secret_quoted_by_an_error_message_is_masked_everywhere_it_is_shown(
+        project: Project) -> None:
+    # A template error quotes the value it failed on: `'dict object' has no attribute
+    # '<the secret>'`. validate, plan, run and run --json all print it.
+    project.env("err", """\
+        image: repro-base/busybox
+        parameters:
+          token: {default: "", secret: true}
+        files:
+          - path: /etc/app/lookup.conf
+            content: "{{ {'known': 1}[token] }}"
+        """)
+    sid = project.scenario("err", f"""\
+        environment: err
+        parameters: {json.dumps({"token": SECRET})}
+        steps: [{{name: s, run: "true"}}]
+        oracle: {{any: [{{step: s, exit_code: 0}}]}}
+        """)
+    shown = {}
+    for command in (("validate", f"scenarios/{sid}"), ("plan", f"scenarios/{sid}"),
+                    ("run", f"scenarios/{sid}"), ("run", f"scenarios/{sid}", "--json")):
+        done = project.repro(*command)
+        assert done.returncode == 2, (command, done.stderr)
+        assert "has no attribute '***'" in done.stdout + done.stderr, (command, done.stderr)
+        shown[" ".join(command[:1] + command[2:])] = done.stdout + done.stderr
+    assert _leaks(shown) == []
