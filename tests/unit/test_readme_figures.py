@@ -35,7 +35,7 @@ def _encodings() -> int:
 def _readme_figure(pattern: str) -> tuple[int, ...]:
     text = (ROOT / "README.md").read_text()
     guarantees = text[text.index("## Guarantees"):]
-    match = re.search(pattern, guarantees.replace("\n", " ").replace("  ", " "))
+    match = re.search(pattern, re.sub(r"\s+", " ", guarantees))
     assert match, f"the README's guarantees do not say {pattern!r}"
     return tuple(int(g.replace(",", "")) for g in match.groups())
 
