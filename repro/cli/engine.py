@@ -30,6 +30,8 @@ def gc(run_id: str | None = typer.Option(None, "--run", help="Remove this run's 
     from repro.results.reader import runs_dir
     from repro.sandbox import backends
 
+    if env is not None and not images:  # before anything is removed
+        raise ConfigError("--env goes with --images: `repro gc --images --env NAME`")
     collector = backends.default()
     leftovers = collector.collect(run_id, include_kept=everything or run_id is not None,
                                   dry_run=dry_run, force=force)
@@ -38,8 +40,6 @@ def gc(run_id: str | None = typer.Option(None, "--run", help="Remove this run's 
             print(f"marked run {dead} killed (its repro process is gone)")
     if images:
         leftovers += collector.collect_images(env, dry_run)
-    elif env is not None:
-        raise ConfigError("--env goes with --images")
     removed = [x for x in leftovers if x.reason_kept is None]
     for item in leftovers:
         verb = "would remove" if dry_run else "removed"

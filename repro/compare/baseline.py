@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -14,7 +14,7 @@ from repro.compare.diff import Comparison, compare
 from repro.compare.normalise import Normal, Rulebook
 from repro.config.schema import build, spec
 from repro.config.yaml_source import display_path, load_yaml
-from repro.errors import ConfigError
+from repro.errors import ConfigError, Problem
 from repro.plan.values import CapturePlan, Plan
 from repro.results.reader import StoredRun
 
@@ -85,11 +85,15 @@ def load(plan: Plan) -> list[Normal] | None:
     path = path_for(plan)
     if not path.is_file():
         return None
+    again = f"re-record it with `repro baseline {display_path(plan.scenario_path.parent)}`"
     src = load_yaml(path)
     if not isinstance(src.data, dict):
-        raise ConfigError(src.problem((), "not a baseline: re-record it with `repro baseline "
-                                      f"{display_path(plan.scenario_path.parent)}`"))
-    stored: StoredBaseline = build(StoredBaseline, src)
+        raise ConfigError(src.problem((), f"not a baseline: {again}"))
+    try:
+        stored: StoredBaseline = build(StoredBaseline, src)
+    except ConfigError as exc:  # edited by hand or cut short: say how to get a good one
+        raise ConfigError([replace(p, message=f"{p.message}; {again}")
+                           if isinstance(p, Problem) else p for p in exc.problems]) from None
     recorded = [(s.name, s.command) for s in stored.steps]
     current = [(s.name, s.source) for s in plan.steps]
     if recorded != current:

@@ -195,8 +195,8 @@ def write_environment(compose: Path, env_dir: Path, name: str | None, main: str 
                           "names environments/NAME.yaml)")
     target = env_dir / f"{chosen}.yaml"
     if target.exists() and not force:
-        raise ConfigError(f"{display_path(target)} exists; pass --force to overwrite it or "
-                          "--name to choose another")
+        raise ConfigError(Problem(display_path(target), None, "", "exists already; pass "
+                                  "--force to overwrite it or --name to choose another"))
     doc, notes = convert(compose, env_dir, main)
     header = "".join(f"# not converted: {note}\n" for note in notes)
     env_dir.mkdir(parents=True, exist_ok=True)

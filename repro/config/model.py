@@ -181,7 +181,8 @@ class Parameter:
         if self.default is not None and not isinstance(self.default, (str, int, float, bool)):
             return [(("default",), "must be a string, number or boolean")]
         if self.choices and self.default is not None and str(self.default) not in self.choices:
-            return [(("default",), f"{self.default!r} is not among the choices")]
+            return [(("default",), f"{self.default!r} is not among the choices "
+                     f"({', '.join(self.choices)})")]
         if self.file is not None:
             return _absolute(self.file, "file")
         return []
@@ -206,7 +207,17 @@ class ConfigFile:
 # privileges (setuid binaries, file capabilities). An environment gives back what its
 # product needs (docs/conditions.md, "Safe defaults").
 DROPPED_CAPABILITIES = ("NET_RAW", "MKNOD", "AUDIT_WRITE", "SETFCAP", "SETPCAP")
-_CAPABILITY = re.compile(r"^[A-Z_]+$")
+# Linux's capabilities (capabilities(7)); an unknown name would pass here and fail at
+# the engine, without a position.
+KNOWN_CAPABILITIES = frozenset((
+    "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE",
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER",
+    "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN",
+    "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP",
+    "SETUID", "SYSLOG", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_MODULE", "SYS_NICE",
+    "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG",
+    "WAKE_ALARM", "ALL",
+))
 
 
 @dataclass(frozen=True)
@@ -221,8 +232,8 @@ class Security:
 
     def check(self) -> Issues:
         return [(("capabilities", i), f"{cap!r} is not a capability name (e.g. NET_RAW, "
-                 "without CAP_)") for i, cap in enumerate(self.capabilities)
-                if not _CAPABILITY.match(cap) or cap.startswith("CAP_")]
+                 "without CAP_)" + did_you_mean(cap.removeprefix("CAP_"), KNOWN_CAPABILITIES))
+                for i, cap in enumerate(self.capabilities) if cap not in KNOWN_CAPABILITIES]
 
 
 @dataclass(frozen=True)
@@ -313,7 +324,8 @@ class Environment:
             for dep in service.depends_on:
                 if dep not in self.services:
                     issues.append((("services", name, "depends_on"), f"no service {dep!r}"
-                                   + did_you_mean(dep, self.services)))
+                                   + (did_you_mean(dep, self.services) or
+                                      f" (services: {', '.join(self.services)})")))
         cycle = _cycle({n: list(s.depends_on) for n, s in self.services.items()})
         if cycle:
             issues.append((("services",), "services depend on each other in a circle: "
@@ -695,7 +707,8 @@ class Scenario:
         names: dict[str, Step] = {}
         for at, step, name in command_steps(self):
             if name in names:
-                issues.append(((*at, "name"), f"duplicate step name {name!r}"))
+                issues.append(((*at, "name"), f"duplicate step name {name!r}: give each "
+                               "step a name of its own (the oracle and baselines use them)"))
             names[name] = step
         issues += _wait_targets(self, names)
         seen: dict[str, int] = {}

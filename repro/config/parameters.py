@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,20 +47,27 @@ def read_parameter_file(spec: ParameterFile, base: Path
     return reader(text, shown, spec.section), shown, text
 
 
-def _flat(data: Any, shown: str) -> dict[str, Scalar]:
+def _flat(data: Any, shown: str, line_of: Callable[[str], int | None], top: int | None
+          ) -> dict[str, Scalar]:
+    """The export's values; `line_of(key)` and `top` (the document's line) locate errors."""
     if not isinstance(data, dict):
-        raise ConfigError(Problem(shown, None, "", "expected a mapping of parameter names "
-                                  "to values"))
+        raise ConfigError(Problem(shown, top, "", "expected a mapping of parameter names "
+                                  "to values (name: value)"))
     bad = [k for k, v in data.items() if not isinstance(v, (str, int, float, bool))]
     if bad:
-        raise ConfigError(Problem(shown, None, bad[0], "parameter values must be strings, "
-                                  "numbers or booleans"))
+        raise ConfigError(Problem(shown, line_of(str(bad[0])), str(bad[0]), "parameter values "
+                                  "must be strings, numbers or booleans (not a list, a mapping "
+                                  "or null)"))
     return {str(k): v for k, v in data.items()}
 
 
 def _read_yaml(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
-    data = parse_yaml(text, shown).data
-    return _flat(data.get(section, {}) if section and isinstance(data, dict) else data, shown)
+    src = parse_yaml(text, shown)
+    data: Any = src.data
+    at: tuple[str, ...] = ()
+    if section and isinstance(data, dict):
+        data, at = data.get(section, {}), (section,)
+    return _flat(data, shown, lambda key: src.lines.get((*at, key)), src.line(at))
 
 
 def _read_json(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
@@ -67,7 +75,11 @@ def _read_json(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(Problem(shown, exc.lineno, "", f"invalid JSON: {exc.msg}")) from None
-    return _flat(data.get(section, {}) if section and isinstance(data, dict) else data, shown)
+    except RecursionError:
+        raise ConfigError(Problem(shown, None, "", "invalid JSON: nested too deeply")) from None
+    start = text.count("\n", 0, len(text) - len(text.lstrip())) + 1
+    return _flat(data.get(section, {}) if section and isinstance(data, dict) else data, shown,
+                 lambda key: _line_of(key, text), start)
 
 
 class _CaseKeepingParser(configparser.ConfigParser):
@@ -84,12 +96,14 @@ def _read_ini(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
         parser.read_string("[\x01]\n" + text if bare else text, source=shown)
     except configparser.Error as exc:
         line = getattr(exc, "lineno", None)
-        if isinstance(exc, configparser.ParsingError) and exc.errors:
+        if isinstance(exc, configparser.MissingSectionHeaderError):  # `[app` unclosed
+            what = "expected a [section] header, e.g. [app], before the first key"
+        elif isinstance(exc, configparser.ParsingError) and getattr(exc, "errors", None):
             line = exc.errors[0][0]
             what = "expected `key = value` or a [section] header"  # no echo: may be secret
         else:
-            what = exc.message.splitlines()[0].replace("'\\x01'", "the top").replace(
-                f"While reading from '{shown}' [line {line:2d}]: ", "")
+            what = re.sub(r"^While reading from .*?\]: ", "", exc.message.splitlines()[0]
+                          ).replace("'\\x01'", "the top")
         if line is not None and bare:
             line -= 1
         raise ConfigError(Problem(shown, line, "", f"invalid INI: {what}")) from None
@@ -102,10 +116,23 @@ def _read_ini(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
     for name in sections:
         for key, value in parser.items(name):
             if key in out and out[key] != value:
-                raise ConfigError(Problem(shown, None, key, f"set differently in [{origin[key]}] "
-                                          f"and [{name}]; pick one with `section:`"))
+                raise ConfigError(Problem(shown, _ini_line(text, name, key), key,
+                                          f"set differently in [{origin[key]}] and [{name}]; "
+                                          "pick one with `section:`"))
             out[key], origin[key] = value, name
     return out
+
+
+def _ini_line(text: str, section: str, key: str) -> int | None:
+    """The line setting `key` in [section] (configparser keeps no lines)."""
+    inside = False
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped == f"[{section}]"
+        elif inside and re.match(rf"{re.escape(key)}\s*[=:]", stripped):
+            return number
+    return None
 
 
 def _read_env(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
@@ -227,7 +254,11 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
 
 def _line_of(key: str, text: str) -> int | None:
     """Where a key is set in an export (INI, .env, YAML or JSON), for the error line."""
-    pattern = re.compile(rf"^\s*(?:export\s+)?[\"']?{re.escape(key)}[\"']?\s*[=:]", re.M)
+    # At a line's start (`key = v`, `export KEY=v`, `key: v`), or quoted anywhere (JSON
+    # written on one line).
+    name = re.escape(key)
+    pattern = re.compile(rf"^[ \t]*(?:export\s+)?[\"']?{name}[\"']?[ \t]*[=:]"
+                         rf"|[\"']{name}[\"']\s*:", re.M)
     match = pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else None
 

@@ -14,7 +14,9 @@ _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 6048
 # Longer than any step, wait or retention anyone means; beyond it a typo (`9999999h`)
 # would overflow the engine's and the OS's timers instead of failing here.
 MAX_DURATION = 366 * 86400.0
-_SIZE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
+# Up to 18 digits: more is no size a machine has, and would only slow int() down (or
+# exceed Python's 4300-digit conversion limit).
+_SIZE = re.compile(r"^\s*(\d{1,18})\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
 
 
 def duration(raw: Any) -> float:
@@ -32,6 +34,8 @@ def duration(raw: Any) -> float:
             seconds = sum(float(n) * _SCALE[u] for n, u in _DURATION_PART.findall(text))
         else:
             raise Invalid(f"expected a duration like 30s, 2m or 500ms, got {raw!r}")
+    if seconds != seconds:  # NaN (`.nan` in YAML) compares false with every bound
+        raise Invalid(f"expected a duration like 30s, 2m or 500ms, got {raw!r}")
     if seconds <= 0:
         raise Invalid(f"must be longer than zero, got {raw!r}")
     if seconds > MAX_DURATION:

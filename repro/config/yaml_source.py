@@ -76,15 +76,15 @@ def read_input(path: Path, missing: str = "file not found", encoding: str = "utf
     except FileNotFoundError:
         raise ConfigError(Problem(shown, None, "", missing)) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(_not_text(shown, path, exc)) from None
+        raise ConfigError(not_text(shown, path.read_bytes(), exc)) from None
     except OSError as exc:
         raise ConfigError(Problem(shown, None, "", f"cannot read: {exc.strerror or exc}")) \
             from None
 
 
-def _not_text(shown: str, path: Path, exc: UnicodeDecodeError) -> Problem:
-    """Where the first undecodable byte is, and what to do about it."""
-    before = path.read_bytes()[:exc.start]
+def not_text(shown: str, raw: bytes, exc: UnicodeDecodeError) -> Problem:
+    """Where the first undecodable byte of a file is, and what to do about it."""
+    before = raw[:exc.start]
     line = before.count(b"\n") + 1
     column = exc.start - (before.rfind(b"\n") + 1) + 1
     byte = exc.object[exc.start:exc.start + 1].hex()
@@ -97,15 +97,20 @@ def load_yaml(path: Path) -> Source:
 
 
 def parse_yaml(text: str, shown: str) -> Source:
+    text = text.removeprefix("\ufeff")  # a byte-order mark (Windows editors) is no content
     try:
         node = yaml.compose(text, Loader=_Loader)
+    except yaml.composer.ComposerError as exc:
+        if exc.problem == "but found another document":
+            mark = exc.problem_mark
+            raise ConfigError(Problem(shown, mark.line + 1 if mark else None, "", "a second "
+                                      "YAML document (`---`): a file holds one document; "
+                                      "remove the `---` line or split the file")) from None
+        raise ConfigError(_invalid(shown, exc)) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        what = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(
-            Problem(shown, line, "", f"invalid YAML: {what} (check indentation and quoting)")
-        ) from None
+        raise ConfigError(_invalid(shown, exc)) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow in a file
+        raise ConfigError(_not_allowed(shown, text, exc.position)) from None
     src = Source(shown, None)
     if node is None:
         src.data, src.empty = {}, True
@@ -117,7 +122,8 @@ def parse_yaml(text: str, shown: str) -> Source:
     except yaml.MarkedYAMLError as exc:  # e.g. an unknown `!tag`
         mark = exc.problem_mark or exc.context_mark
         raise ConfigError(Problem(shown, mark.line + 1 if mark else None, "",
-                                  f"unsupported YAML: {exc.problem or exc.context}")) from None
+                                  f"unsupported YAML: {exc.problem or exc.context}; "
+                                  "remove the tag (repro reads plain YAML)")) from None
     except RecursionError:
         raise ConfigError(Problem(shown, None, "", "a YAML alias refers to itself")) from None
     except _TooLarge as exc:
@@ -127,6 +133,25 @@ def parse_yaml(text: str, shown: str) -> Source:
     if problems:
         raise ConfigError(problems)
     return src
+
+
+def _not_allowed(shown: str, text: str, position: int) -> Problem:
+    # libyaml counts UTF-8 bytes, the pure-Python reader characters.
+    before = (text.encode()[:position].decode(errors="ignore")
+              if _Loader is not yaml.SafeLoader else text[:position])
+    bad = text[len(before):len(before) + 1] or "?"
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    return Problem(shown, line, "", f"character {ord(bad):#04x} at column {column} is not "
+                   "allowed in YAML: remove it, or write it as an escape (\\x..) inside "
+                   "double quotes")
+
+
+def _invalid(shown: str, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    what = exc.problem or exc.context or "invalid YAML"
+    return Problem(shown, mark.line + 1 if mark else None, "",
+                   f"invalid YAML: {what} (check indentation and quoting)")
 
 
 class _TooLarge(Exception):
@@ -157,9 +182,12 @@ def _build(node: yaml.Node, loc: Loc, src: Source, problems: list[Problem], ctor
         ctor.flatten_mapping(node)  # honour `<<: *anchor` merge keys
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = ctor.construct_object(key_node, deep=True)
+            key = (_scalar(key_node, loc, src, problems, ctor)
+                   if isinstance(key_node, yaml.ScalarNode) else None)
             if not isinstance(key, (str, int, float, bool)):
-                problems.append(src.problem(loc, "mapping keys must be plain scalars"))
+                problems.append(Problem(src.file, key_node.start_mark.line + 1, loc_text(loc),
+                                        "mapping keys must be plain scalars (a name, not a "
+                                        "list or a mapping)"))
                 continue
             key = str(key)
             child = (*loc, key)
@@ -178,4 +206,27 @@ def _build(node: yaml.Node, loc: Loc, src: Source, problems: list[Problem], ctor
     # A block scalar (`key: |`) starts on the line after its indicator.
     src.value_lines[loc] = node.start_mark.line + 1 + (1 if node.style in ("|", ">") else 0)
     src.texts[loc] = node.value
-    return ctor.construct_object(node, deep=True)
+    return _scalar(node, loc, src, problems, ctor)
+
+
+_KINDS = {"int": "a whole number", "float": "a number", "timestamp": "a date"}
+_MAX_INT_BITS = 63  # beyond: no count, size or port, and the text of it may not even print
+
+
+def _scalar(node: yaml.Node, loc: Loc, src: Source, problems: list[Problem], ctor: Any) -> Any:
+    """A scalar's value; one the YAML resolver misreads (`2023-02-29` as a date, 5000
+    digits as a number) is a problem at its line, never a crash."""
+    kind = _KINDS.get(node.tag.rsplit(":", 1)[-1], node.tag)
+    try:
+        value = ctor.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as exc:  # `2023-02-29`, `!!int x`, 5000 digits
+        reason = (" (too large)" if "Exceeds the limit" in str(exc) else
+                  f" ({str(exc).split(';')[0][:80]})")
+    else:
+        if not isinstance(value, int) or value.bit_length() <= _MAX_INT_BITS:
+            return value
+        reason = " (too large)"
+    problems.append(Problem(src.file, node.start_mark.line + 1, loc_text(loc),
+                            f"{node.value[:40]!r} reads as {kind} but is not a valid one"
+                            f"{reason}; put it in quotes to mean the text"))
+    return node.value

@@ -201,6 +201,8 @@ def log_timeline(path: Path, match: str | None, zone_name: str | None, year: int
         where = logtime.zone(zone_name) if zone_name else UTC
     except logtime.StampError as exc:
         raise ConfigError(Problem("--zone", None, "", str(exc))) from None
+    if year is not None and not 1 <= year <= 9999:  # else no line could be placed
+        raise ConfigError(Problem("--year", None, "", f"expected a year like 2024, got {year}"))
     text = read_input(path, "not found")
     events = logtime.events(text)
     years = logtime.years(events, year if year is not None else 2000)

@@ -9,7 +9,7 @@ from repro.config.model import ConfigFile, Environment, Image
 from repro.config.paths import outside
 from repro.config.project import Loaded, project_root
 from repro.config.templating import render
-from repro.config.yaml_source import Loc, Source, display_path
+from repro.config.yaml_source import Loc, Source, display_path, not_text
 from repro.errors import ConfigError, Problem
 from repro.plan.values import FileWrite, ImagePlan
 from repro.sandbox import reference
@@ -102,8 +102,8 @@ def _file_write(spec: Any, loc: Loc, envl: Loaded[Environment], context: dict[st
         origin = f"{envl.source.file} {shown}"
     try:
         body = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        problems.append(envl.source.problem(loc, "templates must be UTF-8 text"))
+    except UnicodeDecodeError as exc:  # only a template file can be: YAML was decoded
+        problems.append(not_text(where.file, raw, exc))
         return FileWrite(spec.path, raw, spec.mode, origin)
     try:
         rendered = render(body, context, where)

@@ -16,6 +16,10 @@ from conftest import Project
 
 # Non-ASCII, a quote and a backslash: `tojson` escapes every one of them.
 SECRET = 'Pässwört"9\\x-7781'
+# Where these tests plant the secret and look for it (README, "Guarantees", counts them).
+CHANNELS = ("step stdout", "step stderr", "environment variables", "config files",
+            "captured files", "record.json", "baseline.yaml", "plan", "run output",
+            "error messages", "step output on disk after kill -9")
 
 
 def _forms() -> dict[str, str]:
@@ -138,3 +142,31 @@ def test_a_secret_delivered_as_a_file_is_not_in_the_containers_configuration(
     assert out[0] == "400 1000"  # readable by the steps' user only
     assert int(out[1]) == len(SECRET.encode())  # the value itself, whole
     assert _leaks({"docker inspect": inspect, "step env": "\n".join(out[2:])}) == []
+
+
+def test_a_secret_quoted_by_an_error_message_is_masked_everywhere_it_is_shown(
+        project: Project) -> None:
+    # A template error quotes the value it failed on: `'dict object' has no attribute
+    # '<the secret>'`. validate, plan, run and run --json all print it.
+    project.env("err", """\
+        image: repro-base/busybox
+        parameters:
+          token: {default: "", secret: true}
+        files:
+          - path: /etc/app/lookup.conf
+            content: "{{ {'known': 1}[token] }}"
+        """)
+    sid = project.scenario("err", f"""\
+        environment: err
+        parameters: {json.dumps({"token": SECRET})}
+        steps: [{{name: s, run: "true"}}]
+        oracle: {{any: [{{step: s, exit_code: 0}}]}}
+        """)
+    shown = {}
+    for command in (("validate", f"scenarios/{sid}"), ("plan", f"scenarios/{sid}"),
+                    ("run", f"scenarios/{sid}"), ("run", f"scenarios/{sid}", "--json")):
+        done = project.repro(*command)
+        assert done.returncode == 2, (command, done.stderr)
+        assert "has no attribute '***'" in done.stdout + done.stderr, (command, done.stderr)
+        shown[" ".join(command[:1] + command[2:])] = done.stdout + done.stderr
+    assert _leaks(shown) == []

@@ -81,8 +81,8 @@ def test_env_import_refuses_to_overwrite_without_force(project, cli):
     target.write_text("# mine\n")
     again = cli("env", "import", "webshop/docker-compose.yml")
     assert (again.exit_code, again.stdout) == (2, "")
-    assert again.stderr == ("repro: error: environments/webshop.yaml exists; pass --force to "
-                            "overwrite it or --name to choose another\n")
+    assert again.stderr == ("repro: error: environments/webshop.yaml: exists already; pass "
+                            "--force to overwrite it or --name to choose another\n")
     assert target.read_text() == "# mine\n"
     other = cli("env", "import", "webshop/docker-compose.yml", "--name", "shop2",
                 "--main", "catalog")

@@ -406,9 +406,11 @@ def test_a_hand_edited_baseline_is_compared_by_its_text(
 @pytest.mark.parametrize(("edit", "needle", "message"), [
     (lambda text: text.replace("kind: exit_code", "kind: exitcode"), "kind: exitcode",
      "channels.steps.start.exit_code.kind: must be one of exit_code, absent, text, json, "
-     "yaml, csv, tsv, binary, got 'exitcode' (did you mean 'exit_code'?)"),
+     "yaml, csv, tsv, binary, got 'exitcode' (did you mean 'exit_code'?); re-record it with "
+     "`repro baseline scenarios/T-1`"),
     (lambda text: text.replace("format: 1", "format: 2"), "format: 2",
-     "format: unknown baseline format 2; this repro writes format 1"),
+     "format: unknown baseline format 2; this repro writes format 1; re-record it with "
+     "`repro baseline scenarios/T-1`"),
     (None, "file: baseline.d/steps.start.stdout",
      "channels.steps.start.stdout.file: scenarios/T-1/baseline.d/steps.start.stdout is "
      "missing"),

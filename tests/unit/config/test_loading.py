@@ -151,7 +151,8 @@ def test_duplicate_keys_are_each_reported_with_their_line(project):
      "environments/app.yaml:3: parameters.bad-name: parameter names must be identifiers "
      "(letters, digits, _)"),
     ("image: a\nparameters:\n  mode: {default: turbo, choices: [fast, slow]}\n",
-     "environments/app.yaml:3: parameters.mode.default: 'turbo' is not among the choices"),
+     "environments/app.yaml:3: parameters.mode.default: 'turbo' is not among the choices "
+     "(fast, slow)"),
     ("image: a\nenv:\n  EMPTY: null\n",
      "environments/app.yaml:3: env.EMPTY: expected a string, got nothing (null)"),
     ("image: a\nlimits: {cpus: 0}\n",
@@ -193,7 +194,8 @@ def test_duplicate_step_names_are_refused(project):
            "oracle: {any: [{step: a, failed: true}]}\n"
     path = project.scenario("T-1", text)
     assert problems_of(load_scenario, path) == [
-        "scenarios/T-1/scenario.yaml:4: steps[1].name: duplicate step name 'a'"]
+        "scenarios/T-1/scenario.yaml:4: steps[1].name: duplicate step name 'a': give "
+        "each step a name of its own (the oracle and baselines use them)"]
 
 
 def test_shorthands_aliases_and_units_build_typed_records(project):
@@ -296,7 +298,8 @@ def test_two_captures_with_one_name_are_refused(project):
 
 @pytest.mark.parametrize("text, expected", [
     ("environment: !custom app\n", "scenarios/T-1/scenario.yaml:1: unsupported YAML: could "
-     "not determine a constructor for the tag '!custom'"),
+     "not determine a constructor for the tag '!custom'; "
+     "remove the tag (repro reads plain YAML)"),
 ])
 def test_yaml_tags_are_config_errors(project, text, expected):
     assert problems_of(load_scenario, project.scenario("T-1", text)) == [expected]

@@ -81,7 +81,7 @@ def test_ini_sections_conflict_unless_one_is_chosen(project):
     ini = "[prod]\nhost = prod.db\n\n[staging]\nhost = staging.db\n"
     assert problems(project, "parameters_from: [customer.ini]\nparameters: {region: eu}\n",
                     files={"customer.ini": ini}) == [
-        "scenarios/T-1/customer.ini: host: set differently in [prod] and [staging]; "
+        "scenarios/T-1/customer.ini:5: host: set differently in [prod] and [staging]; "
         "pick one with `section:`"]
     head = "parameters_from: [{path: customer.ini, section: staging}]\nparameters: {region: eu}\n"
     assert resolve(project, head, files={"customer.ini": ini})["host"] == "staging.db"
@@ -136,9 +136,10 @@ def test_env_file_inline_comment_is_not_part_of_the_value(project):
     ("c.json", "c.json", '{"region": "eu",\n "port": }\n',
      "scenarios/T-1/c.json:2: invalid JSON: Expecting value"),
     ("c.json", "c.json", '["eu"]',
-     "scenarios/T-1/c.json: expected a mapping of parameter names to values"),
+     "scenarios/T-1/c.json:1: expected a mapping of parameter names to values (name: value)"),
     ("c.yaml", "c.yaml", "region: eu\nport: [1, 2]\n",
-     "scenarios/T-1/c.yaml: port: parameter values must be strings, numbers or booleans"),
+     "scenarios/T-1/c.yaml:2: port: parameter values must be strings, numbers or booleans "
+     "(not a list, a mapping or null)"),
     ("c.txt", "c.txt", "region=eu\n",
      "scenarios/T-1/c.txt: cannot tell the format from the file name; "
      "add `format: yaml|json|ini|env`"),

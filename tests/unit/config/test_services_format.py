@@ -53,7 +53,7 @@ def test_unknown_depends_on_is_named_with_a_suggestion(project, cli):
     at = f"environments/e.yaml:{line_of(text, 'depends_on')}: services.web.depends_on"
     assert validate_env(cli, project, text) == [
         f"{at}: no service 'cahce' (did you mean 'cache'?)",
-        f"{at}: no service 'queue'",
+        f"{at}: no service 'queue' (services: cache, web)",
         "0 of 1 files valid",
     ]
 
