@@ -601,6 +601,9 @@ class Scenario:
     limits: Limits | None = spec(None, doc="Resource limits over the environment's (per key)")
     clock: Clock | None = spec(None, doc="The wall clock of every container, from the first "
                                "step on: {at: INSTANT} or {from_log: FILE, match: REGEX}")
+    # Regression cases (docs/replay.md): `repro replay --tag NAME` selects by them.
+    tags: tuple[str, ...] = spec(factory=tuple, doc="Labels to select the scenario by "
+                                 "(`repro replay --tag NAME`)")
 
     def check(self) -> Issues:
         issues: Issues = condition_issues(self)
