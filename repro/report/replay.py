@@ -123,8 +123,9 @@ def progress_line(case: Case, done: int, total: int, style: Style) -> str:
     return f"{head}  {detail}, {case.seconds:.1f}s"
 
 
-def table(cases: list[Case], out: TextIO = sys.stdout) -> None:
+def table(cases: list[Case], out: TextIO | None = None) -> None:
     """The summary: one row per scenario, then the details of those not as expected."""
+    out = out or sys.stdout
     s = Style(out)
     headers = ["scenario", "result", "verdict", "expected", "baseline", "duration", "run"]
     rows = [[c.scenario_id, c.result, c.verdicts() if c.runs else "-", c.expect,
@@ -240,7 +241,8 @@ class Progress:
     """The replay as it goes, on stderr: a line per scenario as it ends; on a terminal
     also a last line saying what runs now, redrawn in place (plain lines elsewhere)."""
 
-    def __init__(self, total: int, out: TextIO = sys.stderr):
+    def __init__(self, total: int, out: TextIO | None = None):
+        out = out or sys.stderr  # looked up now: a test (or a pipe) may have replaced it
         self.total, self.done, self.out = total, 0, out
         self.style = Style(out)
         self.live = out.isatty()
