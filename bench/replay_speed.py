@@ -52,6 +52,7 @@ steps:
 oracle:
   any: [{{step: read, stdout: "greeting = hello"}}]
 """
+NOTES = "<!-- notes: kept when the figures above are refreshed -->"
 SHELL_WORK = "mkdir -p /etc/app && echo 'greeting = hello' > /etc/app/app.conf && " \
     "cat /etc/app/app.conf"
 
@@ -147,7 +148,10 @@ def report(args: argparse.Namespace, times: dict[str, list[float]], load: float)
                      f"{'met' if met else 'MISSED'})")
     text = "\n".join(lines) + "\n"
     print(text)
-    args.out.write_text(text)
+    kept = ""  # notes written by hand below the marker survive a refresh of the figures
+    if args.out.is_file() and NOTES in args.out.read_text():
+        kept = "\n" + NOTES + args.out.read_text().split(NOTES, 1)[1]
+    args.out.write_text(text + kept)
 
 
 if __name__ == "__main__":
