@@ -688,8 +688,10 @@ class Scenario:
     limits: Limits | None = spec(None, doc="Resource limits over the environment's (per key)")
     clock: Clock | None = spec(None, doc="The wall clock of every container, from the first "
                                "step on: {at: INSTANT} or {from_log: FILE, match: REGEX}")
-    tags: tuple[str, ...] = spec(factory=tuple, doc="Words to select scenarios by (pytest "
-                                 "markers: `pytest scenarios/ -m NAME`)")
+    # Regression cases (docs/replay.md): `repro replay --tag NAME` and pytest markers.
+    tags: tuple[str, ...] = spec(factory=tuple, doc="Labels to select the scenario by "
+                                 "(`repro replay --tag NAME`; pytest markers: `pytest "
+                                 "scenarios/ -m NAME`)")
     extends: str | None = spec(None, doc="Another scenario's folder (e.g. ../ACME-4521): "
                                "inherit all of it but its id, and state only what differs "
                                "(parameters merge key by key; other keys replace)")

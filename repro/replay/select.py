@@ -1,0 +1,108 @@
+"""Which scenarios a replay runs: those under the given paths, narrowed by `-k`, `--tag`
+and `--changed-since`; each planned (and its baseline read) before anything starts, so a
+broken scenario is reported at once rather than after the others ran."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from repro import pipeline
+from repro.config.model import Scenario
+from repro.config.project import SCENARIO_FILE, load_scenario, project_root
+from repro.config.schema import did_you_mean
+from repro.config.yaml_source import display_path
+from repro.errors import ConfigError, Problem
+from repro.plan.values import Plan
+from repro.replay import changes, keywords
+
+
+@dataclass(frozen=True)
+class Selected:
+    """A scenario chosen for the replay, planned."""
+
+    path: Path  # its scenario.yaml
+    scenario: Scenario
+    plan: Plan
+    expected: list | None  # the baseline's observations (None: no baseline)
+
+    @property
+    def id(self) -> str:
+        return self.plan.scenario_id
+
+
+@dataclass(frozen=True)
+class Criteria:
+    keyword: str | None = None
+    tags: tuple[str, ...] = ()
+    changed_since: str | None = None
+
+
+def scenario_files(paths: list[Path], cwd: Path) -> list[Path]:
+    """Every scenario.yaml under the paths (default: the project's scenarios folder), each
+    once, in path order; a path holding none is an error."""
+    if not paths:
+        root = project_root(cwd)
+        default = root / "scenarios"
+        found = sorted(default.glob(f"**/{SCENARIO_FILE}")) if default.is_dir() else []
+        if not found:
+            raise ConfigError(Problem(display_path(default), None, "", "no scenario here: "
+                                      "give the folders to replay (`repro replay DIR ...`)"))
+        return found
+    out: dict[Path, None] = {}
+    for path in paths:
+        if path.is_file():
+            found = [path] if path.name == SCENARIO_FILE or path.suffix in (".yaml", ".yml") \
+                else []
+        elif path.is_dir():
+            found = sorted(path.glob(f"**/{SCENARIO_FILE}"))
+        else:
+            raise ConfigError(Problem(str(path), None, "", "no such file or folder"))
+        if not found:
+            raise ConfigError(Problem(str(path), None, "", f"no {SCENARIO_FILE} in it: give a "
+                                      "scenario folder or a folder of scenarios"))
+        for file in found:
+            out.setdefault(file.resolve(), None)
+    return list(out)
+
+
+def select(paths: list[Path], criteria: Criteria, cwd: Path) -> list[Selected]:
+    """The scenarios to replay, in id order; every problem of every chosen one at once."""
+    loaded = [load_scenario(file) for file in scenario_files(paths, cwd)]
+    chosen = loaded
+    if criteria.keyword is not None:
+        matches = keywords.parse(criteria.keyword)
+        chosen = [s for s in chosen
+                  if matches(f"{s.record.id or s.base.name} {s.record.title}")]
+    if criteria.tags:
+        known = sorted({tag for s in loaded for tag in s.record.tags})
+        for tag in criteria.tags:
+            if tag not in known:
+                hint = did_you_mean(tag, known) or (
+                    f" (tags: {', '.join(known)})" if known else
+                    " (no scenario has `tags:` yet)")
+                raise ConfigError(Problem("--tag", None, "", f"no scenario is tagged "
+                                          f"{tag!r}{hint}"))
+        chosen = [s for s in chosen if set(s.record.tags) & set(criteria.tags)]
+    problems: list[Problem | str] = []
+    selected = []
+    for scenario in chosen:
+        try:
+            plan, expected = pipeline.prepare(scenario.path, [])
+        except ConfigError as exc:
+            problems += exc.problems
+            continue
+        selected.append(Selected(scenario.path, scenario.record, plan, expected))
+    if problems:
+        raise ConfigError(problems)
+    if criteria.changed_since is not None:
+        touched = changes.changed_files(criteria.changed_since, cwd)
+        selected = [s for s in selected if changes.affected(s.plan, touched)]
+    ids: dict[str, Path] = {}
+    for s in selected:
+        if s.id in ids:
+            raise ConfigError(Problem(display_path(s.path), None, "id", f"{s.id!r} is also the "
+                                      f"id of {display_path(ids[s.id])}: ids name run records "
+                                      "and shards, give each scenario its own"))
+        ids[s.id] = s.path
+    return sorted(selected, key=lambda s: s.id)
