@@ -62,15 +62,28 @@ def test_an_interrupt_at_any_moment_of_creation_leaves_nothing_and_says_so(
         """)
     sid = project.scenario("early", LONG.replace("environment: bb", "environment: svc"))
     outcomes = []
-    # (The interpreter's own start, before repro's first line, is beyond any program.)
-    for delay, second in ((0.3, None), (0.35, None), (0.4, None), (0.45, None),
-                          (0.5, None), (0.6, None), (0.8, None), (0.3, signal.SIGINT),
-                          (0.5, signal.SIGINT), (1.0, signal.SIGTERM)):
+    runs = project.root / ".repro" / "runs"
+    # Delays count from the moment the run's record exists (repro is past its imports
+    # and planning): anchored on repro's progress, not on a loaded machine's clock. The
+    # last one is late enough for the sandbox to exist.
+    for delay, second in ((0.0, None), (0.05, None), (0.1, None), (0.15, None),
+                          (0.2, None), (0.3, None), (0.0, signal.SIGINT),
+                          (0.1, signal.SIGINT), (0.2, signal.SIGTERM), (None, None)):
+        before = set(runs.glob("*")) if runs.is_dir() else set()
         proc = subprocess.Popen([sys.executable, "-m", "repro", "run", f"scenarios/{sid}"],
                                 cwd=project.root, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, "NO_COLOR": "1"})
-        time.sleep(delay)
+        deadline = time.monotonic() + 60
+        while not (set(runs.glob("*")) if runs.is_dir() else set()) - before:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.01)
+        if delay is None:  # once the sandbox exists
+            while not engine_names("container", f"io.repro.scenario={sid}"):
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+        else:
+            time.sleep(delay)
         proc.send_signal(signal.SIGTERM)
         if second is not None:  # an impatient user presses again
             time.sleep(0.3)

@@ -7,10 +7,18 @@ from contextlib import AbstractContextManager
 from repro.sandbox.api import ImageInfo, ImageSpec, Leftover, SandboxSpec, Say
 from repro.sandbox.docker import bases, gc, images, network_faults, sandbox, zoneinfo
 from repro.sandbox.docker.engine import engine_facts
+from repro.signals import shielded
 
 
 class DockerBackend:
     """Talks to the engine DOCKER_HOST names (the local socket by default)."""
+
+    def __init__(self) -> None:
+        # The SDK is imported whole before any work, with Ctrl-C and SIGTERM held back: an
+        # interrupt landing inside the import would leave half-made modules behind, and
+        # the clean-up that follows (which needs the SDK) would then crash.
+        with shielded():
+            import docker  # noqa: F401
 
     def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
         return images.ensure(image, environment, say)
