@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import traceback
 from functools import lru_cache
 from types import ModuleType
@@ -39,7 +40,25 @@ def _jinja() -> tuple[ModuleType, Environment]:
             return super().call_binop(context, operator, left, right)
 
     env = Bounded(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    env.globals["range"] = _budgeted_range(SecurityError)
     return jinja2, env
+
+
+# Loops in one rendering may go round this many times in all: `range` is bounded per call
+# by the sandbox, nested loops multiply (99999 x 99999 would run for hours).
+MAX_ITERATIONS = 1_000_000
+_spent = threading.local()
+
+
+def _budgeted_range(refuse: type[Exception]) -> Any:
+    def budgeted(*args: int) -> range:
+        numbers = range(*args)
+        _spent.count = getattr(_spent, "count", 0) + len(numbers)
+        if _spent.count > MAX_ITERATIONS:
+            raise refuse(f"loops go round more than {MAX_ITERATIONS} times in all")
+        return numbers
+
+    return budgeted
 
 
 def needs_rendering(text: str) -> bool:
@@ -82,6 +101,7 @@ def render(text: str, context: dict[str, Any], where: Problem) -> str:
     try:
         template = env.from_string(text)
         template.name = template.filename = name  # so traceback frames point at it
+        _spent.count = 0  # the loop budget is per rendering
         return template.render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise ConfigError(_at(where, exc.lineno, f"template syntax error: {exc.message}")) \

@@ -31,6 +31,9 @@ CORPUS = [
      + ORACLE.encode(), 3, "is not supported"),
     ("jinja import", b"environment: e\nsteps:\n  - run: |\n      echo\n"
      b"      {% import 'x' as y %}\n" + ORACLE.encode(), 5, "is not supported"),
+    ("nested loops", b"environment: e\nsteps:\n  - run: \"{% for a in range(99999) %}"
+     b"{% for b in range(99999) %}x{% endfor %}{% endfor %}\"\n" + ORACLE.encode(), 3,
+     "loops go round more than"),
     ("endless timeout", b"environment: e\nsteps:\n  - run: echo\n    timeout: 9999999h\n"
      + ORACLE.encode(), 4, "at most 366d"),
     ("endless step_timeout", b"environment: e\nstep_timeout: 400d\nsteps:\n  - run: echo\n"
