@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from repro.config.model import Environment
+from repro.config.paths import outside
 from repro.config.project import (
     SCENARIO_FILE,
     Loaded,
@@ -12,8 +13,9 @@ from repro.config.project import (
     environment_file,
     load_environment,
     load_scenario,
+    project_root,
 )
-from repro.config.yaml_source import display_path
+from repro.config.yaml_source import display_path, not_text
 from repro.errors import ConfigError, Problem
 from repro.plan.build import build_plan
 from repro.plan.conditions import plan_conditions
@@ -58,13 +60,18 @@ def check_environment(env: Loaded[Environment]) -> list[Problem | str]:
         if spec.template is None:
             continue
         path = env.base / spec.template
+        refused = outside(path, project_root(env.base))
+        if refused:
+            problems.append(env.source.problem(("files", i, "template"), refused))
+            continue
         try:
-            jenv.parse(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+            jenv.parse(raw.decode("utf-8"))
         except OSError:
             problems.append(env.source.problem(("files", i, "template"),
                                                f"{display_path(path)} not found"))
-        except UnicodeDecodeError:
-            problems.append(env.source.problem(("files", i, "template"), "not UTF-8 text"))
+        except UnicodeDecodeError as exc:
+            problems.append(not_text(display_path(path), raw, exc))
         except jinja2.TemplateSyntaxError as exc:
             problems.append(Problem(display_path(path), exc.lineno, "",
                                     f"template syntax error: {exc.message}"))
