@@ -112,9 +112,8 @@ def runs_cmd(scenario: str | None = typer.Option(None, "--scenario", help="Only 
         print(f"no runs recorded in {display_path(folder)}")
         return EXIT_OK
     for run in found[:limit]:
-        ok = {True: "ok", False: "NOT ok", None: "-"}[run.ok]
-        print(f"{run.started_at[:19]:19}  {run.run_id:44}  {run.verdict:15} {ok:7} "
-              f"baseline {run.baseline:9} {run.status}")
+        print(f"{run.started_at[:19]:19}  {run.run_id:44}  {run.verdict:15} "
+              f"{run.judged:25} {run.status}")
     if len(found) > limit:
         print(f"... {len(found) - limit} older (--limit)")
     return EXIT_OK
