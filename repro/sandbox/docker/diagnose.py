@@ -13,8 +13,15 @@ from typing import Any
 from repro.errors import SandboxError
 from repro.sandbox.api import Check
 from repro.sandbox.docker import bases, gc, labels
-from repro.sandbox.docker.engine import DEFAULT_HOST, UNREACHABLE_FIX, Unreachable, client, \
-    engine_version, translated, where
+from repro.sandbox.docker.engine import (
+    DEFAULT_HOST,
+    UNREACHABLE_FIX,
+    Unreachable,
+    client,
+    engine_version,
+    translated,
+    where,
+)
 
 LOW_DISK = 2 * 1024**3  # below this, an image build or a database load may run out
 PROBE_MEMORY = 64 * 1024**2  # the limit the memory probe sets and reads back
