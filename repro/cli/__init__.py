@@ -22,4 +22,6 @@ from repro.cli import start  # noqa: F401, E402
 
 
 def main() -> None:
-    app()
+    # Named `repro` however it was started (`python -m repro` too): shell completion
+    # scripts call it by that name (_REPRO_COMPLETE).
+    app(prog_name="repro")
