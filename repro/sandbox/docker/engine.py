@@ -48,7 +48,7 @@ def _connect() -> tuple[Any, dict]:
         engine = docker.from_env(timeout=120, version=_api_version(version),
                                  max_pool_size=POOL_SIZE)
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        raise Unreachable(where(), _reason(exc)) from None
+        raise Unreachable.at(where(), _reason(exc)) from None
     return engine, version
 
 
@@ -63,12 +63,17 @@ def where() -> str:
 
 
 class Unreachable(SandboxError):
-    """No engine answers at `where` (the reason is the transport's, in a few words)."""
+    """No engine answers at `host` (the reason is the transport's, in a few words)."""
 
-    def __init__(self, host: str, reason: str):
-        self.host, self.reason = host, reason
-        super().__init__(f"cannot reach the Docker engine at {host} ({reason}): "
-                         f"{UNREACHABLE_FIX}")
+    host = reason = ""
+
+    @classmethod
+    def at(cls, host: str, reason: str) -> Unreachable:
+        # Built from its message alone, like every ReproError: copies (`redacted`) remake
+        # an error from its args.
+        error = cls(f"cannot reach the Docker engine at {host} ({reason}): {UNREACHABLE_FIX}")
+        error.host, error.reason = host, reason
+        return error
 
 
 def engine_version() -> dict:

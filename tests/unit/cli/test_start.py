@@ -204,3 +204,13 @@ def test_a_build_failing_for_want_of_the_bridge_says_so():
     assert "no default bridge network (docker0)" in bridge_hint(refused)
     assert "repro doctor" in bridge_hint(refused)
     assert bridge_hint("The command '/bin/sh -c false' returned a non-zero code: 1") == ""
+
+
+def test_an_unreachable_engine_error_survives_masking():
+    """Errors are copied when secrets are masked out of them: the engine's is too."""
+    from repro.sandbox.docker.engine import Unreachable
+
+    error = Unreachable.at("tcp://127.0.0.1:9", "connection refused")
+    masked = error.redacted(lambda text: text.replace("127.0.0.1", "***"))
+    assert str(masked).startswith("cannot reach the Docker engine at tcp://***:9 (connection")
+    assert (masked.host, masked.reason) == ("tcp://127.0.0.1:9", "connection refused")
