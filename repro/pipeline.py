@@ -70,9 +70,11 @@ def prepare(target: Path, params: list[str]) -> tuple[Plan, list[Normal] | None]
 
 def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool = False,
         on_step: Callable | None = None, replay: bool = True,
-        pause: Pause | None = None, backend: Backend | None = None) -> RunOutcome:
+        pause: Pause | None = None, backend: Backend | None = None,
+        purpose: str = "run") -> RunOutcome:
     """Replay the plan in a fresh sandbox (on the default backend unless one is given)
-    and compare it with `expected`, if given."""
+    and compare it with `expected`, if given. `purpose` says why in the record: run,
+    baseline (a recording) or shell."""
     compared: list[Comparison | None] = [None]
 
     def compare_then_pause(sandbox: Sandbox, record: RunRecord) -> None:
@@ -85,7 +87,8 @@ def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool =
     with masked(plan.redactor):
         record, error = runner.run(plan, say, backend=backend or backends.default(),
                                    keep=keep, on_step=on_step, replay=replay,
-                                   pause=compare_then_pause if pause is not None else None)
+                                   pause=compare_then_pause if pause is not None else None,
+                                   purpose=purpose)
     if error is None and pause is None and replay and expected is not None:
         try:
             compared[0] = _compare(plan, expected, record)
@@ -134,7 +137,7 @@ def replay_for_baseline(plan: Plan, say: Say, repeat: int,
     for number in range(1, repeat + 1):
         if repeat > 1:
             say(f"run {number} of {repeat}")
-        outcome = run(plan, say, on_step=on_step, backend=backend)
+        outcome = run(plan, say, on_step=on_step, backend=backend, purpose="baseline")
         if outcome.error is not None:
             raise outcome.error
         runs.append(outcome.record)

@@ -17,8 +17,11 @@ from repro.cli import project  # noqa: F401, E402
 from repro.cli import engine  # noqa: F401, E402
 from repro.cli import clock  # noqa: F401, E402
 from repro.cli import patches  # noqa: F401, E402
+from repro.cli import start  # noqa: F401, E402
 # isort: on
 
 
 def main() -> None:
-    app()
+    # Named `repro` however it was started (`python -m repro` too): shell completion
+    # scripts call it by that name (_REPRO_COMPLETE).
+    app(prog_name="repro")

@@ -51,7 +51,7 @@ def _one_line() -> Iterator[None]:
 
 
 app = typer.Typer(
-    name="repro", cls=_Commands, no_args_is_help=True, add_completion=False,
+    name="repro", cls=_Commands, no_args_is_help=True, add_completion=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     help="Reproduce a customer's issue in a declarative Docker sandbox, then keep it as a "

@@ -41,17 +41,24 @@ def gc(run_id: str | None = typer.Option(None, "--run", help="Remove this run's 
     if images:
         leftovers += collector.collect_images(env, dry_run)
     removed = [x for x in leftovers if x.reason_kept is None]
+    spared = [x for x in leftovers if x.in_use]
     for item in leftovers:
         verb = "would remove" if dry_run else "removed"
         what = f"{item.kind} {item.name}" + (f" (run {item.run_id})" if item.run_id != "-"
                                              else "")
-        print(f"{verb} {what}" if item.reason_kept is None else f"left {what}: "
-              f"{item.reason_kept}")
+        if item.reason_kept is None:
+            print(f"{verb} {what}")
+        elif item.in_use:  # a live run's: not left behind, and never removed
+            print(f"in use, spared {what}: {item.reason_kept}")
+        else:
+            print(f"left {what}: {item.reason_kept}")
     if not leftovers:
         print("nothing to clean: no repro resources on this engine"
               if run_id is None else f"nothing left of run {run_id}")
     elif not dry_run:
-        print(f"{len(removed)} removed, {len(leftovers) - len(removed)} left")
+        in_use = f", {len(spared)} in use (spared)" if spared else ""
+        print(f"{len(removed)} removed{in_use}, "
+              f"{len(leftovers) - len(removed) - len(spared)} left")
     return EXIT_OK
 
 
@@ -105,9 +112,8 @@ def runs_cmd(scenario: str | None = typer.Option(None, "--scenario", help="Only 
         print(f"no runs recorded in {display_path(folder)}")
         return EXIT_OK
     for run in found[:limit]:
-        ok = {True: "ok", False: "NOT ok", None: "-"}[run.ok]
-        print(f"{run.started_at[:19]:19}  {run.run_id:44}  {run.verdict:15} {ok:7} "
-              f"baseline {run.baseline:9} {run.status}")
+        print(f"{run.started_at[:19]:19}  {run.run_id:44}  {run.verdict:15} "
+              f"{run.judged:25} {run.status}")
     if len(found) > limit:
         print(f"... {len(found) - limit} older (--limit)")
     return EXIT_OK

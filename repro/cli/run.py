@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,7 +57,9 @@ def shell(scenario: Path = ScenarioArg,
           param: list[str] = ParamOpt,
           no_steps: bool = typer.Option(False, "--no-steps", help="Enter right after loading "
                                         "data and config, before any step."),
-          command: str = typer.Option("sh", "--command", "-c", help="Program to start inside."),
+          command: str = typer.Option("sh", "--command", "-c", help="What to start inside: "
+                                      "a program, or a command line run by sh like a step's "
+                                      "(-c \"cat /etc/x.conf\")."),
           service: str | None = typer.Option(None, "--service", help="Enter this service's "
                                              "container instead of the steps' one.")
           ) -> int:
@@ -82,13 +85,21 @@ def shell(scenario: Path = ScenarioArg,
             terminal.summary(record, comparison)
         target = sandbox.services[service].name if service else sandbox.name
         say(f"entering {target}; leave the shell to remove the sandbox")
-        exit_status[0] = sandbox.session(service, [command])
+        exit_status[0] = sandbox.session(service, _session_argv(command))
         if exit_status[0] in (126, 127):
             say(f"could not start {command!r} in the sandbox (exit {exit_status[0]}): "
                 "does the image have it? try --command sh")
 
     outcome = pipeline.run(plan, say, None if no_steps else expected, on_step=step_progress,
-                           replay=not no_steps, pause=enter, backend=backend)
+                           replay=not no_steps, pause=enter, backend=backend,
+                           purpose="shell")
     if outcome.error is not None:
         raise outcome.error
     return exit_status[0]  # the shell's, as `docker exec` would
+
+
+def _session_argv(command: str) -> list[str]:
+    """A bare program name is started as is (an interactive shell keeps its terminal);
+    anything else is a command line, run by sh as a step's `run:` is."""
+    return [command] if re.fullmatch(r"[\w./+-]+", command) else ["sh", "-c", command]
+

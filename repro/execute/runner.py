@@ -24,8 +24,8 @@ Pause = Callable[[Sandbox, RunRecord], None]
 
 
 def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
-        on_step: Callable | None = None, replay: bool = True, pause: Pause | None = None
-        ) -> tuple[RunRecord, ReproError | None]:
+        on_step: Callable | None = None, replay: bool = True, pause: Pause | None = None,
+        purpose: str = "run") -> tuple[RunRecord, ReproError | None]:
     """Execute the plan in a sandbox of `backend`; the record is written whatever happens.
 
     Returns the record and the handled error that ended the run early (None when it
@@ -34,7 +34,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
     Only a bug (an unexpected exception) propagates, after the record is written.
     """
     run_id = new_run_id(plan.scenario_id)
-    record = RunRecord(plan, run_id, runs_dir(plan.project_root) / run_id)
+    record = RunRecord(plan, run_id, runs_dir(plan.project_root) / run_id, purpose=purpose)
     record.directory.mkdir(parents=True)
     record.write()  # status running: even a `kill -9` leaves a record saying so
     try:

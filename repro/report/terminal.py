@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, TextIO
 from repro.config.yaml_source import display_path
 from repro.plan.timeline import timeline_shown
 from repro.report import faults
+from repro.report.captures import capture_lines
+from repro.report.matched import matched_lines, patterns
+from repro.report.oneline import one_line
 from repro.report.timeline import timeline_lines, when_line
 from repro.results.outcome import ChannelVerdict, StepStatus
 from repro.results.record import RunRecord
@@ -100,11 +103,15 @@ def summary(record: RunRecord, comparison: Comparison | None,
             continue
         for stream in ("stdout", "stderr"):
             text = step[stream]
+            tail = TAIL_LINES
             if text is None or _looks_binary(text):
                 kind = "binary, " if text is not None else ""
                 text = f"({step[stream + '_bytes']} bytes, {kind}in {step[stream + '_file']})"
+                tail = 0  # none of the output itself is shown
             for line in _tail(text):
                 print(s.dim(f"      {stream[3:]}| ") + line, file=out)
+            for line in _matched(record, step["name"], stream, tail):
+                print(s.dim(f"    match| {stream[3:]} ") + line, file=out)
         if step["exit_code"] == 137 and status == StepStatus.FAILED and record.plan.limits.memory:
             mib = record.plan.limits.memory // 1024**2
             print(s.dim(f"      killed (SIGKILL): the memory limit ({mib} MiB, "
@@ -115,6 +122,8 @@ def summary(record: RunRecord, comparison: Comparison | None,
             print(s.dim(f"      killed by the kernel: out of memory{within}"), file=out)
     for line in (line for lines in fault_lines.values() for line in lines):
         print(line, file=out)  # faults after the last step, or before a step never reached
+    for line in capture_lines(data["captures"], record.directory):
+        print(line, file=out)
     print(file=out)
     if timeline_shown(plan.timeline) is not None:
         print("timeline (offsets from the start of the steps):", file=out)
@@ -138,6 +147,15 @@ def summary(record: RunRecord, comparison: Comparison | None,
               f"`repro gc --run {record.run_id}`", file=out)
 
 
+def _matched(record: RunRecord, step: str, stream: str, tail: int) -> list[str]:
+    """The lines the oracle's conditions on this step matched that the tail hides."""
+    regexes = patterns(record.plan.oracle, step, stream)
+    observed = next((o for o in record.steps if o.name == step), None)
+    if not regexes or observed is None or observed.instances is not None:
+        return []
+    return matched_lines(observed.text(stream), regexes, tail)
+
+
 def condition_lines(conditions: list[dict], s: Style, depth: int = 1) -> list[str]:
     """Each condition with what was observed; a group's (or a `not`'s) indented below."""
     out = []
@@ -145,8 +163,8 @@ def condition_lines(conditions: list[dict], s: Style, depth: int = 1) -> list[st
         mark = s.bad("fired") if cond["fired"] else s.dim("quiet")
         if depth > 1:  # inside a group: whether it held, not whether the oracle fired
             mark = "held " if cond["fired"] else s.dim("no   ")
-        out.append(f"{'  ' * depth}{mark} {cond['condition']}  "
-                   f"{s.dim('-> ' + cond['observed'])}")
+        out.append(f"{'  ' * depth}{mark} {one_line(cond['condition'], 400)}  "
+                   f"{s.dim('-> ' + one_line(cond['observed']))}")
         out += condition_lines(cond.get("conditions") or [], s, depth + 1)
     return out
 

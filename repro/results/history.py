@@ -25,14 +25,29 @@ class RunSummary:
     baseline: str
     started_at: str
     folder: Path
+    purpose: str = "run"  # run | baseline | shell
+
+    @property
+    def judged(self) -> str:
+        """How the run came out against what was expected, or what else it was: a
+        baseline recording or a shell session is not judged against `expect:`."""
+        if self.purpose == "baseline":
+            return "baseline recording"
+        if self.purpose == "shell":
+            return "shell session" + (", no steps" if self.status == RunStatus.NOT_REPLAYED
+                                      else "")
+        ok = {True: "ok", False: "NOT ok", None: "-"}[self.ok]
+        return f"{ok:7} baseline {self.baseline}"
 
 
 def _summary(run: StoredRun) -> RunSummary:
-    # A run without a verdict shows its status instead (ERROR, INTERRUPTED, RUNNING).
+    # A run without a verdict shows its status instead (ERROR, INTERRUPTED, RUNNING); a
+    # shell session without steps has none to give.
     verdict = str(run.status).upper() if run.reproduced is None else run.verdict.value
+    if run.status == RunStatus.NOT_REPLAYED:
+        verdict = "-"
     return RunSummary(run.run_id, run.scenario_id, str(run.status), verdict, run.ok,
-                      run.baseline_verdict,
-                      run.started_at, run.folder)
+                      run.baseline_verdict, run.started_at, run.folder, run.purpose)
 
 
 def settle_dead(runs_dir: Path) -> list[str]:

@@ -63,6 +63,7 @@ class StoredRun:
     owner: str | None = None  # host:pid:start of the repro process that ran it
     events: tuple[Event, ...] = ()
     when: dict[str, Any] | None = None  # the moment the oracle first held
+    purpose: str = "run"  # run | baseline | shell (see RunRecord.purpose)
 
     @property
     def verdict(self) -> Verdict:
@@ -93,7 +94,13 @@ def from_dict(data: dict[str, Any], folder: Path) -> StoredRun:
                        for c in data.get("captures", [])),
         owner=data.get("owner"),
         events=tuple(Event.from_dict(e) for e in data.get("events") or []),
-        when=data.get("when"))
+        when=data.get("when"), purpose=_purpose(data))
+
+
+def _purpose(data: dict[str, Any]) -> str:
+    # Records older than the field: only `repro shell --no-steps` left one not replayed.
+    default = "shell" if data.get("status") == RunStatus.NOT_REPLAYED else "run"
+    return str(data.get("purpose") or default)
 
 
 def _step(data: dict[str, Any]) -> StoredStep:

@@ -73,6 +73,7 @@ class RunRecord:
     clock: dict[str, Any] | None = None  # the run's clock (execute.clock fills it in)
     timeline: Timeline = field(default_factory=Timeline)  # events (docs/timeline.md)
     when: Moment | None = None  # the moment the oracle first held
+    purpose: str = "run"  # why it ran: run | baseline (a recording) | shell (`repro shell`)
 
     @property
     def verdict(self) -> Verdict:
@@ -147,6 +148,7 @@ class RunRecord:
             "baseline": self.baseline or {"verdict": self.baseline_verdict.value},
             **({"clock": self.clock} if self.clock is not None else {}),
             **timeline_dict(self.timeline, self.when, mask),
+            "purpose": self.purpose,
         }
 
     def _artifact(self, path: Path | None) -> str | None:

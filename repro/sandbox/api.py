@@ -245,6 +245,18 @@ class Leftover:
     name: str
     run_id: str
     reason_kept: str | None
+    in_use: bool = False  # spared because its run is still going (not left behind)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One fact `repro doctor` checked about the engine: whether it holds (None: it could
+    not be checked, `detail` says why), what was found, and a one-line fix when it fails."""
+
+    name: str
+    ok: bool | None
+    detail: str
+    fix: str | None = None
 
 
 class Backend(Protocol):
@@ -285,3 +297,9 @@ class Backend(Protocol):
     def prepare_clock(self, say: Say) -> None:
         """Make what a sandbox clock needs available (made once, then cached);
         SandboxError if it cannot be."""
+
+    def diagnose(self) -> list[Check]:
+        """The engine's health for `repro doctor`, in order: it answers, its storage and
+        free disk, its default bridge, memory limits enforced, the offline bases and
+        repro's tools image, leftovers and unused images. Never raises: an engine that
+        does not answer is a failed check (the checks needing it are not run)."""

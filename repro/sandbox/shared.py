@@ -21,6 +21,7 @@ from typing import IO
 from repro.errors import Interrupted
 from repro.sandbox.api import (
     Backend,
+    Check,
     ClockReach,
     Container,
     ContainerState,
@@ -167,6 +168,9 @@ class SharedBackend:
 
     def zone_file(self, zone: str, say: Say) -> bytes | None:
         return self.inner.zone_file(zone, say)
+
+    def diagnose(self) -> list[Check]:
+        return self.inner.diagnose()
 
 
 class SharedSandbox:

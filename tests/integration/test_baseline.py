@@ -65,6 +65,11 @@ def test_recorded_baseline_matches_a_rerun_and_points_at_a_changed_value(
 
     recorded = project.repro("baseline", f"scenarios/{sid}", "--repeat", "2")
     assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    # `repro runs` tells the two recordings from the run (not "NOT REPRODUCED NOT ok")
+    listed = project.repro("runs").stdout.splitlines()
+    assert [" NOT REPRODUCED " in row and "baseline recording" in row
+            for row in listed] == [True, True, False], listed
+    assert "ok      baseline none" in listed[2], listed
     stored = yaml.safe_load((project.root / "scenarios" / sid / "baseline.yaml").read_text())
     text = stored["channels"]["steps.report.stdout"]["text"]
     assert text.startswith("report for 2 rows at <timestamp>\nrequest <uuid> took <ms>\n")

@@ -142,12 +142,16 @@ def test_gc_removes_only_what_dead_runs_left(project: Project) -> None:
 
         dry = project.repro("gc", "--dry-run")
         assert dry.returncode == 0 and f"would remove container repro-{killed}" in dry.stdout
+        # A live run's sandbox is not left behind: it is in use, and spared.
+        assert f"in use, spared container repro-{busy}" in dry.stdout, dry.stdout
+        assert f"left container repro-{busy}" not in dry.stdout
         assert engine_names("container", f"io.repro.scenario={killed}") != []
         done = project.repro("gc")
         assert done.returncode == 0, done.stderr
         assert f"removed container repro-{killed}" in done.stdout
         assert engine_names("container", f"io.repro.scenario={killed}") == []
-        assert f"left container repro-{busy}" in done.stdout and "still going" in done.stdout
+        assert f"in use, spared container repro-{busy}" in done.stdout and \
+            "still going" in done.stdout
         assert f"left container {remote}" in done.stdout and "ci-runner-7" in done.stdout
         assert mine not in done.stdout and foreign not in done.stdout
         names = subprocess.run(["docker", "ps", "-a", "--format", "{{.Names}}"],
@@ -178,7 +182,8 @@ def test_gc_run_spares_a_live_run_unless_forced_and_the_run_then_says_so(
     proc = _start(project, sid)
     run_id = engine_names("container", f"io.repro.scenario={sid}")[0].removeprefix("repro-")
     spared = project.repro("gc", "--run", run_id)
-    assert "its run is still going" in spared.stdout and "--force" in spared.stdout
+    assert f"in use, spared container repro-{run_id}" in spared.stdout and \
+        "its run is still going" in spared.stdout and "--force" in spared.stdout
     forced = project.repro("gc", "--run", run_id, "--force")
     assert f"removed container repro-{run_id}" in forced.stdout
     out, err = proc.communicate(timeout=60)

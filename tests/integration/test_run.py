@@ -236,6 +236,16 @@ def test_shell_enters_the_loaded_sandbox_and_removes_it_on_exit(project: Project
     assert after.returncode == 7, after.stderr
     assert "REPRODUCED  (expected: reproduces) -> as expected" in after.stdout
     assert after.stdout.rstrip().endswith("replayed")
+    # --command takes a command line, as a step's run: does
+    line = subprocess.run([sys.executable, "-m", "repro", "shell", sid, "--no-steps", "-c",
+                           "cat /etc/app/app.conf; exit 5"], cwd=project.root, input="",
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert line.returncode == 5 and line.stdout.startswith("greeting = hello\n"), line.stderr
+    # and `repro runs` says what these runs were: shell sessions, not unreplayed runs
+    listed = [row for row in project.repro("runs").stdout.splitlines() if sid in row]
+    assert len(listed) == 3 and "NOT REPLAYED" not in "\n".join(listed), listed
+    assert sum("shell session, no steps" in row for row in listed) == 2, listed
+    assert sum(" REPRODUCED " in row and "shell session " in row for row in listed) == 1
 
 
 def test_step_with_unread_stdin_still_times_out(project: Project) -> None:

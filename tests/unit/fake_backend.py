@@ -19,6 +19,7 @@ from typing import IO
 from repro import tarball
 from repro.errors import SandboxError
 from repro.sandbox.api import (
+    Check,
     ClockReach,
     ContainerSpec,
     ContainerState,
@@ -252,6 +253,9 @@ class FakeBackend:
         self.shaping_checked = 0
         self.shaping_refused: str | None = None  # check_network_shaping's SandboxError
         self.clocks_prepared = 0
+        # What diagnose() reports: a healthy engine unless a test says otherwise.
+        self.checks = [Check("engine", True, "fake engine 1.0"),
+                       Check("storage", True, "fake driver, 100.0 GiB free")]
 
     def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
         self.images.append((image, environment))
@@ -308,3 +312,6 @@ class FakeBackend:
 
     def prepare_clock(self, say: Say) -> None:
         self.clocks_prepared += 1
+
+    def diagnose(self) -> list[Check]:
+        return list(self.checks)

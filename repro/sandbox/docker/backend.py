@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
-from repro.sandbox.api import ImageInfo, ImageSpec, Leftover, SandboxSpec, Say
-from repro.sandbox.docker import bases, gc, images, network_faults, sandbox, zoneinfo
+from repro.sandbox.api import Check, ImageInfo, ImageSpec, Leftover, SandboxSpec, Say
+from repro.sandbox.docker import bases, diagnose, gc, images, network_faults, sandbox, zoneinfo
 from repro.sandbox.docker.engine import engine_facts
 from repro.signals import shielded
 
@@ -56,3 +56,6 @@ class DockerBackend:
 
     def zone_file(self, zone: str, say: Say) -> bytes | None:
         return zoneinfo.zone_file(zone, say)
+
+    def diagnose(self) -> list[Check]:
+        return diagnose.diagnose()

@@ -95,8 +95,11 @@ def _tools(suite: str, say: Callable[[str], None]) -> None:
             log = " | ".join(str(chunk.get("stream", "")).strip()
                              for chunk in getattr(exc, "build_log", [])
                              if str(chunk.get("stream", "")).strip())[-300:]
-            raise SandboxError(f"could not make {PREFIX}tools:{suite}: {exc} "
-                               f"(apt needs the Debian mirror; last output: {log})") from None
+            from repro.sandbox.docker.images import bridge_hint
+
+            raise SandboxError(f"could not make {PREFIX}tools:{suite}: {exc}"
+                               f"{bridge_hint(str(exc))} (apt needs the Debian mirror; last "
+                               f"output: {log})") from None
 
 
 def _import(tar: Any, repository: str, tag: str, base: str) -> None:

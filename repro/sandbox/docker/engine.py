@@ -48,12 +48,37 @@ def _connect() -> tuple[Any, dict]:
         engine = docker.from_env(timeout=120, version=_api_version(version),
                                  max_pool_size=POOL_SIZE)
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-        raise SandboxError(
-            f"cannot reach the Docker engine at {where} ({_reason(exc)}): start it "
-            "(`sudo systemctl start docker`, or `dockerd &`) or point DOCKER_HOST at one; "
-            "`docker info` should work first") from None
+        raise Unreachable.at(where(), _reason(exc)) from None
     return engine, version
+
+
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+UNREACHABLE_FIX = ("start it (`sudo systemctl start docker`, or `dockerd &`) or point "
+                   "DOCKER_HOST at one; `docker info` should work first")
+
+
+def where() -> str:
+    """The engine repro talks to: DOCKER_HOST, or the local socket."""
+    return os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+
+
+class Unreachable(SandboxError):
+    """No engine answers at `host` (the reason is the transport's, in a few words)."""
+
+    host = reason = ""
+
+    @classmethod
+    def at(cls, host: str, reason: str) -> Unreachable:
+        # Built from its message alone, like every ReproError: copies (`redacted`) remake
+        # an error from its args.
+        error = cls(f"cannot reach the Docker engine at {host} ({reason}): {UNREACHABLE_FIX}")
+        error.host, error.reason = host, reason
+        return error
+
+
+def engine_version() -> dict:
+    """The engine's /version answer (Unreachable when it does not answer)."""
+    return _connect()[1]
 
 
 def _reason(exc: BaseException) -> str:

@@ -41,12 +41,13 @@ def collect(run_id: str | None = None, include_kept: bool = False,
         if run_id is not None and rid != run_id:
             continue
         who = tags.get(labels.OWNER, "")
+        in_use = False
         if run_id is not None and not force and owner.alive(who) and \
                 not tags.get(labels.KEEP):
-            reason = (f"its run is still going (repro process {owner.pid(who)}); stop "
-                      "it with Ctrl-C, or pass --force")
+            reason, in_use = (f"its run is still going (repro process {owner.pid(who)}); "
+                              "stop it with Ctrl-C, or pass --force"), True
         elif run_id is None and owner.alive(who):
-            reason = f"its run is still going (repro process {owner.pid(who)})"
+            reason, in_use = f"its run is still going (repro process {owner.pid(who)})", True
         elif run_id is None and not include_kept and not owner.here(who):
             reason = (f"created by repro on host {who.split(':')[0] or '?'}, whose runs this "
                       "host cannot see (remove with `repro gc --run ID` or `--all`)")
@@ -63,7 +64,7 @@ def collect(run_id: str | None = None, include_kept: bool = False,
             except docker.errors.APIError as exc:
                 if "already in progress" not in str(exc.explanation):  # a concurrent gc
                     reason = f"the engine refused: {exc.explanation}"
-        report.append(Leftover(kind, resource.name, rid, reason))
+        report.append(Leftover(kind, resource.name, rid, reason, in_use=in_use))
     return report
 
 

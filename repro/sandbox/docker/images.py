@@ -152,7 +152,27 @@ def cache_key(image: ImageSpec) -> str:
     return digest.hexdigest()
 
 
+BRIDGE_HINT = ("; the engine has no default bridge network (docker0), which image builds "
+               "with RUN lines need: start dockerd without `--bridge=none` (`repro doctor` "
+               "checks it)")
+
+
+def bridge_hint(error: str) -> str:
+    """What to do about a build that failed for want of the engine's default bridge."""
+    return BRIDGE_HINT if re.search(r"could not find bridge|bridge .*not found", error) else ""
+
+
 def _build(image: ImageSpec, tag: str, key: str, say: Say) -> str:
+    try:
+        return _stream_build(image, tag, key, say)
+    except SandboxError as exc:  # the engine refused the build before it streamed anything
+        hint = "" if BRIDGE_HINT in str(exc) else bridge_hint(str(exc))
+        if not hint:
+            raise
+        raise SandboxError(f"{exc}{hint}") from None
+
+
+def _stream_build(image: ImageSpec, tag: str, key: str, say: Say) -> str:
     say(f"building image {tag} from {image.context} ...")
     log: list[str] = []
     with translated(f"building {tag}"):
@@ -172,7 +192,7 @@ def _build(image: ImageSpec, tag: str, key: str, say: Say) -> str:
                 step = next((line for line in reversed(log) if line.startswith("Step ")), "")
                 tail = " | ".join(line.strip() for line in log[-4:])
                 error = chunk["error"].strip()
-                hint = ""
+                hint = bridge_hint(error)
                 if re.search(r"registry|no such host|pull access denied|manifest unknown",
                              error) and step.split(":", 1)[-1].strip().upper().startswith(
                                  "FROM"):

@@ -57,6 +57,17 @@ def test_gc_lists_what_the_backend_removed_and_left(cli, backend):
     assert cli("gc", "--run", "zzz").stdout == "nothing left of run zzz\n"
 
 
+def test_gc_says_a_live_runs_resources_are_in_use_and_spared(cli, backend):
+    backend.leftovers = [Leftover("container", "repro-a", "a", None),
+                         Leftover("container", "repro-b", "b", "its run is still going "
+                                  "(repro process 42)", in_use=True)]
+    dry = cli("gc", "--dry-run")
+    assert dry.stdout == ("would remove container repro-a (run a)\n"
+                          "in use, spared container repro-b (run b): its run is still going "
+                          "(repro process 42)\n")
+    assert cli("gc").stdout.endswith("1 removed, 1 in use (spared), 0 left\n")
+
+
 def test_base_prints_the_reference_the_backend_made(cli, backend):
     result = cli("base", "busybox")
     assert (result.exit_code, result.stdout) == (0, "fake-base/busybox\n")

@@ -198,3 +198,58 @@ def test_run_json(record):
     # a run that stopped early was not compared, whatever comparison it holds
     assert (data["baseline"], data["diverged"], data["sandbox"]) == (
         "not compared", ["files.state"], "repro-R-1")
+
+
+def test_an_oracle_match_the_tail_hides_is_shown_beside_it(record):
+    # The oracle looks for /boom/ in import's stderr: its line scrolled out of the tail.
+    text = "boom: HTTP 413\n" + "".join(f"retry {n}\n" for n in range(1, 9)) + "boom again\n"
+    record.steps.append(step_run(record.directory, "import", "failed", 1, stderr=text))
+    lines = shown(record).splitlines()
+    err = [line for line in lines if line.startswith(("      err| ", "    match| "))]
+    assert err == ["      err| ... 4 earlier lines in the record",
+                   "      err| retry 4", "      err| retry 5", "      err| retry 6",
+                   "      err| retry 7", "      err| retry 8", "      err| boom again",
+                   "    match| err line 1: boom: HTTP 413"]  # not `boom again`: it shows
+
+
+def test_a_match_in_an_output_too_large_to_inline_is_shown(record):
+    text = "x\n" * (INLINE_LIMIT // 2) + "boom in the middle\n" + "y\n" * 10
+    record.steps.append(step_run(record.directory, "import", "failed", 1, stderr=text))
+    lines = shown(record).splitlines()
+    assert f"    match| err line {INLINE_LIMIT // 2 + 1}: boom in the middle" in lines
+
+
+def test_multi_line_patterns_and_evidence_stay_on_one_line_with_visible_escapes(record):
+    record.oracle.append(ConditionResult("step 'import' stderr matches /Traceback\\n.*Error/",
+                                         True, "stderr: Traceback\n  ValueError\tbad"))
+    record.reproduced = True
+    lines = shown(record).splitlines()
+    start = lines.index("oracle (any of):")
+    assert lines[start + 1] == ("  fired step 'import' stderr matches /Traceback\\n.*Error/  "
+                                "-> stderr: Traceback\\n  ValueError\\tbad")
+    assert lines[start + 2] == ""
+
+
+def test_captures_and_queries_get_a_line_each(record):
+    from repro.results.observations import CaptureObservation
+
+    artifact = record.directory / "files" / "app.log"
+    artifact.parent.mkdir(parents=True)
+    artifact.write_text("started\n")
+    rows = record.directory / "queries" / "totals.csv"
+    rows.parent.mkdir(parents=True)
+    rows.write_text('customer,note\nACME,"two\nlines"\nNORD,x\n')
+    record.captures += [
+        CaptureObservation("app.log", "/var/log/app.log", "file", artifact),
+        CaptureObservation("state", "/srv/state", None, None),
+        CaptureObservation("totals", "query:totals", "file", rows, query=True),
+        CaptureObservation("broken", "query:broken", None, None, query=True,
+                           error="ERROR:  relation \"x\" does not exist\nLINE 1: select"),
+    ]
+    lines = [line.rstrip() for line in shown(record).splitlines()]
+    assert [line for line in lines if line.startswith(("  capture ", "  query "))] == [
+        "  capture app.log  found, 8 bytes  /var/log/app.log",
+        "  capture state    absent          /srv/state",
+        "  query   totals   ok, 2 row(s)",
+        "  query   broken   FAILED: ERROR:  relation \"x\" does not exist\\nLINE 1: select",
+    ]
