@@ -33,7 +33,7 @@ _ENGINE_PROCESSES = ("dockerd",)
 
 def check_url(url: str) -> str:
     """A URL the Docker CLI would take for -H, or a ConfigError saying which it takes."""
-    if not url.startswith(SCHEMES) or url.rstrip("/") in SCHEMES:
+    if not url.startswith(SCHEMES) or not url.partition("://")[2].strip("/"):
         raise ConfigError(f"--engine {url!r}: not an engine address: give unix:///PATH, "
                           "tcp://HOST:PORT (TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH) "
                           "or ssh://USER@HOST, as for `docker -H`")
