@@ -181,6 +181,7 @@ def open_sandbox(engine: Engine, spec: SandboxSpec) -> Iterator[DockerSandbox]:
                             engine) if spec.clock else None
     ready = False  # keep keeps a complete sandbox only, never half of one
     cut_short = False
+    whole = False  # left normally: every resource it made is in hand
     try:
         with translated("creating the sandbox"):  # (interrupted here: see _sweep)
             if wants_network:
@@ -212,6 +213,7 @@ def open_sandbox(engine: Engine, spec: SandboxSpec) -> Iterator[DockerSandbox]:
         ready = True
         box = DockerSandbox(engine, container, network, services, run_labels, clock)
         yield box
+        whole = True
     except (Interrupted, KeyboardInterrupt):
         cut_short = not ready  # a create request may have been cut off mid-flight
         raise
@@ -232,8 +234,10 @@ def open_sandbox(engine: Engine, spec: SandboxSpec) -> Iterator[DockerSandbox]:
                        network or (_by_name(sdk.networks, name, spec.run_id)
                                    if wants_network else None))
                 # And whatever else carries the run's label: a create cut off mid-flight,
-                # a helper (isolation, faults) an interrupt caught half-way.
-                _sweep(sdk, spec.run_id, IN_FLIGHT_S if cut_short else 0.0)
+                # a helper (isolation, faults) an interrupt caught half-way. A run that
+                # ended normally removed its helpers itself: two listings saved.
+                if not whole:
+                    _sweep(sdk, spec.run_id, IN_FLIGHT_S if cut_short else 0.0)
 
 
 # How long an engine may still be working on a create whose request an interrupt cut
