@@ -1,5 +1,6 @@
 """More engines: a second, real Docker engine started by this module (its own dockerd, data
-root and bridge), reached over tcp as a remote engine would be. Runs go to it through
+root and bridge), reached over tcp with TLS (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) as a
+remote engine would be. Runs go to it through
 DOCKER_HOST, a replay spreads scenarios over both engines, a step timeout there kills the
 step from inside its container, and an image one engine lacks is copied from the other.
 
@@ -52,6 +53,12 @@ QUICK = """\
 class Engine:
     socket: str  # unix://...: for the test's own docker commands
     tcp: str  # tcp://127.0.0.1:PORT: how repro reaches it, as it would a remote engine
+    certs: Path  # the client's ca.pem, cert.pem, key.pem
+
+    @property
+    def tls(self) -> dict[str, str]:
+        """What a user of the Docker CLI sets to reach it (repro reads the same)."""
+        return {"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(self.certs)}
 
     def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(["docker", "-H", self.socket, *args], capture_output=True,
@@ -80,10 +87,34 @@ def _free_subnet() -> str:
     raise RuntimeError("no free 172.31.x.0/24 for the second engine's bridge")
 
 
+def _certificates(folder: Path) -> None:
+    """A throw-away CA, the engine's certificate for 127.0.0.1 and a client's, as in
+    Docker's "protect the daemon socket" guide (file names as DOCKER_CERT_PATH wants)."""
+    folder.mkdir()
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *key, "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "1",
+            "-subj", "/CN=repro-test-ca")
+    for name, cn, usage in (("server", "127.0.0.1", "subjectAltName=IP:127.0.0.1\n"
+                             "extendedKeyUsage=serverAuth"),
+                            ("client", "client", "extendedKeyUsage=clientAuth")):
+        (folder / f"{name}.ext").write_text(usage + "\n")
+        openssl("req", *key, "-keyout", f"{name}-key.pem", "-out", f"{name}.csr",
+                "-subj", f"/CN={cn}")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
+                "-CAcreateserial", "-out", f"{name}-cert.pem", "-days", "1",
+                "-extfile", f"{name}.ext")
+    (folder / "client-cert.pem").rename(folder / "cert.pem")
+    (folder / "client-key.pem").rename(folder / "key.pem")
+
+
 def _unavailable() -> str | None:
     if os.geteuid() != 0:
         return "starting a second dockerd needs root"
-    for tool in ("dockerd", "fuse-overlayfs", "ip"):
+    for tool in ("dockerd", "fuse-overlayfs", "ip", "openssl"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed (.ci/setup installs it)"
     return None
@@ -100,8 +131,10 @@ def engine() -> Iterator[Engine]:
     bridge = f"repro-e2-{root.name[-4:]}".replace("_", "x")[:15]
     sock, port = f"unix://{root}/docker.sock", _free_port()
     (root / "daemon.json").write_text("{}")
+    certs = root / "certs"
     process = None
     try:
+        _certificates(certs)
         subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
         subprocess.run(["ip", "addr", "add", _free_subnet(), "dev", bridge], check=True)
         subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
@@ -110,10 +143,12 @@ def engine() -> Iterator[Engine]:
                 ["dockerd", "--config-file", str(root / "daemon.json"),
                  "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
                  "--pidfile", str(root / "dockerd.pid"), "-H", sock,
-                 "-H", f"tcp://127.0.0.1:{port}", "--storage-driver", "fuse-overlayfs",
+                 "-H", f"tcp://127.0.0.1:{port}", "--tlsverify",
+                 "--tlscacert", str(certs / "ca.pem"), "--tlscert", str(certs / "server-cert.pem"),
+                 "--tlskey", str(certs / "server-key.pem"), "--storage-driver", "fuse-overlayfs",
                  "--bridge", bridge, "--iptables=false"],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        second = Engine(sock, f"tcp://127.0.0.1:{port}")
+        second = Engine(sock, f"tcp://127.0.0.1:{port}", certs)
         deadline = time.monotonic() + 60
         while second.docker("info", check=False).returncode != 0:
             if process.poll() is not None or time.monotonic() > deadline:
@@ -153,7 +188,8 @@ def _events(host: str, run_id: str, since: float) -> list[str]:
 def test_docker_host_selects_the_engine(project: Project, engine: Engine) -> None:
     sid = project.scenario("there", QUICK)
     began = time.time() - 1
-    done = project.repro("run", f"scenarios/{sid}", "--json", env={"DOCKER_HOST": engine.tcp})
+    done = project.repro("run", f"scenarios/{sid}", "--json",
+                         env={"DOCKER_HOST": engine.tcp, **engine.tls})
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["reproduced"] is True
@@ -163,12 +199,16 @@ def test_docker_host_selects_the_engine(project: Project, engine: Engine) -> Non
     assert {"create", "destroy"} <= set(_events(engine.socket, run_id, began))
     assert _events(FIRST, run_id, began) == []
     assert engine.names("container") == []
+    # Without the TLS settings the engine refuses the client: one line, exit 3.
+    done = project.repro("run", f"scenarios/{sid}", env={"DOCKER_HOST": engine.tcp})
+    assert done.returncode == 3 and "Traceback" not in done.stderr
+    assert f"cannot reach the Docker engine at {engine.tcp}" in done.stderr
 
 
 def test_replay_spreads_scenarios_over_two_engines(project: Project, engine: Engine) -> None:
     ids = [project.scenario(f"spread{n}", QUICK) for n in range(4)]
     done = project.repro("replay", "--jobs", "2", "--json", "--engine", FIRST,
-                         "--engine", engine.tcp)
+                         "--engine", engine.tcp, env=engine.tls)
     assert done.returncode == 0, done.stderr
     cases = json.loads(done.stdout)
     assert sorted(c["scenario"] for c in cases) == sorted(ids)
@@ -190,7 +230,7 @@ def test_a_timeout_on_a_remote_engine_kills_the_step_from_inside(
              timeout: 1s}
         oracle: {any: [{step: hang, timed_out: true}]}
         """)
-    host = {"DOCKER_HOST": engine.tcp}
+    host = {"DOCKER_HOST": engine.tcp, **engine.tls}
     done = project.repro("run", f"scenarios/{sid}", "--json", env=host)
     record = project.record(json.loads(done.stdout))
     hang, after = record["steps"]
@@ -220,7 +260,7 @@ def test_an_image_missing_on_one_engine_is_copied_from_the_other(
             """)
         # Two runs of one scenario: run 0 on the first engine, run 1 on the second.
         done = project.repro("replay", "--repeat", "2", "--jobs", "1", "--json",
-                             "--engine", FIRST, "--engine", engine.tcp)
+                             "--engine", FIRST, "--engine", engine.tcp, env=engine.tls)
         assert done.returncode == 0, done.stderr
         assert f"image {image} is not on {engine.tcp}: copying it from {FIRST}" in done.stderr
         assert json.loads(done.stdout)[0]["as_expected"] is True

@@ -137,21 +137,39 @@ def _connect(where: str) -> tuple[Any, dict]:
         # the record, and picks the API version: the engine's own, capped at what the
         # SDK speaks (engines refuse clients older than their minimum, e.g. 1.44 for
         # Engine 29). from_env(version="auto") would ask again.
-        probe = docker.from_env(timeout=120, version=MIN_API, environment=environment,
-                                use_ssh_client=ssh)
+        probe = _keeping_ca(docker.from_env(timeout=120, version=MIN_API,
+                                            environment=environment, use_ssh_client=ssh))
         try:
             version = probe.api.version(api_version=False)
         finally:  # its socket would otherwise be left to the garbage collector (a warning)
             probe.close()
-        engine = docker.from_env(timeout=120, version=_api_version(version),
-                                 max_pool_size=POOL_SIZE, environment=environment,
-                                 use_ssh_client=ssh)
+        engine = _keeping_ca(docker.from_env(timeout=120, version=_api_version(version),
+                                             max_pool_size=POOL_SIZE,
+                                             environment=environment, use_ssh_client=ssh))
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise SandboxError(
             f"cannot reach the Docker engine at {where} ({_reason(exc)}): start it "
             "(`sudo systemctl start docker`, or `dockerd &`) or point DOCKER_HOST at one; "
             f"`docker -H {where} info` should work first") from None
     return engine, version
+
+
+def _keeping_ca(client: Any) -> Any:
+    """With DOCKER_CERT_PATH's CA, verify against that CA alone. requests lets
+    REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE (set system-wide on many machines) replace a
+    session's own CA file on every request, and the engine's certificate then fails to
+    verify where the Docker CLI accepts it."""
+    session = client.api
+    if isinstance(session.verify, str):
+        merge = session.merge_environment_settings
+
+        def merged(*args: Any, **kwargs: Any) -> Any:
+            settings = merge(*args, **kwargs)
+            settings["verify"] = session.verify
+            return settings
+
+        session.merge_environment_settings = merged
+    return client
 
 
 def _reason(exc: BaseException) -> str:
