@@ -351,7 +351,8 @@ def _pid_inside(host_pid: int | None) -> int | None:
     if not host_pid:
         return None
     try:
-        status = open(f"/proc/{host_pid}/status").read()  # noqa: SIM115 - tiny read
+        with open(f"/proc/{host_pid}/status") as proc:
+            status = proc.read()
     except OSError:
         return None
     for line in status.splitlines():
