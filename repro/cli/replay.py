@@ -39,7 +39,12 @@ def replay(
                                        help="Start nothing more after a scenario that is "
                                        "not as expected."),
         repeat: int = typer.Option(1, "--repeat", metavar="N",
-                                   help="Run each N times; list the flaky ones.")) -> int:
+                                   help="Run each N times; list the flaky ones."),
+        engine: list[str] = typer.Option(
+            [], "--engine", metavar="URL",
+            help="A Docker engine to run on (unix://, tcp://, ssh://; repeatable: the "
+            "scenarios are spread over them). Default: DOCKER_HOST, else the local one.")
+        ) -> int:
     """Replay many scenarios as regression cases, several at a time; exit 0 only when every
     one is as expected."""
     from repro.config.project import project_root
@@ -54,6 +59,8 @@ def replay(
         if value < 1:
             raise ConfigError(Problem(name, None, "", f"{value} is not a count: give 1 or "
                                       "more"))
+    for url in engine:  # before anything runs: a typo is bad input (exit 2)
+        backends.check_engine_url(url)
     part = shards.parse(shard) if shard is not None else None
     cwd = Path.cwd()
     selection = select.select(list(paths or []), select.Criteria(keyword, tuple(tag),
@@ -63,18 +70,21 @@ def replay(
         mine = set(shards.partition([s.id for s in selection], part[1], durations)[part[0] - 1])
         selection = [s for s in selection if s.id in mine]
     progress = report.Progress(len(selection))
+    engines = []
     if not selection:
         progress.note("no scenario selected: nothing to replay")
     else:
-        backend = backends.default()
-        backend.facts()  # an engine that does not answer stops us here (exit 3), not 40 times
-        how = f"{min(jobs, len(selection) * repeat)} at a time"
+        engines = backends.engines(engine) if engine else [backends.default()]
+        for backend in engines:  # one that does not answer stops us here (exit 3), not later
+            backend.facts()
+        how = f"{min(jobs, len(selection) * repeat)} at a time" + (
+            f" on {len(engines)} engines" if len(engines) > 1 else "")
         progress.note(f"replaying {len(selection)} scenarios"
                       f"{f' x{repeat}' if repeat > 1 else ''}, {how}"
                       f"{f' (shard {part[0]}/{part[1]})' if part else ''}")
     began = time.time()
     cancel = Cancel()
-    outcome = runner.Replay(selection, [SharedBackend(backends.default(), cancel)]
+    outcome = runner.Replay(selection, [SharedBackend(b, cancel) for b in engines]
                             if selection else [], runner.Options(jobs, repeat, fail_fast),
                             cancel, progress.note, progress.ended, progress.running).run() \
         if selection else runner.Outcome([], None, 0.0)

@@ -7,8 +7,8 @@ cancels, every run raises Interrupted in its own thread at its next engine call 
 in flight are stopped), their sandboxes' teardown removes what they made, and the main
 thread waits for that before it returns.
 
-`backends` holds one backend per engine; run number i goes to backends[i % len]. One
-engine today; `--engine URL` would add more.
+`backends` holds one backend per engine (`--engine URL`, repeated); run number i goes to
+backends[i % len].
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 from conftest import Project
@@ -126,8 +127,9 @@ def test_absent_image_says_how_to_provide_it_offline(project: Project) -> None:
     done = project.repro("run", f"scenarios/{sid}")
     assert done.returncode == 3
     error = done.stderr.strip().splitlines()[-1]
+    engine = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     assert error.startswith("repro: error: image 'registry.invalid/acme/app:9.9' is not on "
-                           "this engine and could not be pulled")
+                           f"the engine ({engine}) and could not be pulled")
     assert "docker load" in error and "repro-base/debian:bookworm" in error
     assert "Traceback" not in done.stderr
 

@@ -6,56 +6,63 @@ from contextlib import AbstractContextManager
 
 from repro.sandbox.api import Check, ImageInfo, ImageSpec, Leftover, SandboxSpec, Say
 from repro.sandbox.docker import bases, diagnose, gc, images, network_faults, sandbox, zoneinfo
-from repro.sandbox.docker.engine import engine_facts
+from repro.sandbox.docker import engine as engines
 from repro.signals import shielded
 
 
 class DockerBackend:
-    """Talks to the engine DOCKER_HOST names (the local socket by default)."""
+    """Talks to one engine: `url` (unix://, tcp:// or ssh://), else the one DOCKER_HOST
+    names (the local socket by default). It owns that engine's client."""
 
-    def __init__(self) -> None:
+    def __init__(self, url: str | None = None) -> None:
         # The SDK is imported whole before any work, with Ctrl-C and SIGTERM held back: an
         # interrupt landing inside the import would leave half-made modules behind, and
         # the clean-up that follows (which needs the SDK) would then crash.
         with shielded():
             import docker  # noqa: F401
+        self.engine = engines.default() if url is None else engines.Engine(url)
+
+    def lend_images_from(self, others: list[DockerBackend]) -> None:
+        """An image missing on this engine is copied from the first of `others` that has it."""
+        self.engine.peers = [other.engine for other in others if other is not self]
 
     def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
-        return images.ensure(image, environment, say)
+        return images.ensure(self.engine, image, environment, say)
 
     def open(self, spec: SandboxSpec) -> AbstractContextManager[sandbox.DockerSandbox]:
-        return sandbox.open_sandbox(spec)
+        return sandbox.open_sandbox(self.engine, spec)
 
     def facts(self) -> dict[str, str]:
-        return engine_facts()
+        return self.engine.facts()
 
     def check_session(self) -> None:
         sandbox.check_session()
 
     def check_network_shaping(self, say: Say) -> None:
-        network_faults.check_shaping(say)
+        network_faults.check_shaping(self.engine, say)
 
     def collect(self, run_id: str | None, include_kept: bool, dry_run: bool,
                 force: bool) -> list[Leftover]:
-        return gc.collect(run_id, include_kept=include_kept, dry_run=dry_run, force=force)
+        return gc.collect(self.engine, run_id, include_kept=include_kept, dry_run=dry_run,
+                          force=force)
 
     def collect_images(self, environment: str | None, dry_run: bool) -> list[Leftover]:
-        return gc.collect_images(environment, dry_run)
+        return gc.collect_images(self.engine, environment, dry_run)
 
     def prepare_clock(self, say: Say) -> None:
         from repro.sandbox.docker.clock import ensure_library
 
-        ensure_library(say)
+        ensure_library(self.engine, say)
 
     def make_base(self, name: str, force: bool, say: Say) -> str:
         ref = name if bases.is_base(name) else bases.PREFIX + name
         if force:
-            return bases.create(ref, say)
-        bases.ensure(ref, say)
+            return bases.create(self.engine, ref, say)
+        bases.ensure(self.engine, ref, say)
         return ref
 
     def zone_file(self, zone: str, say: Say) -> bytes | None:
-        return zoneinfo.zone_file(zone, say)
+        return zoneinfo.zone_file(self.engine, zone, say)
 
     def diagnose(self) -> list[Check]:
-        return diagnose.diagnose()
+        return diagnose.diagnose(self.engine)

@@ -14,8 +14,8 @@ from typing import Any
 
 from repro import tarball
 from repro.errors import ConfigError, SandboxError
-from repro.sandbox.docker import labels
-from repro.sandbox.docker.engine import client, translated
+from repro.sandbox.docker import labels, transfer
+from repro.sandbox.docker.engine import Engine, translated
 
 PREFIX = "repro-base/"
 BUSYBOX = "/bin/busybox"
@@ -36,24 +36,26 @@ def split(ref: str) -> tuple[str, str]:
     return name, tag or ("latest" if name == "busybox" else "")
 
 
-def ensure(ref: str, say: Callable[[str], None]) -> None:
-    """Create the offline base `ref` unless the engine already has it."""
+def ensure(engine: Engine, ref: str, say: Callable[[str], None]) -> None:
+    """Make the offline base `ref` on the engine unless it has it: copied from another
+    engine of the run that has it (seconds), else created."""
     import docker
 
     with translated(f"looking up image {ref}"):
         try:
-            client().images.get(ref)
+            engine.client().images.get(ref)
             return
         except docker.errors.ImageNotFound:
             pass
-    create(ref, say)
+    if transfer.from_peers(engine, ref, say) is None:
+        create(engine, ref, say)
 
 
-def create(ref: str, say: Callable[[str], None]) -> str:
+def create(engine: Engine, ref: str, say: Callable[[str], None]) -> str:
     name, tag = split(ref)
     if name == "busybox" and tag == "latest":
         say(f"creating offline base image {PREFIX}busybox from {BUSYBOX} ...")
-        _import(_busybox_rootfs(), f"{PREFIX}busybox", "latest", "busybox")
+        _import(engine, _busybox_rootfs(), f"{PREFIX}busybox", "latest", "busybox")
         return f"{PREFIX}busybox:latest"
     if name == "debian" and _SUITE.match(tag or ""):
         say(f"creating offline base image {PREFIX}debian:{tag} with debootstrap "
@@ -64,20 +66,20 @@ def create(ref: str, say: Callable[[str], None]) -> str:
                 subprocess.run(["tar", "-C", root, "--numeric-owner", "-c", "."], stdout=tar,
                                check=True)
                 tar.seek(0)
-                _import(tar, f"{PREFIX}debian", tag, f"debian:{tag}")
+                _import(engine, tar, f"{PREFIX}debian", tag, f"debian:{tag}")
         return f"{PREFIX}debian:{tag}"
     if name == "tools" and _SUITE.match(tag or ""):
-        _tools(tag, say)
+        _tools(engine, tag, say)
         return f"{PREFIX}tools:{tag}"
     raise ConfigError(f"unknown offline base {ref!r}: repro can make "
                        f"{PREFIX}busybox, {PREFIX}debian:SUITE (e.g. {PREFIX}debian:bookworm) "
                        f"and {PREFIX}tools:SUITE")
 
 
-def _tools(suite: str, say: Callable[[str], None]) -> None:
+def _tools(engine: Engine, suite: str, say: Callable[[str], None]) -> None:
     """repro's own helpers (libfaketime, iproute2) on the Debian base of `suite`."""
     parent = f"{PREFIX}debian:{suite}"
-    ensure(parent, say)
+    ensure(engine, parent, say)
     say(f"creating {PREFIX}tools:{suite} ({', '.join(TOOL_PACKAGES)}) from {parent} "
         "(once) ...")
     dockerfile = (f"FROM {parent}\n"
@@ -89,8 +91,8 @@ def _tools(suite: str, say: Callable[[str], None]) -> None:
 
     with translated(f"building {PREFIX}tools:{suite}"):
         try:
-            client().images.build(fileobj=io.BytesIO(dockerfile.encode()),
-                                  tag=f"{PREFIX}tools:{suite}", rm=True, forcerm=True)
+            engine.client().images.build(fileobj=io.BytesIO(dockerfile.encode()),
+                                         tag=f"{PREFIX}tools:{suite}", rm=True, forcerm=True)
         except docker.errors.BuildError as exc:  # its log says why
             log = " | ".join(str(chunk.get("stream", "")).strip()
                              for chunk in getattr(exc, "build_log", [])
@@ -102,10 +104,10 @@ def _tools(suite: str, say: Callable[[str], None]) -> None:
                                f"output: {log})") from None
 
 
-def _import(tar: Any, repository: str, tag: str, base: str) -> None:
+def _import(engine: Engine, tar: Any, repository: str, tag: str, base: str) -> None:
     data = tar.getvalue() if isinstance(tar, io.BytesIO) else tar.read()
     with translated(f"importing {repository}:{tag}"):
-        client().api.import_image_from_data(
+        engine.client().api.import_image_from_data(
             data, repository=repository, tag=tag,
             changes=[f"LABEL {labels.BASE}={base}", 'CMD ["sh"]',
                      "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])

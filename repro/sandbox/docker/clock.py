@@ -40,7 +40,7 @@ from repro import tarball
 from repro.errors import SandboxError
 from repro.sandbox.api import Clock, ClockReach, Say
 from repro.sandbox.docker import bases
-from repro.sandbox.docker.engine import client, translated
+from repro.sandbox.docker.engine import Engine, translated
 
 LIBRARY_DIR = "/.repro/faketime"
 LIBRARY = f"{LIBRARY_DIR}/libfaketimeMT.so.1"  # the thread-safe build
@@ -56,42 +56,43 @@ _NOT_LOADED = "cannot be preloaded"  # what ld.so says when the library is not t
 # ---- the library, once per tools image ------------------------------------------------
 
 
-_volume_name: list[str] = []  # the volume of this process, once known
+_volume_name: dict[int, str] = {}  # per engine (by identity), once known
 
 
-def ensure_library(say: Say) -> str:
-    """The volume holding libfaketime (made from repro's tools image on first use)."""
-    if _volume_name:
-        return _volume_name[0]
+def ensure_library(engine: Engine, say: Say) -> str:
+    """The volume holding libfaketime on the engine (made from repro's tools image on first
+    use)."""
+    if id(engine) in _volume_name:
+        return _volume_name[id(engine)]
     import docker
 
-    bases.ensure(bases.TOOLS, say)
-    engine = client()
+    bases.ensure(engine, bases.TOOLS, say)
+    client = engine.client()
     with translated(f"looking up {bases.TOOLS}"):
-        tools = engine.images.get(bases.TOOLS).id
+        tools = client.images.get(bases.TOOLS).id
     name = f"repro-clock-{tools.split(':')[-1][:12]}"
     with translated("looking up the clock's library volume"):
         try:
-            engine.volumes.get(name)
-            _volume_name.append(name)
+            client.volumes.get(name)
+            _volume_name[id(engine)] = name
             return name
         except docker.errors.NotFound:
             pass
     say(f"copying libfaketime from {bases.TOOLS} into volume {name} (once) ...")
     with translated("creating the clock's library volume"):
-        engine.volumes.create(name, labels={VOLUME_LABEL: tools})
+        client.volumes.create(name, labels={VOLUME_LABEL: tools})
     try:
         with translated("copying libfaketime"):
-            engine.containers.run(
+            client.containers.run(
                 tools, ["sh", "-c", "cp /usr/lib/*/faketime/libfaketimeMT.so.1 /out/.part && "
                         f"mv /out/.part /out/{Path(LIBRARY).name}"],
                 volumes={name: {"bind": "/out", "mode": "rw"}}, network_mode="none",
                 remove=True, stdout=True, stderr=True)
     except BaseException:
         with translated("removing a half-made volume"):
-            engine.volumes.get(name).remove(force=True)
+            client.volumes.get(name).remove(force=True)
         raise
-    _volume_name.append(name)
+    _volume_name[id(engine)] = name
     return name
 
 
@@ -124,11 +125,11 @@ def _save_facts() -> None:
         pass  # a cache: the next run looks again
 
 
-def _read(container_id: str, path: str, limit: int = 8) -> bytes | None:
+def _read(engine: Engine, container_id: str, path: str, limit: int = 8) -> bytes | None:
     """A file of a (created) container, following symbolic links; None if absent."""
     import docker
 
-    api = client().api
+    api = engine.client().api
     for _ in range(limit):
         try:
             stream, _stat = api.get_archive(container_id, path)
@@ -148,16 +149,14 @@ def _read(container_id: str, path: str, limit: int = 8) -> bytes | None:
     return None
 
 
-def glibc_of(container_id: str, image_id: str) -> tuple[int, int] | None:
+def glibc_of(engine: Engine, container_id: str, image_id: str) -> tuple[int, int] | None:
     """The GNU C library version of an image, read from its dynamic loader in a created
     container (cached by image id); None when it has none."""
     _load_facts()
     known = _facts.get(image_id)
     if known is None:
-        from repro.sandbox.docker.engine import engine_facts
-
-        arch = engine_facts().get("engine_os", "/amd64").split("/")[-1]
-        loader = _read(container_id, _LOADERS.get(arch, _LOADERS["amd64"]))
+        arch = engine.facts().get("engine_os", "/amd64").split("/")[-1]
+        loader = _read(engine, container_id, _LOADERS.get(arch, _LOADERS["amd64"]))
         found = _GLIBC.search(loader) if loader else None
         known = {"glibc": [int(found.group(1)), int(found.group(2))] if found else None}
         _facts[image_id] = known
@@ -166,9 +165,9 @@ def glibc_of(container_id: str, image_id: str) -> tuple[int, int] | None:
     return (version[0], version[1]) if version else None
 
 
-def refusal(container_id: str, image_id: str, what: str) -> str | None:
+def refusal(engine: Engine, container_id: str, image_id: str, what: str) -> str | None:
     """Why the clock cannot reach the programs of this container's image, or None."""
-    version = glibc_of(container_id, image_id)
+    version = glibc_of(engine, container_id, image_id)
     if version is None:
         return (f"{what}: its image has no GNU C library (its programs are static or built "
                 "on musl, like busybox or Alpine), so libfaketime cannot reach them")
@@ -179,10 +178,10 @@ def refusal(container_id: str, image_id: str, what: str) -> str | None:
 
 
 @lru_cache(maxsize=64)
-def image_preload(image_id: str) -> str | None:
+def image_preload(engine: Engine, image_id: str) -> str | None:
     """The image's own LD_PRELOAD, kept behind libfaketime's."""
     with translated("inspecting an image"):
-        env = client().api.inspect_image(image_id).get("Config", {}).get("Env") or []
+        env = engine.client().api.inspect_image(image_id).get("Config", {}).get("Env") or []
     for entry in env:
         if entry.startswith("LD_PRELOAD="):
             return entry.split("=", 1)[1] or None
@@ -199,9 +198,10 @@ def _frozen(at: float) -> str:
 class RunClock:
     """One sandbox's clock: the settings each container and process gets."""
 
-    def __init__(self, clock: Clock, volume: str):
+    def __init__(self, clock: Clock, volume: str, engine: Engine):
         self.clock = clock
         self.volume = volume
+        self.engine = engine
         self.started: float | None = None  # real time it read `at`
         self._lock = threading.Lock()
 
@@ -221,7 +221,7 @@ class RunClock:
     def environment(self, env: dict[str, str], image_id: str, service: bool
                     ) -> dict[str, str]:
         """A container's environment with the clock's settings (its own LD_PRELOAD kept)."""
-        own = env.get("LD_PRELOAD") or image_preload(image_id)
+        own = env.get("LD_PRELOAD") or image_preload(self.engine, image_id)
         settings = {"LD_PRELOAD": LIBRARY + (f":{own}" if own else ""), "FAKETIME_FMT": "%s",
                     "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
         if service:

@@ -21,7 +21,7 @@ from repro.sandbox.api import (
     ExecResult,
     Status,
 )
-from repro.sandbox.docker.engine import client, translated
+from repro.sandbox.docker.engine import Engine, translated
 
 # Run as root in the container when a process times out: every process but PID 1 and this.
 KILL_ALL = ["sh", "-c", "kill -KILL -1 2>/dev/null; exit 0"]
@@ -30,6 +30,14 @@ KILL_ALL = ["sh", "-c", "kill -KILL -1 2>/dev/null; exit 0"]
 OOM_COUNTER = ["sh", "-c", "cat /sys/fs/cgroup/memory.events 2>/dev/null || "
                "cat /sys/fs/cgroup/memory/memory.oom_control"]
 _OOM_KILLS = re.compile(rb"^oom_kill (\d+)$", re.M)
+# On an engine whose processes this host cannot see (see Engine.local), a step that may be
+# killed runs under this wrapper: it says its pid on stderr (a line repro takes off again)
+# and becomes the step with `exec`, so the step keeps the wrapper's pid, which is its
+# process group too (each exec leads a group of its own). A timeout then signals that
+# group from inside the container: no host pid, no /proc of the engine's host, no file.
+PID_MARK = b"\x1erepro-pid "
+SHELL = "/bin/sh"
+REPORT_PID = [SHELL, "-c", 'printf "\036repro-pid %s\n" $$ >&2; exec "$@"', "sh"]
 KILL_GRACE_S = 1.0  # after a timeout's kill, how long the last output may take to arrive
 MAX_OUTPUT = int(os.environ.get("REPRO_MAX_OUTPUT", 512 * 1024 * 1024))  # per stream
 
@@ -41,10 +49,11 @@ _STATUS = {"running": Status.RUNNING, "restarting": Status.RUNNING,
 class DockerContainer:
     """A created container; every method raises SandboxError on engine failure."""
 
-    def __init__(self, model: Any, address: str, what: str,
+    def __init__(self, engine: Engine, model: Any, address: str, what: str,
                  isolate: Callable[[Any], None] | None = None,
                  before_reconnect: Callable[[Any], None] | None = None,
                  clock: Any = None, probe_in_log: bool = False):
+        self.engine = engine
         self.model = model  # the SDK's Container
         self._address = address
         self.what = what  # "the sandbox" | "service NAME": for error messages
@@ -54,6 +63,7 @@ class DockerContainer:
         self._before_reconnect = before_reconnect
         self.clock = clock  # the run's clock (docker.clock.RunClock) or None
         self.probe_in_log = probe_in_log  # its PID 1 printed `date +%s` first
+        self._has_shell: bool | None = None  # SHELL in its image (asked when needed)
 
     @property
     def name(self) -> str:
@@ -97,7 +107,7 @@ class DockerContainer:
 
         with translated(f"inspecting {self.what}"):
             try:
-                found = client().api.inspect_container(self.model.id)["State"]
+                found = self.engine.client().api.inspect_container(self.model.id)["State"]
             except docker.errors.NotFound:
                 return ContainerState(Status.REMOVED)
         health = found.get("Health")
@@ -147,18 +157,24 @@ class DockerContainer:
     def exec(self, request: ExecRequest, stdout: IO[bytes], stderr: IO[bytes]) -> ExecResult:
         """Run a process; the container's env, workdir and user apply unless it overrides.
         On timeout it and everything it started are killed."""
-        api = client().api
+        api = self.engine.client().api
         label = request.label or "a process"
+        # Where the step may have to be killed but its pid cannot be seen from here.
+        pid: _ReportedPid | None = None
+        if (request.timeout is not None or request.stop is not None) and \
+                not self.engine.local() and self._shell():
+            pid = _ReportedPid()
+        argv = [*REPORT_PID, *request.argv] if pid is not None else list(request.argv)
         with translated(f"starting {label}"):
             exec_id = api.exec_create(
-                self.model.id, list(request.argv), stdout=True, stderr=True,
+                self.model.id, argv, stdout=True, stderr=True,
                 stdin=request.stdin is not None, environment=self._environment(request),
                 workdir=request.workdir, user=request.user or "")["Id"]
             sock = api.exec_start(exec_id, socket=True)
         raw = getattr(sock, "_sock", sock)
         raw.settimeout(None)  # a step may be silent for longer than the client timeout
         started = time.time()
-        reader = threading.Thread(target=_pump, args=(sock, stdout, stderr), daemon=True)
+        reader = threading.Thread(target=_pump, args=(sock, stdout, stderr, pid), daemon=True)
         reader.start()
         if request.stdin is not None:
             # Fed from its own thread: a process that never reads its input must still
@@ -169,13 +185,13 @@ class DockerContainer:
             # Its own thread watches for the stop: this one waits for the output to end
             # without polling (an instance of `true` must not pay for the watch).
             threading.Thread(target=self._stop_when, args=(request.stop, reader, exec_id,
-                                                           stopped, request.user),
+                                                           stopped, request.user, pid),
                              daemon=True).start()
         try:
             reader.join(request.timeout)
             timed_out = reader.is_alive() and not stopped
             if reader.is_alive():
-                self._kill(exec_id, "KILL", request.user)
+                self._kill(exec_id, "KILL", request.user, pid)
                 # Output still flowing after the kill comes from a process that left the
                 # step's group (a `setsid` daemon holds the stream open): stop reading.
                 reader.join(KILL_GRACE_S)
@@ -201,7 +217,8 @@ class DockerContainer:
         from datetime import datetime
 
         with translated(f"inspecting {self.what}"):
-            text = client().api.inspect_container(self.model.id)["State"]["StartedAt"]
+            text = self.engine.client().api.inspect_container(
+                self.model.id)["State"]["StartedAt"]
         whole, _, rest = text.rstrip("Z").partition(".")
         fraction = float(f"0.{rest[:9] or 0}")
         return datetime.fromisoformat(whole + "+00:00").timestamp() + fraction
@@ -231,7 +248,7 @@ class DockerContainer:
         return judge(output, self.clock, now)
 
     def _stop_when(self, stop: threading.Event, reader: threading.Thread, exec_id: str,
-                   stopped: list[bool], user: str | None) -> None:
+                   stopped: list[bool], user: str | None, pid: _ReportedPid | None) -> None:
         """While the process runs: once `stop` is set, TERM it (and all it started), KILL
         it after STOP_GRACE."""
         while reader.is_alive():
@@ -240,42 +257,82 @@ class DockerContainer:
                     return
                 stopped.append(True)
                 try:
-                    self._kill(exec_id, "TERM", user)
+                    self._kill(exec_id, "TERM", user, pid)
                     reader.join(STOP_GRACE)
                     if reader.is_alive():
-                        self._kill(exec_id, "KILL", user)
+                        self._kill(exec_id, "KILL", user, pid)
                 except SandboxError:
                     pass  # the sandbox is going away: that ends the process too
                 return
 
-    def _kill(self, exec_id: str, signal: str = "KILL", user: str | None = None) -> None:
+    def _shell(self) -> bool:
+        """Does its image have SHELL (for the pid-reporting wrapper)? Asked once."""
+        if self._has_shell is None:
+            import docker
+
+            try:
+                stream, _ = self.engine.client().api.get_archive(self.model.id, SHELL)
+                for _ in stream:  # a link, usually: a few hundred bytes
+                    pass
+                self._has_shell = True
+            except docker.errors.NotFound:
+                self._has_shell = False
+            except docker.errors.DockerException:
+                return False
+        return self._has_shell
+
+    def _kill(self, exec_id: str, signal: str = "KILL", user: str | None = None,
+              reported: _ReportedPid | None = None) -> None:
         """Signal the process and everything it started (timed out: KILL; stopped: TERM
-        first): each exec is its own process group in the container. From the engine's
-        host when repro runs there with the right to; else by an exec as the step's own
-        user (under no-new-privileges a root exec may hold no capability to signal
-        another user's processes). Without its in-container pid (a remote engine), every
-        process of that user but PID 1 gets KILL."""
+        first): each exec is its own process group in the container.
+
+        On an engine of this host (Engine.local), from here when repro has the right to:
+        an exec into the container can wait seconds behind the engine while a daemon the
+        step left holds the step's output open. Otherwise by an exec as the step's own
+        user (under no-new-privileges a root exec may hold no capability to signal another
+        user's processes), then as root, naming the group by its pid in the container: read
+        from /proc here for a local engine, reported by the wrapper for any other. Without
+        that pid (an image with no shell), every process but PID 1 gets KILL."""
+        inner: int | None = None
         with translated("stopping a step"):
-            host_pid = client().api.exec_inspect(exec_id).get("Pid")
-            if _signal_group_from_host(host_pid, signal):
-                return
-            inner = _pid_inside(host_pid)
+            if reported is not None:
+                inner = reported.pid
+            elif self.engine.local():
+                host_pid = self.engine.client().api.exec_inspect(exec_id).get("Pid")
+                if _in_container(host_pid, self.model.id):
+                    if _signal_group_from_host(host_pid, signal):
+                        return
+                    inner = _pid_inside(host_pid)
             if inner is None and signal != "KILL":
                 return  # no pid to send TERM to: the KILL that follows covers it
-            command = KILL_ALL if inner is None else [
-                "sh", "-c", f"kill -{signal} -{inner} 2>/dev/null || kill -{signal} {inner}; "
-                "exit 0"]
-            self.model.exec_run(command, user=user or "")
-            command = KILL_ALL if inner is None else [
-                "sh", "-c", f"kill -{signal} -{inner} 2>/dev/null || kill -{signal} {inner}; "
-                "exit 0"]
-            self.model.exec_run(command, user="0")
+            if inner is None:  # waited for: the next step must not meet this kill
+                self.model.exec_run(KILL_ALL, user=user or "")
+                self.model.exec_run(KILL_ALL, user="0")
+                return
+            command = ["sh", "-c", f"kill -{signal} -{inner} 2>/dev/null || "
+                       f"kill -{signal} {inner}; exit 0"]
+            # Started, not waited for (it names one group, which no later step can be):
+            # once the step is killed, the engine reports the end of any exec of this
+            # container only after it gives up on the killed step's output, seconds later
+            # when a daemon the step left holds that open.
+            self.model.exec_run(command, user=user or "", detach=True)
+            self.model.exec_run(command, user="0", detach=True)
+
+
+def _in_container(host_pid: int | None, container_id: str) -> bool:
+    """Is this pid of ours the container's process (its cgroup names the container)? Not
+    a pid reused since, nor one of another pid namespace's numbering."""
+    if not host_pid:
+        return False
+    try:
+        with open(f"/proc/{host_pid}/cgroup") as cgroup:
+            return container_id in cgroup.read()
+    except OSError:
+        return False
 
 
 def _signal_group_from_host(host_pid: int | None, name: str) -> bool:
-    """Signal the step's process group directly, when repro runs on the engine's host with
-    the right to: an exec into the container to do it can wait seconds behind the engine
-    while a daemon the step left holds the step's output open."""
+    """Signal the step's process group directly (repro runs on the engine's host)."""
     if not host_pid:
         return False
     try:
@@ -294,7 +351,8 @@ def _pid_inside(host_pid: int | None) -> int | None:
     if not host_pid:
         return None
     try:
-        status = open(f"/proc/{host_pid}/status").read()  # noqa: SIM115 - tiny read
+        with open(f"/proc/{host_pid}/status") as proc:
+            status = proc.read()
     except OSError:
         return None
     for line in status.splitlines():
@@ -303,15 +361,62 @@ def _pid_inside(host_pid: int | None) -> int | None:
     return None
 
 
-def _pump(sock: Any, stdout: IO[bytes], stderr: IO[bytes]) -> None:
+class _ReportedPid:
+    """The wrapper's pid line, taken off the start of the process's stderr."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self._pending = b""
+        self._done = False
+
+    def strip(self, data: bytes) -> bytes:
+        """What of `data` is the process's own stderr (held back while it may still be
+        the start of the pid line)."""
+        if self._done:
+            return data
+        buf = self._pending + data
+        self._pending = b""
+        if not buf.startswith(PID_MARK):
+            if PID_MARK.startswith(buf):
+                self._pending = buf  # the line's start only: wait for more
+                return b""
+            self._done = True
+            return buf
+        line, newline, rest = buf.partition(b"\n")
+        digits = line[len(PID_MARK):]
+        if not newline:
+            if digits.isdigit() and len(digits) < 12:
+                self._pending = buf
+                return b""
+            self._done = True
+            return buf
+        self._done = True
+        if not digits.isdigit():
+            return buf
+        self.pid = int(digits)
+        return rest
+
+    def rest(self) -> bytes:
+        """At the end of the output: what was held back, as the process's own."""
+        held, self._pending, self._done = self._pending, b"", True
+        return held
+
+
+def _pump(sock: Any, stdout: IO[bytes], stderr: IO[bytes],
+          reported: _ReportedPid | None = None) -> None:
     """Copy the process's output to its files, each cut at MAX_OUTPUT (a step printing in
-    a loop must not fill the disk before its timeout)."""
+    a loop must not fill the disk before its timeout); the wrapper's pid line, if any,
+    taken off its stderr."""
     from docker.utils.socket import frames_iter
 
     written = {1: 0, 2: 0}
     try:
         for stream, data in frames_iter(sock, tty=False):
             key = 2 if stream == 2 else 1
+            if key == 2 and reported is not None:
+                data = reported.strip(data)
+                if not data:
+                    continue
             target = stderr if key == 2 else stdout
             room = MAX_OUTPUT - written[key]
             if room > 0:
@@ -321,6 +426,8 @@ def _pump(sock: Any, stdout: IO[bytes], stderr: IO[bytes]) -> None:
             written[key] += len(data)
     except (OSError, ValueError):
         pass  # the socket was closed under us after a timeout
+    if reported is not None:
+        stderr.write(reported.rest())
 
 
 def _feed(raw: socket.socket, data: bytes) -> None:

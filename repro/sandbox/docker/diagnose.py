@@ -13,15 +13,7 @@ from typing import Any
 from repro.errors import SandboxError
 from repro.sandbox.api import Check
 from repro.sandbox.docker import bases, gc, labels
-from repro.sandbox.docker.engine import (
-    DEFAULT_HOST,
-    UNREACHABLE_FIX,
-    Unreachable,
-    client,
-    engine_version,
-    translated,
-    where,
-)
+from repro.sandbox.docker.engine import Engine, Unreachable, translated, unreachable_fix
 
 LOW_DISK = 2 * 1024**3  # below this, an image build or a database load may run out
 PROBE_MEMORY = 64 * 1024**2  # the limit the memory probe sets and reads back
@@ -33,28 +25,29 @@ ENGINE_CHECKS = ("storage", "bridge", "memory limit", "offline bases", "tools im
                  "leftovers", "unused images")
 
 
-def diagnose() -> list[Check]:
+def diagnose(engine: Engine) -> list[Check]:
     try:
-        version = engine_version()
+        version = engine.version()
     except Unreachable as exc:
         skipped = [Check(name, None, "not checked: the engine does not answer")
                    for name in ENGINE_CHECKS]
         return [Check("engine", False, f"no engine answers at {exc.host} ({exc.reason})",
-                      UNREACHABLE_FIX), *skipped, _mirror()]
+                      unreachable_fix(exc.host)), *skipped, _mirror()]
     product = (version.get("Platform") or {}).get("Name") or "Docker Engine"
-    engine = Check("engine", True, f"{product} {version.get('Version', '?')} (API "
-                   f"{version.get('ApiVersion', '?')}, {version.get('Os', '?')}/"
-                   f"{version.get('Arch', '?')}) at {where()}")
+    answers = Check("engine", True, f"{product} {version.get('Version', '?')} (API "
+                    f"{version.get('ApiVersion', '?')}, {version.get('Os', '?')}/"
+                    f"{version.get('Arch', '?')}) at {engine.where}")
     try:
         with translated("reading the engine's info"):
-            info = client().info()
+            info = engine.client().info()
     except SandboxError as exc:
-        return [engine, Check("storage", False, str(exc), "`docker info` should work")]
-    checks: list[Callable[[], Check]] = [
-        lambda: _storage(info), _bridge, _memory_limit, _bases, _tools, _leftovers,
+        return [answers, Check("storage", False, str(exc), "`docker info` should work")]
+    checks: list[Callable[[Engine], Check]] = [
+        lambda e: _storage(e, info), _bridge, _memory_limit, _bases, _tools, _leftovers,
         _unused_images]
-    return [engine, *(_guarded(name, check) for name, check in zip(ENGINE_CHECKS, checks,
-                                                                    strict=True)), _mirror()]
+    return [answers, *(_guarded(name, lambda c=check: c(engine))  # type: ignore[misc]
+                       for name, check in zip(ENGINE_CHECKS, checks, strict=True)),
+            _mirror()]
 
 
 def _guarded(name: str, check: Callable[[], Check]) -> Check:
@@ -65,11 +58,6 @@ def _guarded(name: str, check: Callable[[], Check]) -> Check:
         return Check(name, False, str(exc), "`docker info` and `docker ps` should work")
 
 
-def _local() -> bool:
-    """The engine runs on this host, in its namespaces: its paths and interfaces are ours."""
-    return where() == DEFAULT_HOST
-
-
 def _size(count: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if count < 1024 or unit == "GiB":
@@ -78,10 +66,10 @@ def _size(count: float) -> str:
     return ""
 
 
-def _storage(info: dict[str, Any]) -> Check:
+def _storage(engine: Engine, info: dict[str, Any]) -> Check:
     driver = info.get("Driver", "?")
     root = info.get("DockerRootDir", "")
-    if not _local() or not root or not Path(root).exists():
+    if not engine.local() or not root or not Path(root).exists():
         return Check("storage", True, f"driver {driver}; free disk not known (the engine's "
                      f"{root or 'data folder'} is not on this host)")
     free = shutil.disk_usage(root).free
@@ -92,35 +80,35 @@ def _storage(info: dict[str, Any]) -> Check:
     return Check("storage", True, detail)
 
 
-def _bridge() -> Check:
+def _bridge(engine: Engine) -> Check:
     fix = ("start the engine with its default bridge (drop `--bridge=none` / `\"bridge\": "
            "\"none\"` from dockerd's options and restart it): image builds with RUN lines "
            "need it")
     with translated("listing networks"):
-        found = [n for n in client().networks.list(names=["bridge"]) if n.name == "bridge"]
+        found = [n for n in engine.client().networks.list(names=["bridge"]) if n.name == "bridge"]
     if not found:
         return Check("bridge", False, "the engine has no default bridge network", fix)
     options = found[0].attrs.get("Options") or {}
     interface = options.get("com.docker.network.bridge.name", "docker0")
-    if _local() and Path("/sys/class/net").is_dir() and \
+    if engine.local() and Path("/sys/class/net").is_dir() and \
             not Path("/sys/class/net", interface).exists():
         return Check("bridge", False, f"network bridge exists but its interface {interface} "
                      "does not", fix)
     return Check("bridge", True, f"network bridge on interface {interface}")
 
 
-def _memory_limit() -> Check:
+def _memory_limit(engine: Engine) -> Check:
     """A tiny container with a memory limit reads its own limit back from its cgroup."""
     import docker
 
     image = f"{bases.PREFIX}busybox:latest"
-    if not _image_exists(image):
+    if not _image_exists(engine, image):
         return Check("memory limit", None, f"not checked: needs {image} (`repro base busybox` "
                      "makes it offline)")
     name = f"repro-doctor-{os.getpid()}"
     try:
         with translated("running a container with a memory limit"):
-            output = client().containers.run(
+            output = engine.client().containers.run(
                 image, ["sh", "-c", READ_LIMIT], name=name, remove=True, network_mode="none",
                 mem_limit=PROBE_MEMORY, labels=labels.for_run(name, "doctor", False))
     except SandboxError as exc:
@@ -139,20 +127,20 @@ def _memory_limit() -> Check:
                  "`cgroup_enable=memory` on the kernel command line) and restart the engine")
 
 
-def _image_exists(ref: str) -> bool:
+def _image_exists(engine: Engine, ref: str) -> bool:
     import docker
 
     with translated(f"looking up image {ref}"):
         try:
-            client().images.get(ref)
+            engine.client().images.get(ref)
             return True
         except docker.errors.ImageNotFound:
             return False
 
 
-def _bases() -> Check:
+def _bases(engine: Engine) -> Check:
     busybox, debian = f"{bases.PREFIX}busybox", f"{bases.PREFIX}debian:bookworm"
-    present = [ref for ref in (busybox, debian) if _image_exists(ref)]
+    present = [ref for ref in (busybox, debian) if _image_exists(engine, ref)]
     notes, fixes = [], []
     if busybox not in present:
         if os.path.isfile(bases.BUSYBOX):
@@ -174,8 +162,8 @@ def _bases() -> Check:
     return Check("offline bases", True, detail)
 
 
-def _tools() -> Check:
-    if _image_exists(bases.TOOLS):
+def _tools(engine: Engine) -> Check:
+    if _image_exists(engine, bases.TOOLS):
         return Check("tools image", True, f"{bases.TOOLS} present (clock, isolation, faults)")
     return Check("tools image", False, f"{bases.TOOLS} is missing: scenarios with clock:, "
                  "network isolation or faults cannot run",
@@ -183,8 +171,8 @@ def _tools() -> Check:
                  "base and the mirror; once)")
 
 
-def _leftovers() -> Check:
-    found = gc.collect(dry_run=True)
+def _leftovers(engine: Engine) -> Check:
+    found = gc.collect(engine, dry_run=True)
     dead = [x for x in found if x.reason_kept is None]
     live = [x for x in found if x.in_use]
     kept = len(found) - len(dead) - len(live)
@@ -195,12 +183,12 @@ def _leftovers() -> Check:
     return Check("leftovers", True, detail)
 
 
-def _unused_images() -> Check:
-    engine = client()
+def _unused_images(engine: Engine) -> Check:
+    client = engine.client()
     total, count = 0, 0
     with translated("listing cached images"):
-        for image in engine.images.list(filters={"label": labels.CACHE_KEY}):
-            if not engine.api.containers(all=True, filters={"ancestor": image.id}):
+        for image in client.images.list(filters={"label": labels.CACHE_KEY}):
+            if not client.api.containers(all=True, filters={"ancestor": image.id}):
                 count += 1
                 total += int(image.attrs.get("Size") or 0)
     detail = f"{count} cached environment image(s) no container uses"

@@ -7,35 +7,35 @@ from typing import Any
 from repro import owner
 from repro.sandbox.api import Leftover
 from repro.sandbox.docker import labels
-from repro.sandbox.docker.engine import client, translated
+from repro.sandbox.docker.engine import Engine, translated
 
 
-def _resources() -> list[tuple[str, Any, dict[str, str]]]:
-    engine = client()
+def _resources(engine: Engine) -> list[tuple[str, Any, dict[str, str]]]:
+    client = engine.client()
     selector = {"label": [labels.MANAGED, labels.RUN]}  # both: set only at sandbox creation
     found: list[tuple[str, Any, dict[str, str]]] = []
     with translated("listing repro's resources"):
         # The plain list call: no per-container inspect that a concurrent removal could
         # make fail with "no such container".
-        for entry in engine.api.containers(all=True, filters=selector):
-            model = engine.containers.prepare_model({"Id": entry["Id"],
+        for entry in client.api.containers(all=True, filters=selector):
+            model = client.containers.prepare_model({"Id": entry["Id"],
                                                      "Name": entry["Names"][0]})
             found.append(("container", model, entry.get("Labels") or {}))
-        for network in engine.networks.list(filters=selector):
+        for network in client.networks.list(filters=selector):
             found.append(("network", network, network.attrs.get("Labels") or {}))
-        for volume in engine.volumes.list(filters=selector):
+        for volume in client.volumes.list(filters=selector):
             found.append(("volume", volume, volume.attrs.get("Labels") or {}))
     return found
 
 
-def collect(run_id: str | None = None, include_kept: bool = False,
+def collect(engine: Engine, run_id: str | None = None, include_kept: bool = False,
             dry_run: bool = False, force: bool = False) -> list[Leftover]:
     """Remove leftovers of dead runs (or of `run_id`); report each with what happened."""
     import docker
 
     report = []
     # Containers before networks and volumes: those are in use while a container exists.
-    for kind, resource, tags in _resources():
+    for kind, resource, tags in _resources(engine):
         rid = tags.get(labels.RUN, "?")
         reason = None
         if run_id is not None and rid != run_id:
@@ -68,29 +68,30 @@ def collect(run_id: str | None = None, include_kept: bool = False,
     return report
 
 
-def collect_images(environment: str | None = None, dry_run: bool = False) -> list[Leftover]:
+def collect_images(engine: Engine, environment: str | None = None,
+                   dry_run: bool = False) -> list[Leftover]:
     """Cached environment images (rebuilt on demand) that no container uses."""
     import docker
 
     from repro.sandbox.docker.images import repository
 
-    engine = client()
+    client = engine.client()
     prefix = None if environment is None else repository(environment)
     report = []
     with translated("listing cached images"):
-        cached = engine.images.list(filters={"label": labels.CACHE_KEY})
+        cached = client.images.list(filters={"label": labels.CACHE_KEY})
     for image in cached:
         tags = [t for t in image.tags if prefix is None or t.split(":")[0] == prefix or
                 t.startswith(prefix + "-")]
         if not tags:
             continue
         with translated("listing containers"):
-            users = engine.api.containers(all=True, filters={"ancestor": image.id})
+            users = client.api.containers(all=True, filters={"ancestor": image.id})
         reason = f"used by {len(users)} container(s)" if users else None
         if reason is None and not dry_run:
             try:
                 for tag in tags:
-                    engine.images.remove(tag)
+                    client.images.remove(tag)
             except docker.errors.NotFound:
                 pass
             except docker.errors.APIError as exc:

@@ -12,26 +12,26 @@ from pathlib import Path
 
 from repro.errors import SandboxError
 from repro.sandbox.api import ImageInfo, ImageSpec, Say
-from repro.sandbox.docker import bases, dockerfile, labels
-from repro.sandbox.docker.engine import client, translated
+from repro.sandbox.docker import bases, dockerfile, labels, transfer
+from repro.sandbox.docker.engine import Engine, translated
 
 
-def ensure(image: ImageSpec, environment: str, say: Say) -> ImageInfo:
+def ensure(engine: Engine, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
     started = time.monotonic()
     if image.ref is not None:
-        image_id = _local_or_pull(image.ref, say)
+        image_id = _local_or_pull(engine, image.ref, say)
         return ImageInfo(image.ref, image_id, False, time.monotonic() - started)
     assert image.context is not None
     key = cache_key(image)
     tag = f"{repository(environment)}:{key[:16]}"
-    found = _find(tag) or _by_key(key, tag)
+    found = _find(engine, tag) or _by_key(engine, key, tag)
     if found:
         return ImageInfo(tag, found, False, time.monotonic() - started)
     dockerfile_path = image.context / image.dockerfile
     for parent in dockerfile.parents(dockerfile_path, image.build_args):
         if bases.is_base(parent):
-            bases.ensure(parent, say)
-    image_id = _build(image, tag, key, say)
+            bases.ensure(engine, parent, say)
+    image_id = _build(engine, image, tag, key, say)
     return ImageInfo(tag, image_id, True, time.monotonic() - started)
 
 
@@ -44,43 +44,46 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9_.-]+", "-", name.lower()).strip("-.") or "env"
 
 
-def _find(ref: str) -> str | None:
+def _find(engine: Engine, ref: str) -> str | None:
     import docker
 
     with translated(f"looking up image {ref}"):
         try:
-            return client().images.get(ref).id
+            return engine.client().images.get(ref).id
         except docker.errors.ImageNotFound:
             return None
 
 
-def _by_key(key: str, tag: str) -> str | None:
+def _by_key(engine: Engine, key: str, tag: str) -> str | None:
     """The same build under another name (a service sharing the sandbox's image):
     tag it and reuse it rather than build it twice."""
     with translated("looking up cached images"):
-        same = client().images.list(filters={"label": f"{labels.CACHE_KEY}={key}"})
+        same = engine.client().images.list(filters={"label": f"{labels.CACHE_KEY}={key}"})
         if not same:
             return None
         same[0].tag(*tag.split(":", 1))
         return same[0].id
 
 
-def _local_or_pull(ref: str, say: Say) -> str:
+def _local_or_pull(engine: Engine, ref: str, say: Say) -> str:
+    """Found on the engine; else copied from another engine of the replay that has it;
+    else made (an offline base) or pulled."""
     import docker
 
-    found = _find(ref)
+    found = _find(engine, ref) or transfer.from_peers(engine, ref, say)
     if found:
         return found
     if bases.is_base(ref):
-        bases.ensure(ref, say)
-        return _find(ref) or ""
+        bases.ensure(engine, ref, say)
+        return _find(engine, ref) or ""
     say(f"image {ref} is not here; trying to pull it ...")
     try:
-        return client().images.pull(ref).id
+        return engine.client().images.pull(ref).id
     except docker.errors.DockerException as exc:
         reason = str(getattr(exc, "explanation", "") or exc).splitlines()[0][:160]
         raise SandboxError(
-            f"image {ref!r} is not on this engine and could not be pulled ({reason}): load it "
+            f"image {ref!r} is not on the engine ({engine.where}) and could not be pulled "
+            f"({reason}): load it "
             f"(`docker load -i FILE.tar` from a machine that has it), or build it offline with "
             f"`image: {{build: {{context: DIR}}}}` and a Dockerfile `FROM {bases.PREFIX}debian:"
             f"bookworm` or `FROM {bases.PREFIX}busybox` (see `repro base --help`)") from None
@@ -162,9 +165,9 @@ def bridge_hint(error: str) -> str:
     return BRIDGE_HINT if re.search(r"could not find bridge|bridge .*not found", error) else ""
 
 
-def _build(image: ImageSpec, tag: str, key: str, say: Say) -> str:
+def _build(engine: Engine, image: ImageSpec, tag: str, key: str, say: Say) -> str:
     try:
-        return _stream_build(image, tag, key, say)
+        return _stream_build(engine, image, tag, key, say)
     except SandboxError as exc:  # the engine refused the build before it streamed anything
         hint = "" if BRIDGE_HINT in str(exc) else bridge_hint(str(exc))
         if not hint:
@@ -172,11 +175,11 @@ def _build(image: ImageSpec, tag: str, key: str, say: Say) -> str:
         raise SandboxError(f"{exc}{hint}") from None
 
 
-def _stream_build(image: ImageSpec, tag: str, key: str, say: Say) -> str:
+def _stream_build(engine: Engine, image: ImageSpec, tag: str, key: str, say: Say) -> str:
     say(f"building image {tag} from {image.context} ...")
     log: list[str] = []
     with translated(f"building {tag}"):
-        stream = client().api.build(
+        stream = engine.client().api.build(
             path=str(image.context), dockerfile=image.dockerfile, tag=tag,
             buildargs=dict(image.build_args), rm=True, forcerm=True, decode=True,
             # Not MANAGED: containers inherit image labels, and gc must never take a
@@ -201,4 +204,4 @@ def _stream_build(image: ImageSpec, tag: str, key: str, say: Say) -> str:
                             "`docker load` the base image")
                 raise SandboxError(f"building {tag} failed at {step or 'the start'}: "
                                    f"{error}{hint} (last output: {tail})")
-    return image_id or (_find(tag) or "")
+    return image_id or (_find(engine, tag) or "")

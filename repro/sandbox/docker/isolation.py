@@ -16,7 +16,7 @@ from typing import Any
 
 from repro.errors import SandboxError
 from repro.sandbox.docker import bases
-from repro.sandbox.docker.engine import client, translated
+from repro.sandbox.docker.engine import Engine, translated
 
 # An internal bridge without an address on the host side.
 NETWORK_OPTIONS = {"com.docker.network.bridge.inhibit_ipv4": "true"}
@@ -30,21 +30,23 @@ CUT_ROUTES = ["sh", "-c", "gw=$(ip -4 route show default | awk '{print $3; exit}
 FORGET_GATEWAY = ["sh", "-c", "ip -4 route flush type throw; exit 0"]
 
 
-def cut_routes(container: Any, labels: dict[str, str], what: str) -> None:
+def cut_routes(engine: Engine, container: Any, labels: dict[str, str], what: str) -> None:
     """Leave `container` (running) no route out of its private network."""
-    _in_netns(container, labels, what, CUT_ROUTES)
+    _in_netns(engine, container, labels, what, CUT_ROUTES)
 
 
-def forget_gateway(container: Any, labels: dict[str, str], what: str) -> None:
-    _in_netns(container, labels, what, FORGET_GATEWAY)
+def forget_gateway(engine: Engine, container: Any, labels: dict[str, str], what: str
+                   ) -> None:
+    _in_netns(engine, container, labels, what, FORGET_GATEWAY)
 
 
-def _in_netns(container: Any, labels: dict[str, str], what: str, script: list[str]) -> None:
+def _in_netns(engine: Engine, container: Any, labels: dict[str, str], what: str,
+              script: list[str]) -> None:
     import docker
 
-    bases.ensure(bases.TOOLS, lambda message: None)
+    bases.ensure(engine, bases.TOOLS, lambda message: None)
     with translated(f"isolating {what}"):
-        helper = client().containers.create(
+        helper = engine.client().containers.create(
             bases.TOOLS, script, network_mode=f"container:{container.id}",
             cap_add=["NET_ADMIN"], cap_drop=["ALL"], labels=labels)
         try:

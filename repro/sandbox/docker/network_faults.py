@@ -11,7 +11,7 @@ from typing import Any
 from repro.errors import SandboxError
 from repro.sandbox.api import NetworkShape, Say
 from repro.sandbox.docker import bases, labels
-from repro.sandbox.docker.engine import client, translated
+from repro.sandbox.docker.engine import Engine, translated
 from repro.signals import shielded
 
 HELPER_TIMEOUT = 60  # seconds a tc helper may take (it takes well under one)
@@ -41,13 +41,13 @@ def shape_script(shape: NetworkShape | None) -> str:
         command=f'tc qdisc replace dev "$dev" root netem {netem_args(shape)}')
 
 
-def run_helper(network_mode: str, script: str, tags: dict[str, str], what: str,
+def run_helper(engine: Engine, network_mode: str, script: str, tags: dict[str, str], what: str,
                helpers: set[str] | None = None) -> str:
     """Run `script` in a helper from the tools image; its output; SandboxError when it
     fails. The helper is labelled like the run (gc finds it) and always removed."""
     import docker
 
-    api = client().api
+    api = engine.client().api
     name = f"repro-helper-{secrets.token_hex(4)}"
     with translated(what):
         try:
@@ -69,7 +69,7 @@ def run_helper(network_mode: str, script: str, tags: dict[str, str], what: str,
             output = api.logs(helper).decode("utf-8", "replace").strip()
     finally:
         with shielded():
-            remove_helper(helper)
+            remove_helper(engine, helper)
             if helpers is not None:
                 helpers.discard(helper)
     if _NO_NETEM in output:
@@ -81,37 +81,38 @@ def run_helper(network_mode: str, script: str, tags: dict[str, str], what: str,
     return output
 
 
-def remove_helper(helper: str) -> None:
+def remove_helper(engine: Engine, helper: str) -> None:
     import docker
     import requests
 
     try:
-        client().api.remove_container(helper, force=True)
+        engine.client().api.remove_container(helper, force=True)
     except docker.errors.NotFound:
         pass
     except (docker.errors.DockerException, requests.exceptions.RequestException):
         pass  # labelled like the run: `repro gc` removes it
 
 
-_shaping_works: list[bool] = []  # once per process: a baseline runs many times
+_shaping_works: set[int] = set()  # once per engine (by identity): a baseline runs many times
 
 
-def check_shaping(say: Say) -> None:
+def check_shaping(engine: Engine, say: Say) -> None:
     """The tools image exists (made offline once) and the kernel knows netem: tried on a
     helper's own loopback, before any container of the run exists."""
-    if _shaping_works:
+    if id(engine) in _shaping_works:
         return
-    bases.ensure(bases.TOOLS, say)
+    bases.ensure(engine, bases.TOOLS, say)
     tags = labels.for_run("network-check", "-", keep=False)
-    run_helper("none", "tc qdisc add dev lo root netem delay 1ms", tags,
+    run_helper(engine, "none", "tc qdisc add dev lo root netem delay 1ms", tags,
                "checking that the engine can shape a network (netem)")
-    _shaping_works.append(True)
+    _shaping_works.add(id(engine))
 
 
 class NetworkFaults:
     """A sandbox's network faults: the network, its services' containers, their helpers."""
 
-    def __init__(self, network: Any | None, tags: dict[str, str]):
+    def __init__(self, engine: Engine, network: Any | None, tags: dict[str, str]):
+        self.engine = engine
         self.network = network
         self.tags = tags
         self.helpers: set[str] = set()  # in flight: removed with the sandbox if interrupted
@@ -123,20 +124,20 @@ class NetworkFaults:
 
     def disconnect(self, service: str, container: Any) -> None:
         with translated(f"disconnecting service {service}"):
-            client().api.disconnect_container_from_network(container.id,
-                                                           self._network_id(service))
+            self.engine.client().api.disconnect_container_from_network(
+                container.id, self._network_id(service))
 
     def reconnect(self, service: str, container: Any) -> None:
         with translated(f"reconnecting service {service}"):
-            client().api.connect_container_to_network(container.id, self._network_id(service),
-                                                      aliases=[service])
+            self.engine.client().api.connect_container_to_network(
+                container.id, self._network_id(service), aliases=[service])
 
     def shape(self, service: str, container: Any, shape: NetworkShape | None) -> None:
         what = (f"shaping the network of service {service} ({netem_args(shape)})" if shape
                 else f"clearing the network conditions of service {service}")
-        run_helper(f"container:{container.id}", shape_script(shape), self.tags, what,
+        run_helper(self.engine, f"container:{container.id}", shape_script(shape), self.tags, what,
                    self.helpers)
 
     def remove_helpers(self) -> None:
         for helper in list(self.helpers):
-            remove_helper(helper)
+            remove_helper(self.engine, helper)

@@ -13,7 +13,7 @@ from repro.sandbox.api import ContainerSpec, Limits, NetworkShape, SandboxSpec
 from repro.sandbox.docker import clock as clocks
 from repro.sandbox.docker import isolation, labels
 from repro.sandbox.docker.container import DockerContainer
-from repro.sandbox.docker.engine import client, translated
+from repro.sandbox.docker.engine import Engine, translated
 from repro.sandbox.docker.network_faults import NetworkFaults
 from repro.signals import shielded
 
@@ -28,14 +28,15 @@ HOSTNAME = "sandbox"  # fixed, so outputs do not differ from run to run
 class DockerSandbox:
     """Created by `open_sandbox`: the steps' container and the services' ones."""
 
-    def __init__(self, main: DockerContainer, network: Any | None,
+    def __init__(self, engine: Engine, main: DockerContainer, network: Any | None,
                  services: dict[str, DockerContainer] | None = None,
                  tags: dict[str, str] | None = None,
                  clock: clocks.RunClock | None = None):
+        self.engine = engine
         self._main = main
         self.network = network
         self._services = services or {}
-        self.faults = NetworkFaults(network, tags or {})
+        self.faults = NetworkFaults(engine, network, tags or {})
         self.clock = clock
 
     @property
@@ -54,7 +55,9 @@ class DockerSandbox:
         return self._services[container].name if container else self.name
 
     def enter_hint(self, container: str | None = None) -> str:
-        return f"docker exec -it {self._target(container)} sh"
+        # The engine named, unless it is the one the user's own docker reaches anyway.
+        host = f"-H {self.engine.url} " if self.engine.url else ""
+        return f"docker {host}exec -it {self._target(container)} sh"
 
     def session(self, container: str | None, argv: list[str]) -> int:
         """`docker exec` with the terminal attached: the one place the docker CLI runs."""
@@ -64,7 +67,7 @@ class DockerSandbox:
             for key, value in self.clock.exec_environment().items():
                 flags += ["-e", f"{key}={value}"]
         return subprocess.run(["docker", "exec", *flags, self._target(container), *argv],
-                              check=False).returncode
+                              check=False, env=self.engine.cli_environment()).returncode
 
     def start_clock(self) -> float:
         if self.clock is None:
@@ -113,24 +116,25 @@ def _host_config(api: Any, network: str | None, spec: ContainerSpec,
         or None)
 
 
-def _model(engine: Any, created: dict, name: str) -> Any:
+def _model(sdk: Any, created: dict, name: str) -> Any:
     # A model without the inspect round trip the high-level create() makes.
-    return engine.containers.prepare_model({"Id": created["Id"], "Name": "/" + name})
+    return sdk.containers.prepare_model({"Id": created["Id"], "Name": "/" + name})
 
 
-def _isolation(run_labels: dict[str, str], what: str, private: bool) -> dict[str, Any]:
+def _isolation(engine: Engine, run_labels: dict[str, str], what: str, private: bool
+               ) -> dict[str, Any]:
     """A container's hooks on the run's internal network: no route out once it runs (and
     after each restart or reconnect), the gateway forgotten before a reconnect."""
     if not private:
         return {}
-    return {"isolate": lambda model: isolation.cut_routes(model, run_labels, what),
-            "before_reconnect": lambda model: isolation.forget_gateway(model, run_labels,
-                                                                       what)}
+    return {"isolate": lambda model: isolation.cut_routes(engine, model, run_labels, what),
+            "before_reconnect": lambda model: isolation.forget_gateway(engine, model,
+                                                                       run_labels, what)}
 
 
-def _create_service(engine: Any, svc: ContainerSpec, name: str, run_labels: dict[str, str],
+def _create_service(engine: Engine, svc: ContainerSpec, name: str, run_labels: dict[str, str],
                     private: bool, clock: clocks.RunClock | None) -> DockerContainer:
-    api = engine.api
+    api = engine.client().api
     svc_name = f"{name}-{svc.name}"
     env = clock.environment(dict(svc.env), svc.image, service=True) if clock else dict(svc.env)
     created = api.create_container(
@@ -141,8 +145,8 @@ def _create_service(engine: Any, svc: ContainerSpec, name: str, run_labels: dict
         networking_config=api.create_networking_config(
             {name: api.create_endpoint_config(aliases=[svc.name])}))
     what = f"service {svc.name}"
-    return DockerContainer(_model(engine, created, svc_name), svc.name, what,
-                           **_isolation(run_labels, what, private), clock=clock,
+    return DockerContainer(engine, _model(engine.client(), created, svc_name), svc.name, what,
+                           **_isolation(engine, run_labels, what, private), clock=clock,
                            probe_in_log=False)
 
 
@@ -151,19 +155,20 @@ def _clock_refusal(container: DockerContainer, image: str) -> str | None:
     clock = container.clock
     assert clock is not None
     with translated(f"checking {container.what} for the clock"):
-        refused = clocks.refusal(container.model.id, image, "the steps' container" if
-                                 container.probe_in_log else container.what)
+        refused = clocks.refusal(container.engine, container.model.id, image,
+                                 "the steps' container" if container.probe_in_log
+                                 else container.what)
     if refused is None and not container.probe_in_log:  # a service: reads its setting file
         container.copy_in(clock.setting_file(clock.setting(0.0)))
     return refused
 
 
 @contextmanager
-def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
+def open_sandbox(engine: Engine, spec: SandboxSpec) -> Iterator[DockerSandbox]:
     """Create the run's network, service containers and sandbox; remove them all on
     leaving, whatever happens, unless `spec.keep`. Nothing is started here."""
-    engine = client()
-    api = engine.api
+    sdk = engine.client()
+    api = sdk.api
     run_labels = labels.for_run(spec.run_id, spec.scenario_id, spec.keep)
     name = container_name(spec.run_id)
     main = spec.main
@@ -172,14 +177,15 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
     wants_network = bool(spec.services) or spec.egress
     network = container = box = None
     services: dict[str, DockerContainer] = {}
-    clock = clocks.RunClock(spec.clock, clocks.ensure_library(lambda _: None)) \
-        if spec.clock else None
+    clock = clocks.RunClock(spec.clock, clocks.ensure_library(engine, lambda _: None),
+                            engine) if spec.clock else None
     ready = False  # keep keeps a complete sandbox only, never half of one
     cut_short = False
+    whole = False  # left normally: every resource it made is in hand
     try:
         with translated("creating the sandbox"):  # (interrupted here: see _sweep)
             if wants_network:
-                network = engine.networks.create(
+                network = sdk.networks.create(
                     name, driver="bridge", internal=not spec.egress, labels=run_labels,
                     options=None if spec.egress else isolation.NETWORK_OPTIONS)
             private = wants_network and not spec.egress
@@ -195,8 +201,9 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
                 host_config=_host_config(api, name if network else None, main, clock),
                 networking_config=api.create_networking_config(
                     {name: api.create_endpoint_config(aliases=[HOSTNAME])}) if network else None)
-            container = DockerContainer(_model(engine, created, name), HOSTNAME, "the sandbox",
-                                        **_isolation(run_labels, "the sandbox", private),
+            container = DockerContainer(engine, _model(sdk, created, name), HOSTNAME,
+                                        "the sandbox",
+                                        **_isolation(engine, run_labels, "the sandbox", private),
                                         clock=clock, probe_in_log=True)
         if clock is not None:  # before anything starts: never run an image it would break
             clocks.require_supported([refused for refused in (
@@ -204,8 +211,9 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
                 [(container, main.image), *((services[s.name], s.image)
                                             for s in spec.services)]) if refused])
         ready = True
-        box = DockerSandbox(container, network, services, run_labels, clock)
+        box = DockerSandbox(engine, container, network, services, run_labels, clock)
         yield box
+        whole = True
     except (Interrupted, KeyboardInterrupt):
         cut_short = not ready  # a create request may have been cut off mid-flight
         raise
@@ -220,14 +228,16 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
                 for svc in spec.services:
                     made = services.get(svc.name)
                     remove(made.model if made else
-                           _by_name(engine.containers, f"{name}-{svc.name}", spec.run_id), None)
+                           _by_name(sdk.containers, f"{name}-{svc.name}", spec.run_id), None)
                 remove(container.model if container else
-                       _by_name(engine.containers, name, spec.run_id),
-                       network or (_by_name(engine.networks, name, spec.run_id)
+                       _by_name(sdk.containers, name, spec.run_id),
+                       network or (_by_name(sdk.networks, name, spec.run_id)
                                    if wants_network else None))
                 # And whatever else carries the run's label: a create cut off mid-flight,
-                # a helper (isolation, faults) an interrupt caught half-way.
-                _sweep(engine, spec.run_id, IN_FLIGHT_S if cut_short else 0.0)
+                # a helper (isolation, faults) an interrupt caught half-way. A run that
+                # ended normally removed its helpers itself: two listings saved.
+                if not whole:
+                    _sweep(sdk, spec.run_id, IN_FLIGHT_S if cut_short else 0.0)
 
 
 # How long an engine may still be working on a create whose request an interrupt cut
@@ -235,14 +245,14 @@ def open_sandbox(spec: SandboxSpec) -> Iterator[DockerSandbox]:
 IN_FLIGHT_S = 3.0
 
 
-def _sweep(engine: Any, run_id: str, wait_s: float) -> None:
+def _sweep(sdk: Any, run_id: str, wait_s: float) -> None:
     """After a creation that did not finish: remove whatever carries the run's label,
     looking again until nothing has appeared for `wait_s` (a create in flight)."""
     import time
 
     deadline = time.monotonic() + wait_s
     while True:
-        found = _labelled(engine, run_id)
+        found = _labelled(sdk, run_id)
         for kind, resource in found:
             remove(resource if kind == "container" else None,
                    resource if kind == "network" else None)
@@ -251,15 +261,15 @@ def _sweep(engine: Any, run_id: str, wait_s: float) -> None:
         time.sleep(0.2)
 
 
-def _labelled(engine: Any, run_id: str) -> list[tuple[str, Any]]:
+def _labelled(sdk: Any, run_id: str) -> list[tuple[str, Any]]:
     import docker
     import requests
 
     selector = {"label": f"{labels.RUN}={run_id}"}
     try:
-        containers = [("container", c) for c in engine.containers.list(all=True,
+        containers = [("container", c) for c in sdk.containers.list(all=True,
                                                                        filters=selector)]
-        return containers + [("network", n) for n in engine.networks.list(filters=selector)]
+        return containers + [("network", n) for n in sdk.networks.list(filters=selector)]
     except (docker.errors.DockerException, requests.exceptions.RequestException):
         return []  # the engine went away: `repro gc` finds them later
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from repro.sandbox.api import Say
 from repro.sandbox.docker import bases, labels
-from repro.sandbox.docker.engine import client, translated
+from repro.sandbox.docker.engine import Engine, translated
 
 ZONEINFO = "/usr/share/zoneinfo"
 
@@ -25,11 +25,11 @@ def cache_dir() -> Path:
     return Path(root) / "repro"
 
 
-def zone_file(zone: str, say: Say) -> bytes | None:
+def zone_file(engine: Engine, zone: str, say: Say) -> bytes | None:
     """The TZif bytes of `zone` (links followed), None if the tools' tzdata lacks it."""
-    bases.ensure(bases.TOOLS, say)
+    bases.ensure(engine, bases.TOOLS, say)
     with translated(f"looking up image {bases.TOOLS}"):
-        image_id = client().images.get(bases.TOOLS).id
+        image_id = engine.client().images.get(bases.TOOLS).id
     name = posixpath.normpath("zoneinfo/" + zone)
     if not name.startswith("zoneinfo/"):
         return None
@@ -38,7 +38,7 @@ def zone_file(zone: str, say: Say) -> bytes | None:
     if one.is_file():
         return one.read_bytes()
     if not cached.is_file():
-        _fill(cached, image_id)
+        _fill(engine, cached, image_id)
     with tarfile.open(cached) as tar:
         body = _read(tar, name)
     if body is not None:
@@ -69,15 +69,15 @@ def _read(tar: tarfile.TarFile, name: str) -> bytes | None:
     return None
 
 
-def _fill(cached: Path, image_id: str) -> None:
+def _fill(engine: Engine, cached: Path, image_id: str) -> None:
     """Copy the tools image's zoneinfo folder out through a container never started."""
-    engine = client()
+    client = engine.client()
     cached.parent.mkdir(parents=True, exist_ok=True)
     partial = cached.with_suffix(f".{os.getpid()}.part")
     container = None
     try:
         with translated(f"reading the tz database of {bases.TOOLS}"):
-            container = engine.containers.create(
+            container = client.containers.create(
                 image_id, command=["true"], network_mode="none",
                 labels=labels.for_run(f"tools-{secrets.token_hex(4)}", "repro-tools", False))
             stream, _ = container.get_archive(ZONEINFO)
