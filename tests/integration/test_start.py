@@ -82,7 +82,7 @@ def test_doctor_against_an_unreachable_engine_fails_the_engine_check_with_its_fi
     assert lines[:2] == [
         "FAIL  engine         no engine answers at tcp://127.0.0.1:9 (connection refused)",
         "                     fix: start it (`sudo systemctl start docker`, or `dockerd &`) or "
-        "point DOCKER_HOST at one; `docker info` should work first"]
+        "point DOCKER_HOST at one; `docker -H tcp://127.0.0.1:9 info` should work first"]
     assert "skip  memory limit   not checked: the engine does not answer" in lines
     assert "ok    project        2 files valid in ." in lines  # the rest is still checked
     assert "Traceback" not in done.stdout + done.stderr
