@@ -120,7 +120,12 @@ def fetch(container: Container, path: str, dest: Path) -> str | None:
         stream = container.copy_out(path)
         if stream is None:
             return None
-        kind = read_member(stream, dest)
+        try:
+            kind = read_member(stream, dest)
+        finally:  # at once, not when collected: an interrupted read must free the engine
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
         if not kind.startswith("link:"):
             return kind
         path = posixpath.join(posixpath.dirname(path), kind.removeprefix("link:"))

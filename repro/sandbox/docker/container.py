@@ -92,15 +92,23 @@ class DockerContainer:
                 raise SandboxError(f"the engine refused the data copy into {self.what}")
 
     def copy_out(self, path: str) -> Iterator[bytes] | None:
+        """The tar stream of `path`; closing the iterator closes the connection, so a
+        reader that stops early (an interrupt) does not leave the engine blocked on a
+        full socket (it then refuses to remove the container for minutes)."""
         import docker
 
+        api = self.model.client.api
         try:
-            stream, _ = self.model.get_archive(path)
+            # The SDK's get_archive hands out a generator that keeps its response open
+            # until garbage-collected: ask for the response itself (SDK internals).
+            response = api._get(api._url("/containers/{0}/archive", self.model.id),
+                                params={"path": path}, stream=True)
+            api._raise_for_status(response)
         except docker.errors.NotFound:
             return None
         except docker.errors.APIError as exc:
             raise SandboxError(f"capturing {path} failed: {exc.explanation}") from None
-        return stream
+        return _streamed(response)
 
     def state(self) -> ContainerState:
         import docker
@@ -400,6 +408,13 @@ class _ReportedPid:
         """At the end of the output: what was held back, as the process's own."""
         held, self._pending, self._done = self._pending, b"", True
         return held
+
+
+def _streamed(response: Any, chunk: int = 1024 * 1024) -> Iterator[bytes]:
+    try:
+        yield from response.iter_content(chunk, False)  # as the SDK's get_archive reads it
+    finally:
+        response.close()
 
 
 def _pump(sock: Any, stdout: IO[bytes], stderr: IO[bytes],
