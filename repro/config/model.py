@@ -168,6 +168,9 @@ class Parameter:
     file: str | None = spec(None, doc="Also write the value to this absolute path in the "
                             "steps' container (mode 0400, owned by the steps' user): unlike an "
                             "`env:` variable, not shown by `docker inspect`")
+    aliases: tuple[str, ...] = spec((), doc="Other names an export may use for it "
+                                    "(e.g. DateStyle, date_style); names also match "
+                                    "ignoring case when only one parameter fits")
 
     shorthand_schema = {**_SCALAR_SCHEMA, "description": "The default value"}
 
@@ -338,10 +341,12 @@ class Environment:
 
 @dataclass(frozen=True)
 class ParameterFile:
-    """The customer's own parameter export: YAML, JSON, INI or .env."""
+    """The customer's own parameter export: YAML, JSON, INI, .env, postgresql.conf-style
+    .conf, Java .properties or my.cnf."""
 
     path: str = spec(doc="File, relative to the scenario directory")
-    format: Literal["auto", "yaml", "json", "ini", "env"] = spec("auto", doc="File format")
+    format: Literal["auto", "yaml", "json", "ini", "env", "conf", "properties", "cnf"] = spec(
+        "auto", doc="File format (conf: postgresql.conf style; cnf: my.cnf)")
     section: str | None = spec(None, doc="INI: read only this section")
     ignore_unknown: bool = spec(False, doc="Skip keys the environment does not declare "
                                 "(listed in the plan and record) instead of failing")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from repro.config import exports, param_names
 from repro.config.model import Environment, ParameterFile, Scenario
 from repro.config.paths import outside
 from repro.config.project import project_root
@@ -18,7 +19,10 @@ from repro.errors import ConfigError, Problem
 
 Scalar = str | int | float | bool
 _SUFFIX_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".ini": "ini",
-                   ".cfg": "ini", ".conf": "ini", ".env": "env"}
+                   ".cfg": "ini", ".conf": "conf", ".env": "env", ".properties": "properties",
+                   ".cnf": "cnf"}
+_SECTION_HEADER = re.compile(r"^\s*\[[^\]]*\]\s*$", re.M)
+LineOf = Callable[[str], int | None]
 
 
 def parse_cli_params(pairs: list[str]) -> dict[str, str]:
@@ -32,8 +36,9 @@ def parse_cli_params(pairs: list[str]) -> dict[str, str]:
 
 
 def read_parameter_file(spec: ParameterFile, base: Path
-                        ) -> tuple[dict[str, Scalar], str, str]:
-    """Read one customer export: its values, the name to show in errors, and its text."""
+                        ) -> tuple[dict[str, Scalar], str, LineOf]:
+    """Read one customer export: its values, the name to show in errors, and where each
+    key is set."""
     path = base / spec.path
     shown = display_path(path)
     fmt: str = spec.format
@@ -41,10 +46,18 @@ def read_parameter_file(spec: ParameterFile, base: Path
         fmt = _SUFFIX_FORMATS.get(path.suffix.lower()) or ("env" if path.name == ".env" else "")
         if not fmt:
             raise ConfigError(Problem(shown, None, "", "cannot tell the format from the file "
-                                      "name; add `format: yaml|json|ini|env`"))
+                                      "name; add `format: yaml|json|ini|env|conf|"
+                                      "properties|cnf`"))
     text = read_input(path, "parameter file not found", "utf-8-sig")
-    reader = {"yaml": _read_yaml, "json": _read_json, "ini": _read_ini, "env": _read_env}[fmt]
-    return reader(text, shown, spec.section), shown, text
+    if fmt == "conf" and spec.format == "auto" and _SECTION_HEADER.search(text):
+        fmt = "cnf"  # a .conf with [sections] is INI-like (my.cnf, php-fpm...), not PostgreSQL's
+    if fmt in ("conf", "properties", "cnf", "env"):
+        values, lines = (exports.read_mycnf(text, shown, spec.section) if fmt == "cnf" else
+                         {"conf": exports.read_pgconf, "properties": exports.read_properties,
+                          "env": exports.read_env}[fmt](text, shown))
+        return dict(values), shown, lines.get
+    reader = {"yaml": _read_yaml, "json": _read_json, "ini": _read_ini}[fmt]
+    return reader(text, shown, spec.section), shown, lambda key: _line_of(key, text)
 
 
 def _flat(data: Any, shown: str, line_of: Callable[[str], int | None], top: int | None
@@ -135,24 +148,6 @@ def _ini_line(text: str, section: str, key: str) -> int | None:
     return None
 
 
-def _read_env(text: str, shown: str, section: str | None) -> dict[str, Scalar]:
-    out: dict[str, Scalar] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.removeprefix("export ").partition("=")
-        if not sep or not key.strip():  # the line itself is not echoed: it may hold a secret
-            raise ConfigError(Problem(shown, number, "", "expected KEY=VALUE"))
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        else:
-            value = re.split(r"\s+#", value, maxsplit=1)[0]  # `KEY=v  # comment`
-        out[key.strip()] = value
-    return out
-
-
 def coerce(value: Scalar, like: Any) -> Scalar:
     """Give a value the type of the parameter's default (files and --param give text)."""
     if like is None:
@@ -204,12 +199,13 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
             hint = did_you_mean(Path(pfile.path).name, near)
             raise ConfigError(scen_src.problem(("parameters_from", i), f"{pfile.path} not "
                                                f"found{hint}"))
-        found, shown, text = read_parameter_file(pfile, scenario_dir)
+        found, shown, line_of = read_parameter_file(pfile, scenario_dir)
+        found, line_of = _as_declared(found, line_of, declared, shown)
         if pfile.ignore_unknown:
             skipped += [f"{shown}: {k}" for k in found if k not in declared]
             found = {k: v for k, v in found.items() if k in declared}
-        layers.append((found, lambda key, shown=shown, text=text:
-                       Problem(shown, _line_of(key, text), key, "")))
+        layers.append((found, lambda key, shown=shown, line_of=line_of:
+                       Problem(shown, line_of(key), key, "")))
     layers.append((dict(scenario.parameters),
                    lambda key: scen_src.problem(("parameters", key), "")))
     layers.append((dict(cli), lambda key: Problem("--param", None, key, "")))
@@ -250,6 +246,22 @@ def resolve(env: Environment, env_src: Source, scenario: Scenario, scen_src: Sou
     if problems:
         raise ConfigError(problems)
     return values, skipped, origins
+
+
+def _as_declared(found: dict[str, Scalar], line_of: LineOf, declared: dict[str, Any],
+                 shown: str) -> tuple[dict[str, Scalar], LineOf]:
+    """The export's keys under the names the environment declares (case, `aliases:`)."""
+    out: dict[str, Scalar] = {}
+    lines: dict[str, int | None] = {}
+    for key, value in found.items():
+        name = param_names.declared_name(key, declared)
+        if isinstance(name, list):
+            raise ConfigError(Problem(shown, line_of(key), key, "could be parameter "
+                                      f"{' or '.join(name)}; add it to the `aliases:` of "
+                                      "the one it sets"))
+        name = name or key
+        out[name], lines[name] = value, line_of(key)
+    return out, lines.get
 
 
 def _line_of(key: str, text: str) -> int | None:

@@ -52,6 +52,8 @@ class DbLoad:
     encoding: str = spec("UTF8", doc="The CSV's encoding (PostgreSQL name: UTF8, LATIN1...)")
     database: str = spec("postgres", doc="Database to load into")
     user: str = spec("postgres", doc="Database user")
+    create_database: bool = spec(True, doc="Create `database` (owned by `user`) when it "
+                                 "does not exist: a plain SQL dump rarely creates it")
 
     def check(self) -> Issues:
         if (self.sql is None) == (self.csv is None):

@@ -52,6 +52,9 @@ def load(container: Container, plan: LoadPlan, index: int) -> None:
                    f"'{plan.delimiter}', ENCODING '{plan.encoding}'")
         argv = ["psql", *base, "-c", f"\\copy {plan.table} FROM '{target}' WITH ({options})"]
     code, _, err = _run(container, argv, "postgres")
+    if code != 0 and plan.create_database and _missing_database(err, plan.database):
+        _create_database(container, plan)  # nothing ran: the load is tried again
+        code, _, err = _run(container, argv, "postgres")
     if code == 0:
         return
     if code == 127 or "executable file not found" in err:
@@ -76,6 +79,26 @@ def load(container: Container, plan: LoadPlan, index: int) -> None:
     message = re.sub(r"\s+", " ", message).strip()
     raise ConfigError(Problem(shown, line, "", f"{message} (loading into service "
                               f"{plan.service}, database {plan.database}; nothing ran)"))
+
+
+def _missing_database(err: str, database: str) -> bool:
+    return f'database "{database}" does not exist' in err
+
+
+def _create_database(container: Container, plan: LoadPlan) -> None:
+    """Create the load's database owned by its user, as the superuser when there is one
+    (the load's user may not have CREATEDB), else as the load's user."""
+    err = ""
+    for admin in dict.fromkeys(("postgres", plan.user)):
+        code, _, err = _run(container, ["createdb", "-U", admin, "-O", plan.user, "--",
+                                        plan.database], "postgres")
+        if code == 0 or "already exists" in err:  # another load made it meanwhile
+            return
+    message = re.sub(r"\s+", " ", err.strip()).removeprefix("createdb: error: ")
+    raise ConfigError(Problem(display_path(plan.source), None, "", f"database "
+                              f"{plan.database} does not exist and creating it failed: "
+                              f"{message} (service {plan.service}; set `create_database: "
+                              "false` on the load to leave it to the dump; nothing ran)"))
 
 
 def _copy_row_line(dump: Path, reported: int, row: int) -> int:

@@ -80,7 +80,8 @@ def plan_loads(scen: Loaded[Scenario], env: Environment, problems: list[Problem 
             with source.open("rb") as head:
                 kind = "dump" if head.read(5) == PGDUMP_MAGIC else "sql"
         planned = LoadPlan(load.service, kind, source, load.database, load.user, load.table,
-                           load.delimiter, load.header, load.encoding)
+                           load.delimiter, load.header, load.encoding,
+                           create_database=load.create_database)
         shape = load_check.check(planned)  # what fails without a server fails here
         if shape is not None:
             problems.append(shape)

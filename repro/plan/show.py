@@ -77,6 +77,7 @@ def _fields(plan: Plan) -> dict[str, Any]:
                      for s in plan.services],
         "load": [{"service": ld.service, "kind": ld.kind, "from": display_path(ld.source),
                   "database": ld.database, "user": ld.user, "table": ld.table,
+                  **({} if ld.create_database else {"create_database": False}),
                   **({"delimiter": ld.delimiter, "header": ld.header,
                       "encoding": ld.encoding} if ld.kind == "csv" else {})}
                  for ld in plan.loads],

@@ -137,6 +137,7 @@ class LoadPlan:
     delimiter: str = ","
     header: bool = True
     encoding: str = "UTF8"
+    create_database: bool = True
 
 
 @dataclass(frozen=True)

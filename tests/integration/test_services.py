@@ -268,3 +268,40 @@ def test_shell_can_enter_a_service(project: Project) -> None:
     assert done.stdout == "hello from web\n"
     wrong = project.repro("shell", sid, "--service", "wbe")
     assert wrong.returncode == 2 and "did you mean 'web'" in wrong.stderr
+
+
+def test_a_load_into_a_missing_database_creates_it_unless_told_not_to(
+        project: Project) -> None:
+    # The customer's plain dump has no CREATE DATABASE: the load creates `march`, owned by
+    # the load's user (who may not create databases himself).
+    _billing_project(project)
+    scenario = project.root / "scenarios" / "NORD-88" / "scenario.yaml"
+    (scenario.parent / "baseline.yaml").unlink()  # recorded for the ticket's own steps
+    scenario.write_text("""\
+environment: billing
+expect: reproduces
+load:
+  - {service: db, sql: customer/billing-2024-03.sql, database: march, user: billing}
+steps:
+  - run: "true"
+queries:
+  - name: owner
+    service: db
+    database: march
+    user: billing
+    sql: >-
+      SELECT pg_get_userbyid(datdba) AS owner, (SELECT count(*) FROM invoice_lines) AS lines
+      FROM pg_database WHERE datname = current_database()
+oracle: {all: [{file: owner, contains: "^billing,[1-9]"}]}
+""")
+    done = project.repro("run", "scenarios/NORD-88", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["reproduced"] is True
+    scenario.write_text(scenario.read_text().replace("user: billing}",
+                                                     "user: billing, create_database: false}"))
+    done = project.repro("run", "scenarios/NORD-88")
+    assert done.returncode == 2, done.stdout
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("repro: error: scenarios/NORD-88/customer/billing-2024-03.sql: ")
+    assert 'database "march" does not exist' in last and "nothing ran" in last
+    assert project.leftovers() == []

@@ -142,7 +142,7 @@ def test_env_file_inline_comment_is_not_part_of_the_value(project):
      "(not a list, a mapping or null)"),
     ("c.txt", "c.txt", "region=eu\n",
      "scenarios/T-1/c.txt: cannot tell the format from the file name; "
-     "add `format: yaml|json|ini|env`"),
+     "add `format: yaml|json|ini|env|conf|properties|cnf`"),
     ("c.json", "other.json", "{}", "scenarios/T-1/scenario.yaml:2: parameters_from[0]: c.json "
      "not found (did you mean 'other.json'?)"),
 ])
