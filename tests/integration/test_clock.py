@@ -63,10 +63,11 @@ def test_a_frozen_clock_stands_still_and_a_fast_one_runs_fast(project: Project) 
           - {{name: c, run: "sleep 120; {BOTH}"}}
         {ORACLE}""")
     record, ((fake_a, real_a), (fake_b, real_b), (fake_c, real_c)) = _outputs(project, fast)
-    assert AT <= fake_a < AT + 30
-    # Two processes started apart read one clock: 60 s of it per real second (the
-    # uptime has 10 ms steps: 0.6 s of the fast clock, plus the start estimate).
-    assert abs((fake_b - fake_a) - 60 * (real_b - real_a)) < 3
+    assert AT <= fake_a < AT + 120  # within 2 real seconds of the clock's start
+    # Two processes started apart read one clock: 60 s of it per real second. Each exec's
+    # setting is computed as it is asked for: the delay until the process really starts
+    # (up to 0.2 s on a loaded 2-core machine) shows 60-fold, as does the uptime's 10 ms.
+    assert abs((fake_b - fake_a) - 60 * (real_b - real_a)) < 12
     assert fake_c - fake_b >= 120 and real_c - real_b < 10  # `sleep 120` took 2 s
     assert record["clock"]["rate"] == 60
 
