@@ -26,8 +26,14 @@ def _outputs(project: Project, sid: str) -> tuple[dict, list[list[float]]]:
     return record, [[float(x) for x in s["stdout"].split()] for s in record["steps"]]
 
 
+def _volumes() -> set[str]:
+    return set(subprocess.run(["docker", "volume", "ls", "-q"], capture_output=True,
+                              text=True, check=True).stdout.split())
+
+
 def test_a_running_clock_starts_at_the_instant_at_the_first_step(project: Project) -> None:
     project.env("deb", DEBIAN)
+    volumes = _volumes()
     sid = project.scenario("at", f"""\
         environment: deb
         clock: {{at: "2024-03-31T02:29:50+02:00"}}
@@ -37,6 +43,7 @@ def test_a_running_clock_starts_at_the_instant_at_the_first_step(project: Projec
         {ORACLE}""")
     record, ((fake_a, real_a), (fake_b, real_b)) = _outputs(project, sid)
     assert AT <= fake_a < AT + 2  # the instant, at the first step
+    assert _volumes() <= volumes  # the library is mounted from the host: nothing stays
     assert abs((fake_b - fake_a) - (real_b - real_a)) < 0.1  # then it ticks like time
     clock = record["clock"]
     assert clock["mode"] == "running" and clock["at_first_step"].startswith("2024-03-31T00:29:5")

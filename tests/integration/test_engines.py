@@ -283,3 +283,27 @@ def test_a_bad_or_unreachable_engine_is_one_line(project: Project) -> None:
         "repro: error: --engine 'localhost:2375': not an engine address: give "
         "unix:///PATH, tcp://HOST:PORT (TLS from DOCKER_TLS_VERIFY and DOCKER_CERT_PATH) or "
         "ssh://USER@HOST, as for `docker -H`"]
+
+
+def test_the_clock_reaches_a_remote_engine_and_leaves_nothing_there(
+        project: Project, engine: Engine) -> None:
+    """A remote engine cannot mount this host's copy of libfaketime: it is copied into
+    each container before it starts, and nothing of it stays on the engine."""
+    saved = subprocess.run(["docker", "save", "repro-base/tools:bookworm"],
+                           capture_output=True, check=True).stdout
+    subprocess.run(["docker", "-H", engine.socket, "load"], input=saved, capture_output=True,
+                   check=True)
+    project.env("glibc", "image: repro-base/tools:bookworm\n")  # Debian: glibc and date
+    sid = project.scenario("clocked", """\
+        environment: glibc
+        clock: {at: "2024-03-31T00:29:50Z", frozen: true}
+        steps: [{name: s, run: "date -u +%s"}]
+        oracle: {any: [{step: s, stdout: "^1711844990$"}]}
+        """)
+    done = project.repro("run", f"scenarios/{sid}", "--json",
+                         env={"DOCKER_HOST": engine.tcp, **engine.tls})
+    assert done.returncode == 0, done.stderr
+    record = project.record(json.loads(done.stdout))
+    assert record["steps"][0]["stdout"] == "1711844990\n"
+    assert record["facts"]["engine"] == engine.tcp
+    assert engine.names("volume") == []  # the library was copied in, not kept in a volume

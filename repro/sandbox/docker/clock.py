@@ -3,8 +3,10 @@ container of a run, with one clock for all of them.
 
 How the one clock is kept (libfaketime reads its setting per process):
 
-- The library sits in a named volume made once per tools image (`repro-clock-<id>`),
-  mounted read-only at /.repro/faketime: nothing is copied per run.
+- The library (60 KB) is read once per tools image from repro's tools image and kept in
+  ~/.cache/repro. An engine on this host mounts that file read-only into each container
+  (no copy, no cost); a remote one gets it copied in before the container starts.
+  Either way nothing of it stays on the engine after the run.
 - Until the clock starts, every container stands at `at` (an absolute, frozen setting):
   services starting, readiness checks and database loads all see `at`.
 - The steps' container gets its setting in the environment (FAKETIME); each process
@@ -32,6 +34,7 @@ import re
 import tarfile
 import threading
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -45,7 +48,6 @@ from repro.sandbox.docker.engine import Engine, translated
 LIBRARY_DIR = "/.repro/faketime"
 LIBRARY = f"{LIBRARY_DIR}/libfaketimeMT.so.1"  # the thread-safe build
 SETTING_FILE = "/.repro/clock"
-VOLUME_LABEL = "io.repro.clock"  # on the library volume: the tools image it came from
 MIN_GLIBC = (2, 34)  # what the library from Debian 12 needs
 _LOADERS = {"amd64": "/lib64/ld-linux-x86-64.so.2", "x86_64": "/lib64/ld-linux-x86-64.so.2",
             "arm64": "/lib/ld-linux-aarch64.so.1", "aarch64": "/lib/ld-linux-aarch64.so.1"}
@@ -56,47 +58,68 @@ _NOT_LOADED = "cannot be preloaded"  # what ld.so says when the library is not t
 # ---- the library, once per tools image ------------------------------------------------
 
 
-_volume_name: dict[int, str] = {}  # per engine (by identity), once known
+@dataclass(frozen=True)
+class Library:
+    data: bytes
+    path: Path | None  # the host's cached copy (None: it could not be kept)
 
 
-def ensure_library(engine: Engine, say: Say) -> str:
-    """The volume holding libfaketime on the engine (made from repro's tools image on first
-    use)."""
-    if id(engine) in _volume_name:
-        return _volume_name[id(engine)]
-    import docker
+_libraries: dict[str, Library] = {}  # by tools image id
 
+
+def ensure_library(engine: Engine, say: Say) -> Library:
+    """libfaketime, read from repro's tools image on first use, then from the host's
+    cache: the engine keeps nothing for it."""
     bases.ensure(engine, bases.TOOLS, say)
     client = engine.client()
     with translated(f"looking up {bases.TOOLS}"):
         tools = client.images.get(bases.TOOLS).id
-    name = f"repro-clock-{tools.split(':')[-1][:12]}"
-    with translated("looking up the clock's library volume"):
-        try:
-            client.volumes.get(name)
-            _volume_name[id(engine)] = name
-            return name
-        except docker.errors.NotFound:
-            pass
-    say(f"copying libfaketime from {bases.TOOLS} into volume {name} (once) ...")
-    with translated("creating the clock's library volume"):
-        client.volumes.create(name, labels={VOLUME_LABEL: tools})
+    if tools in _libraries:
+        return _libraries[tools]
+    cached: Path | None = _cache_file().with_name(
+        f"libfaketimeMT-{tools.split(':')[-1][:16]}.so")
+    assert cached is not None
     try:
-        with translated("copying libfaketime"):
-            client.containers.run(
-                tools, ["sh", "-c", "cp /usr/lib/*/faketime/libfaketimeMT.so.1 /out/.part && "
-                        f"mv /out/.part /out/{Path(LIBRARY).name}"],
-                volumes={name: {"bind": "/out", "mode": "rw"}}, network_mode="none",
-                remove=True, stdout=True, stderr=True)
-    except BaseException:
-        with translated("removing a half-made volume"):
-            client.volumes.get(name).remove(force=True)
-        raise
-    _volume_name[id(engine)] = name
-    return name
+        data = cached.read_bytes()
+    except OSError:
+        data = _read_library(client, tools)
+        try:  # a cache: read again next time if it cannot be kept
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            part = cached.with_suffix(".part")
+            part.write_bytes(data)
+            part.replace(cached)
+        except OSError:
+            cached = None
+    _libraries[tools] = Library(data, cached.resolve() if cached else None)
+    return _libraries[tools]
 
 
 # ---- what an image allows -------------------------------------------------------------
+
+
+def _read_library(client: Any, tools: str) -> bytes:
+    """The library out of the tools image: put where a copy can find it without knowing
+    the architecture's folder, then read as an archive (logs would mangle the bytes)."""
+    with translated(f"reading libfaketime from {bases.TOOLS}"):
+        helper = client.containers.create(
+            tools, ["sh", "-c", f"cp /usr/lib/*/faketime/{Path(LIBRARY).name} /libfaketime"],
+            network_mode="none")
+        try:
+            helper.start()
+            code = helper.wait(timeout=60).get("StatusCode")
+            stream, _ = helper.get_archive("/libfaketime") if code == 0 else (None, None)
+            raw = b"".join(stream) if stream is not None else b""
+        finally:
+            helper.remove(force=True)
+    data = b""
+    if raw:
+        with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+            member = tar.extractfile("libfaketime")
+            data = member.read() if member is not None else b""
+    if not data.startswith(b"\x7fELF"):
+        raise SandboxError(f"{bases.TOOLS} holds no libfaketime: re-make it with "
+                           f"`repro base {bases.TOOLS.removeprefix(bases.PREFIX)} --force`")
+    return data
 
 
 def _cache_file() -> Path:
@@ -198,9 +221,11 @@ def _frozen(at: float) -> str:
 class RunClock:
     """One sandbox's clock: the settings each container and process gets."""
 
-    def __init__(self, clock: Clock, volume: str, engine: Engine):
+    def __init__(self, clock: Clock, library: Library, engine: Engine):
         self.clock = clock
-        self.volume = volume
+        self.library = library
+        # An engine on this host mounts the host's copy (no per-container copy).
+        self.mounted = library.path is not None and engine.local()
         self.engine = engine
         self.started: float | None = None  # real time it read `at`
         self._lock = threading.Lock()
@@ -215,8 +240,22 @@ class RunClock:
         offset = clock.at - process_start + clock.rate * (process_start - self.started)
         return f"{offset:+.6f}" if clock.rate == 1 else f"{offset:+.6f} x{clock.rate:g}"
 
-    def binds(self) -> dict[str, dict[str, str]]:
-        return {self.volume: {"bind": LIBRARY_DIR, "mode": "ro"}}
+    def binds(self) -> list[str] | None:
+        """The library mounted read-only from the host's cache, when the engine is here."""
+        return [f"{self.library.path}:{LIBRARY}:ro"] if self.mounted else None
+
+    def files(self, setting: str | None = None) -> bytes | None:
+        """A tar stream for a container before it starts: the library (read-only) unless
+        it is mounted, and for a service its setting file; None when there is nothing."""
+        if self.mounted and setting is None:
+            return None
+        buf = io.BytesIO()
+        with tarball.writer(buf) as tar:
+            if not self.mounted:
+                tarball.add_bytes(tar, LIBRARY.lstrip("/"), self.library.data, 0o444)
+            if setting is not None:
+                tarball.add_bytes(tar, SETTING_FILE.lstrip("/"), f"{setting}\n".encode())
+        return buf.getvalue()
 
     def environment(self, env: dict[str, str], image_id: str, service: bool
                     ) -> dict[str, str]:
@@ -276,9 +315,9 @@ def judge(output: str, clock: RunClock, at_real: float) -> ClockReach:
     """What `date +%s` printed in a container, against what the clock should read."""
     if _NOT_LOADED in output:
         line = next(x for x in output.splitlines() if _NOT_LOADED in x)
-        return ClockReach(False, f"the C library could not load libfaketime ({line.strip()[:160]})"
-                          f"; if the volume {clock.volume} is damaged, remove it "
-                          f"(`docker volume rm {clock.volume}`) and run again")
+        return ClockReach(False, f"the C library could not load libfaketime "
+                          f"({line.strip()[:160]}); if the copy in ~/.cache/repro is "
+                          "damaged, remove it and run again")
     numbers = re.findall(r"^\s*(-?\d+)\s*$", output, re.M)
     if not numbers:
         said = output.strip().splitlines()[-1:] or ["nothing"]

@@ -158,8 +158,10 @@ def _clock_refusal(container: DockerContainer, image: str) -> str | None:
         refused = clocks.refusal(container.engine, container.model.id, image,
                                  "the steps' container" if container.probe_in_log
                                  else container.what)
-    if refused is None and not container.probe_in_log:  # a service: reads its setting file
-        container.copy_in(clock.setting_file(clock.setting(0.0)))
+    if refused is None:  # the library (unless mounted), a service's setting file
+        files = clock.files(None if container.probe_in_log else clock.setting(0.0))
+        if files is not None:
+            container.copy_in(files)
     return refused
 
 
