@@ -124,7 +124,8 @@ def main() -> None:
                      f"| {with_ / without:.3f}x | {verdict} |")
     lines += ["", "What the clock adds: the library is mounted read-only from the host's "
               "cache (~/.cache/repro; a remote engine gets it copied in); the steps' "
-              "container gets its setting in the environment and PID 1 prints `date +%s` at start, read back from its log (the "
+              "container gets its setting in the environment and PID 1 prints `date +%s` "
+              "at start, read back from its log (the "
               "check); each process started after the first step gets its setting in the "
               "exec's environment. A service also gets its setting file copied in at "
               "creation and rewritten when the clock starts, and one `date +%s` exec as its "
