@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.plan.values import CapturePlan
+from repro.results.observations import exit_counts
 from repro.results.outcome import StepStatus
 from repro.results.reader import StoredRun, StoredStep
 
@@ -132,15 +133,8 @@ def repeated(step: StoredStep, folder: Path) -> list[Channel]:
     channels as `steps.NAME.N.*` unless it compares only the aggregate."""
     instances = step.instances or ()
     base = f"steps.{step.name}"
-    counts: dict[str, int] = {}
-    for inst in instances:
-        key = f"exit {inst.exit_code}" if inst.status in (StepStatus.OK, StepStatus.FAILED) \
-            else inst.status.value
-        counts[key] = counts.get(key, 0) + 1
-    order = sorted(counts, key=lambda k: (0, int(k[5:]), "") if k[5:].lstrip("-").isdigit()
-                   else (1, 0, k))
-    out = [Channel(f"{base}.exit_codes", "text",
-                   data="".join(f"{k}: {counts[k]}\n" for k in order).encode())]
+    out = [Channel(f"{base}.exit_codes", "text", data="".join(
+        f"{k}: {n}\n" for k, n in exit_counts(instances).items()).encode())]
     for stream in ("stdout", "stderr"):
         files = [folder / rel for rel in (getattr(i, f"{stream}_file") for i in instances)
                  if rel and (folder / rel).exists()]

@@ -62,10 +62,6 @@ class Stamp:
     offset: timedelta | None  # None: no zone written
     epoch: float | None = None  # epoch seconds: already an instant
 
-    @property
-    def naive(self) -> bool:
-        return self.epoch is None and self.offset is None
-
 
 def _offset(text: str | None) -> timedelta | None:
     if text is None:

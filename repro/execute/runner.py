@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from repro.config import model
 from repro.config.yaml_source import display_path
 from repro.errors import Interrupted, ReproError, SandboxError
 from repro.execute import archive, clock, conditions, faults, owner, services, timeline
@@ -169,18 +168,15 @@ def _image_spec(image: ImagePlan) -> api.ImageSpec:
     return api.ImageSpec(image.ref, image.context, image.dockerfile, dict(image.build_args))
 
 
-def _limits(limits: model.Limits) -> api.Limits:
-    return conditions.limits(limits)
-
 
 def _sandbox_spec(plan: Plan, run_id: str, keep: bool, image_id: str,
                   service_images: dict[str, str]) -> api.SandboxSpec:
     main = api.ContainerSpec("sandbox", image_id, dict(plan.env), workdir=plan.workdir,
-                             user=plan.user, limits=_limits(plan.limits))
+                             user=plan.user, limits=conditions.limits(plan.limits))
     return api.SandboxSpec(run_id, plan.scenario_id, conditions.applied(plan, main, True), tuple(
         conditions.applied(plan, api.ContainerSpec(
             svc.name, service_images[svc.name], dict(svc.env), command=svc.command,
-            limits=_limits(svc.limits)), False)
+            limits=conditions.limits(svc.limits)), False)
         for svc in plan.services), egress=plan.egress, keep=keep, clock=clock.spec(plan))
 
 

@@ -168,18 +168,6 @@ def clock_dict(clock: ClockPlan, mask: Callable[[str], str]) -> dict[str, Any]:
             "rate": clock.rate, "from": origin, "through": THROUGH}
 
 
-def describe(clock: ClockPlan) -> str:
-    """One line: `2024-01-31T00:29:30Z at the first step, running x1 (from app.log:4, 30s
-    before its line)`."""
-    how = "frozen" if clock.frozen else f"running x{clock.rate:g}"
-    origin = clock.origin
-    if "log" in origin:
-        before = f", {origin['before_s']:g}s before" if origin.get("before_s") else ""
-        source = f"from {origin['line']}{before}"
-    else:
-        source = f"from {origin.get('written', 'clock.at')}"
-    return f"{iso(clock.at)} at the first step, {how} ({source})"
-
 
 def log_timeline(path: Path, match: str | None, zone_name: str | None, year: int | None
                  ) -> tuple[list[tuple[logtime.Event, float | None]], logtime.Event | None, int]:

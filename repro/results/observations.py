@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from repro.config.timeline import Repeat
 from repro.results.outcome import StepStatus
@@ -83,7 +84,15 @@ def aggregate_status(instances: list[StepObservation]) -> StepStatus:
     return StepStatus.OK if statuses <= {StepStatus.OK} and statuses else StepStatus.SKIPPED
 
 
-def exit_counts(instances: list[StepObservation]) -> dict[str, int]:
+class _Ended(Protocol):  # a step observation, as run or as read back from a record
+    @property
+    def status(self) -> StepStatus: ...
+
+    @property
+    def exit_code(self) -> int | None: ...
+
+
+def exit_counts(instances: Iterable[_Ended]) -> dict[str, int]:
     """How many instances ended how: `exit 0`, `exit 3`, `timed_out` ... in a stable order."""
     counts: dict[str, int] = {}
     for inst in instances:

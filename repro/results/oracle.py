@@ -52,11 +52,6 @@ def _first_match(pattern: str, text: str) -> str | None:
 _Seen = tuple[float | None, str | None, int | None]  # when, the line, the instance
 
 
-def _check_step(cond: Condition, obs: StepObservation | None) -> tuple[bool, str]:
-    fired, detail, _ = _step_moment(cond, obs)
-    return fired, detail
-
-
 def _step_moment(cond: Condition, obs: StepObservation | None
                  ) -> tuple[bool, str, _Seen]:
     """Whether it holds, what was seen, and (when, the line) it was seen."""

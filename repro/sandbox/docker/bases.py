@@ -36,19 +36,27 @@ def split(ref: str) -> tuple[str, str]:
     return name, tag or ("latest" if name == "busybox" else "")
 
 
-def ensure(engine: Engine, ref: str, say: Callable[[str], None]) -> None:
-    """Make the offline base `ref` on the engine unless it has it: copied from another
-    engine of the run that has it (seconds), else created."""
+def ensure(engine: Engine, ref: str, say: Callable[[str], None]) -> str:
+    """The id of the offline base `ref` on the engine, made unless it has it: copied from
+    another engine of the run that has it (seconds), else created. Looked up once per
+    engine: every container start on a private network asks for the tools image."""
     import docker
 
+    known = engine.base_ids.get(ref)
+    if known is not None:
+        return known
     with translated(f"looking up image {ref}"):
         try:
-            engine.client().images.get(ref)
-            return
+            found = engine.client().images.get(ref).id
         except docker.errors.ImageNotFound:
-            pass
-    if transfer.from_peers(engine, ref, say) is None:
-        create(engine, ref, say)
+            found = None
+    if found is None:
+        if transfer.from_peers(engine, ref, say) is None:
+            create(engine, ref, say)
+        with translated(f"looking up image {ref}"):
+            found = engine.client().images.get(ref).id
+    engine.base_ids[ref] = found
+    return found
 
 
 def create(engine: Engine, ref: str, say: Callable[[str], None]) -> str:

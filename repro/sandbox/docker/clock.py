@@ -70,10 +70,8 @@ _libraries: dict[str, Library] = {}  # by tools image id
 def ensure_library(engine: Engine, say: Say) -> Library:
     """libfaketime, read from repro's tools image on first use, then from the host's
     cache: the engine keeps nothing for it."""
-    bases.ensure(engine, bases.TOOLS, say)
+    tools = bases.ensure(engine, bases.TOOLS, say)
     client = engine.client()
-    with translated(f"looking up {bases.TOOLS}"):
-        tools = client.images.get(bases.TOOLS).id
     if tools in _libraries:
         return _libraries[tools]
     cached: Path | None = _cache_file().with_name(
@@ -249,9 +247,12 @@ class RunClock:
         it is mounted, and for a service its setting file; None when there is nothing."""
         if self.mounted and setting is None:
             return None
+        return self._tar(not self.mounted, setting)
+
+    def _tar(self, library: bool, setting: str | None) -> bytes:
         buf = io.BytesIO()
         with tarball.writer(buf) as tar:
-            if not self.mounted:
+            if library:
                 tarball.add_bytes(tar, LIBRARY.lstrip("/"), self.library.data, 0o444)
             if setting is not None:
                 tarball.add_bytes(tar, SETTING_FILE.lstrip("/"), f"{setting}\n".encode())
@@ -275,11 +276,6 @@ class RunClock:
             return {}
         return {"FAKETIME": self.setting(time.time())}
 
-    def setting_file(self, setting: str) -> bytes:
-        buf = io.BytesIO()
-        with tarball.writer(buf) as tar:
-            tarball.add_bytes(tar, SETTING_FILE.lstrip("/"), f"{setting}\n".encode())
-        return buf.getvalue()
 
     def start(self, services: list[Any]) -> float:
         """Start it now; rewrite the services' setting file, each for its PID 1's start."""
@@ -291,7 +287,7 @@ class RunClock:
             def rewrite(container: Any) -> None:
                 try:
                     began = container.started_at()
-                    container.copy_in(self.setting_file(self.setting(began)))
+                    container.copy_in(self._tar(False, self.setting(began)))
                 except BaseException as exc:  # noqa: BLE001 - re-raised below
                     failures.append(exc)
 

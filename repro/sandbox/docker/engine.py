@@ -51,6 +51,7 @@ class Engine:
         # Other engines of the same replay: an image missing here but found there is copied
         # over rather than made again or pulled.
         self.peers: list[Engine] = []
+        self.base_ids: dict[str, str] = {}  # offline bases found or made: ref -> image id
 
     @property
     def where(self) -> str:
@@ -90,10 +91,6 @@ class Engine:
         if self._local is None:
             self._local = _peer_is_engine(self.where)
         return self._local
-
-    def close(self) -> None:
-        if self._connected is not None:
-            self._connected[0].close()
 
 
 def _peer_is_engine(where: str) -> bool:

@@ -168,8 +168,8 @@ def bridge_hint(error: str) -> str:
 def _build(engine: Engine, image: ImageSpec, tag: str, key: str, say: Say) -> str:
     try:
         return _stream_build(engine, image, tag, key, say)
-    except SandboxError as exc:  # the engine refused the build before it streamed anything
-        hint = "" if BRIDGE_HINT in str(exc) else bridge_hint(str(exc))
+    except SandboxError as exc:  # refused before or during the build
+        hint = bridge_hint(str(exc))
         if not hint:
             raise
         raise SandboxError(f"{exc}{hint}") from None
@@ -195,7 +195,7 @@ def _stream_build(engine: Engine, image: ImageSpec, tag: str, key: str, say: Say
                 step = next((line for line in reversed(log) if line.startswith("Step ")), "")
                 tail = " | ".join(line.strip() for line in log[-4:])
                 error = chunk["error"].strip()
-                hint = bridge_hint(error)
+                hint = ""
                 if re.search(r"registry|no such host|pull access denied|manifest unknown",
                              error) and step.split(":", 1)[-1].strip().upper().startswith(
                                  "FROM"):

@@ -27,9 +27,7 @@ def cache_dir() -> Path:
 
 def zone_file(engine: Engine, zone: str, say: Say) -> bytes | None:
     """The TZif bytes of `zone` (links followed), None if the tools' tzdata lacks it."""
-    bases.ensure(engine, bases.TOOLS, say)
-    with translated(f"looking up image {bases.TOOLS}"):
-        image_id = engine.client().images.get(bases.TOOLS).id
+    image_id = bases.ensure(engine, bases.TOOLS, say)
     name = posixpath.normpath("zoneinfo/" + zone)
     if not name.startswith("zoneinfo/"):
         return None
