@@ -228,3 +228,36 @@ def test_safe_defaults_drop_capabilities_and_privileges_and_bound_resources(
     assert code == 0, stderr
     out = project.record(result)["steps"][0]["stdout"]
     assert "NoNewPrivs:\t0" in out and "mknod-ok" in out and "2048" in out
+
+
+def test_a_service_has_no_route_out_at_start_after_a_restart_and_after_a_reconnect(
+        project: Project) -> None:
+    # The service publishes its own routing table; the steps read it over the network.
+    project.env("routes", """\
+        image: repro-base/busybox
+        services:
+          web:
+            image: repro-base/busybox
+            command: >-
+              mkdir -p /www; httpd -p 8080 -h /www;
+              while :; do ip -4 route > /www/r; sleep 0.1; done
+            ready: {tcp: 8080}
+        """)
+    read = "sleep 0.5; wget -qO- http://web:8080/r"
+    sid = project.scenario("routes", f"""\
+        environment: routes
+        steps:
+          - {{name: at-start, run: "{read}"}}
+          - {{name: restart, fault: {{restart: web}}}}
+          - {{name: after-restart, run: "{read}"}}
+          - {{name: cut, fault: {{disconnect: web}}}}
+          - {{name: mend, fault: {{reconnect: web}}}}
+          - {{name: after-reconnect, run: "{read}"}}
+        oracle: {{any: [{{step: after-reconnect, exit_code: 0}}]}}
+        """)
+    code, result, stderr = project.run_json(sid)
+    assert code == 0, stderr
+    steps = {s["name"]: s["stdout"] for s in project.record(result)["steps"]}
+    for name in ("at-start", "after-restart", "after-reconnect"):
+        assert "scope link" in steps[name], (name, steps[name])  # its own network only
+        assert "default" not in steps[name] and "throw" in steps[name], (name, steps[name])
