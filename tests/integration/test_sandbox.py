@@ -233,6 +233,7 @@ def test_safe_defaults_drop_capabilities_and_privileges_and_bound_resources(
 def test_a_service_has_no_route_out_at_start_after_a_restart_and_after_a_reconnect(
         project: Project) -> None:
     # The service publishes its own routing table; the steps read it over the network.
+    # (Written aside then moved: a reader must never catch the file just truncated.)
     project.env("routes", """\
         image: repro-base/busybox
         services:
@@ -240,7 +241,7 @@ def test_a_service_has_no_route_out_at_start_after_a_restart_and_after_a_reconne
             image: repro-base/busybox
             command: >-
               mkdir -p /www; httpd -p 8080 -h /www;
-              while :; do ip -4 route > /www/r; sleep 0.1; done
+              while :; do ip -4 route > /www/n; mv /www/n /www/r; sleep 0.1; done
             ready: {tcp: 8080}
         """)
     read = "sleep 0.5; wget -qO- http://web:8080/r"
@@ -257,7 +258,9 @@ def test_a_service_has_no_route_out_at_start_after_a_restart_and_after_a_reconne
         """)
     code, result, stderr = project.run_json(sid)
     assert code == 0, stderr
-    steps = {s["name"]: s["stdout"] for s in project.record(result)["steps"]}
+    record = {s["name"]: s for s in project.record(result)["steps"]}
+    steps = {name: f'{s["stdout"]} (exit {s["exit_code"]}: {s["stderr"]})'
+             for name, s in record.items()}
     for name in ("at-start", "after-restart", "after-reconnect"):
         assert "scope link" in steps[name], (name, steps[name])  # its own network only
         assert "default" not in steps[name] and "throw" in steps[name], (name, steps[name])

@@ -21,6 +21,7 @@ from repro.sandbox.api import (
     ExecResult,
     Status,
 )
+from repro.sandbox.docker import hijack
 from repro.sandbox.docker.engine import Engine, translated
 
 # Run as root in the container when a process times out: every process but PID 1 and this.
@@ -178,11 +179,13 @@ class DockerContainer:
                 self.model.id, argv, stdout=True, stderr=True,
                 stdin=request.stdin is not None, environment=self._environment(request),
                 workdir=request.workdir, user=request.user or "")["Id"]
-            sock = api.exec_start(exec_id, socket=True)
+            attached = hijack.start(api, exec_id)
+        sock = attached.sock
         raw = getattr(sock, "_sock", sock)
         raw.settimeout(None)  # a step may be silent for longer than the client timeout
         started = time.time()
-        reader = threading.Thread(target=_pump, args=(sock, stdout, stderr, pid), daemon=True)
+        reader = threading.Thread(target=_pump, args=(attached.output, stdout, stderr, pid),
+                                  daemon=True)
         reader.start()
         if request.stdin is not None:
             # Fed from its own thread: a process that never reads its input must still
@@ -210,6 +213,7 @@ class DockerContainer:
             if sock is not raw:  # the file over it holds a reference: close that too
                 with contextlib.suppress(OSError):
                     sock.close()
+            attached.close()
         ended = time.time()
         with translated(f"reading the exit code of {label}"):
             exit_code = api.exec_inspect(exec_id).get("ExitCode")
@@ -417,16 +421,14 @@ def _streamed(response: Any, chunk: int = 1024 * 1024) -> Iterator[bytes]:
         response.close()
 
 
-def _pump(sock: Any, stdout: IO[bytes], stderr: IO[bytes],
+def _pump(output: IO[bytes], stdout: IO[bytes], stderr: IO[bytes],
           reported: _ReportedPid | None = None) -> None:
     """Copy the process's output to its files, each cut at MAX_OUTPUT (a step printing in
     a loop must not fill the disk before its timeout); the wrapper's pid line, if any,
     taken off its stderr."""
-    from docker.utils.socket import frames_iter
-
     written = {1: 0, 2: 0}
     try:
-        for stream, data in frames_iter(sock, tty=False):
+        for stream, data in hijack.frames(output):
             key = 2 if stream == 2 else 1
             if key == 2 and reported is not None:
                 data = reported.strip(data)
