@@ -1,0 +1,47 @@
+"""Pages as one self-contained HTML file each: Jinja2 with autoescaping, the CSS and the
+script inline, and a Content-Security-Policy that lets only that script run and nothing
+load from anywhere (an attachment opened offline looks the same)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from repro import __version__
+
+
+@cache
+def _asset(name: str) -> str:
+    return resources.files("repro.report.html").joinpath("templates", name).read_text(
+        encoding="utf-8")
+
+
+def _hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def _csp(css: str, js: str) -> str:
+    """Nothing from the network, no other script or style than ours: were some text ever
+    left unescaped, it could still not run."""
+    return (f"default-src 'none'; style-src {_hash(css)}; script-src {_hash(js)}; "
+            "img-src data:; base-uri 'none'; form-action 'none'")
+
+
+@cache
+def _environment() -> Any:
+    import jinja2  # lazily: `repro --help` does not pay for it
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("repro.report.html", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=False)
+
+
+def render(template: str, **context: Any) -> str:
+    from markupsafe import Markup
+
+    css, js = _asset("page.css"), _asset("page.js")
+    return _environment().get_template(template).render(
+        css=Markup(css), js=Markup(js), csp=_csp(css, js), version=__version__, **context)
