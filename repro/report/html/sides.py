@@ -36,11 +36,13 @@ class Fold:
     head: list[Row]
     tail: list[Row]
     skipped: int
+    kind: str = "fold"
 
 
 @dataclass
 class Note:
     text: str
+    kind: str = "note"
 
 
 Block = Row | Fold | Note
