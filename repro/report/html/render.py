@@ -36,7 +36,9 @@ def _environment() -> Any:
 
     return jinja2.Environment(
         loader=jinja2.PackageLoader("repro.report.html", "templates"),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=False)
+        autoescape=True, trim_blocks=False,
+        # A record of an older or newer repro may lack a key: shown empty, not a crash.
+        undefined=jinja2.ChainableUndefined)
 
 
 def render(template: str, **context: Any) -> str:
