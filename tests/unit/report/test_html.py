@@ -170,3 +170,43 @@ def test_junit_records_are_found(project, tmp_path):
     xml.write_text("<testsuites><testcase")
     with pytest.raises(ConfigError, match="not a JUnit XML"):
         sources.summary(str(xml), Path.cwd(), project.root)
+
+
+def test_the_timeline_draws_services_steps_background_faults_waits_and_the_oracle():
+    from repro.report.html.timeline import drawing
+
+    start = "2026-01-01T00:00:10.000+00:00"
+
+    def ev(offset: float, kind: str, entry: str, detail: str = "") -> dict:
+        return {"offset_s": offset, "kind": kind, "entry": entry, "detail": detail}
+
+    data = {
+        "timeline_start": start,
+        "services": {"db": {"ready_s": 2.0}, "cache": {"ready_s": 1.0}},
+        "steps": [{"name": "api", "status": "stopped", "background": True},
+                  {"name": "load", "status": "failed", "exit_code": 1,
+                   "instances": [{}, {}], "exit_codes": {"exit 1": 2}}],
+        "faults": [{"name": "cut-db", "description": "disconnect db", "status": "done",
+                    "undo": "reconnect", "undone_at": "2026-01-01T00:00:14.000+00:00"}],
+        "events": [ev(-0.5, "ready", "services", "db, cache"), ev(0.0, "start", "api"),
+                   ev(0.2, "output", "api", "<listening>"), ev(0.1, "waited", "port 80"),
+                   ev(1.0, "start", "cut-db"), ev(1.1, "end", "cut-db", "done"),
+                   ev(1.2, "start", "load"), ev(2.5, "end", "load", "exit 1"),
+                   ev(2.0, "oracle", "load"), ev(5.0, "stopped", "api")],
+        "when": {"offset_s": 2.0, "step": "load"}}
+    drawn = drawing(data)
+    assert drawn is not None
+    lanes = {b.lane: b for b in drawn.bars}
+    assert [b.lane for b in drawn.bars] == ["db", "cache", "api", "port 80", "cut-db", "load"]
+    # Services one after the other, the last ready at the `ready` event.
+    assert (lanes["db"].start, lanes["db"].end) == (-3.5, -1.5)
+    assert (lanes["cache"].start, lanes["cache"].end) == (-1.5, -0.5)
+    assert lanes["api"].kind == "background" and lanes["api"].ticks == [0.2]
+    assert lanes["load"].kind == "repeat" and lanes["load"].status == "failed"
+    assert lanes["cut-db"].kind == "fault" and lanes["cut-db"].end == pytest.approx(4.0)
+    assert lanes["port 80"].kind == "wait"
+    # x grows with time; the oracle's line sits where the load bar's offset 2.0 would.
+    assert lanes["db"].x < drawn.zero_x < lanes["load"].x < drawn.oracle_x  # type: ignore
+    load = lanes["load"]
+    assert drawn.oracle_x == pytest.approx(load.x + (2.0 - 1.2) / (2.5 - 1.2) * load.width,
+                                           abs=0.05)
