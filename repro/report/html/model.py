@@ -27,6 +27,20 @@ class Output:
     size: int
     file: str | None  # where all of it is
 
+    @property
+    def label(self) -> str:
+        """`stdout (12 lines)`, or how much of it is shown and where the rest is."""
+        if self.text is None:
+            return f"{self.stream}: {self.size} bytes, not embedded; in {self.file}"
+        shown = self.text.count("\n") + 1
+        if self.lines == 0:  # a tail read from the file
+            return (f"{self.stream} ({self.size} bytes; its last {shown} lines shown, all of "
+                    f"it in {self.file})")
+        if self.cut:
+            return (f"{self.stream} ({self.lines} lines; the last {self.lines - self.cut} "
+                    f"shown, all of it in {self.file})")
+        return f"{self.stream} ({self.lines} lines)"
+
 
 @dataclass
 class Step:
@@ -103,9 +117,9 @@ def _output(step: dict[str, Any], stream: str, folder: Path) -> Output:
     size = int(step.get(f"{stream}_bytes") or 0)
     file = step.get(f"{stream}_file")
     location = str(folder / file) if file else None
-    if text is None:
-        return Output(stream, None, 0, 0, size, location)
-    if "\x00" in text:
+    if text is None and location is not None and size:
+        return _tail(stream, Path(location), size)
+    if text is None or "\x00" in text:
         return Output(stream, None, 0, 0, size, location)
     rows = text.splitlines()
     kept = rows[-TAIL_LINES:]
@@ -113,6 +127,20 @@ def _output(step: dict[str, Any], stream: str, folder: Path) -> Output:
     if len(shown) > TAIL_CHARS:
         shown = "…" + shown[-TAIL_CHARS:]
     return Output(stream, shown, len(rows), len(rows) - len(kept), size, location)
+
+
+def _tail(stream: str, path: Path, size: int) -> Output:
+    """The end of an output too large for the record (it is only in its file)."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(size - TAIL_CHARS, 0))
+            data = handle.read(TAIL_CHARS)
+    except OSError:
+        return Output(stream, None, 0, 0, size, str(path))
+    if b"\x00" in data:
+        return Output(stream, None, 0, 0, size, str(path))
+    rows = data.decode("utf-8", "replace").splitlines()[1:][-TAIL_LINES:]  # whole lines
+    return Output(stream, "\n".join(rows), 0, 0, size, str(path))
 
 
 def _steps(data: dict[str, Any], folder: Path) -> list[Step]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -30,13 +31,26 @@ def _csp(css: str, js: str) -> str:
             "img-src data:; base-uri 'none'; form-action 'none'")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _visible(value: Any) -> Any:
+    """Control characters (a terminal's colour codes, a NUL) as `\x1b`: shown, not
+    swallowed by the browser. The page's own markup (Markup) is left as it is."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    return value
+
+
 @cache
 def _environment() -> Any:
     import jinja2  # lazily: `repro --help` does not pay for it
 
     return jinja2.Environment(
         loader=jinja2.PackageLoader("repro.report.html", "templates"),
-        autoescape=True, trim_blocks=False,
+        autoescape=True, trim_blocks=False, finalize=_visible,
         # A record of an older or newer repro may lack a key: shown empty, not a crash.
         undefined=jinja2.ChainableUndefined)
 

@@ -58,7 +58,8 @@ def _record(project, stdout: str, baseline_stdout: str) -> RunRecord:
 
 
 def test_customer_html_stays_text_and_only_the_pages_script_may_run(project):
-    rec = _record(project, f"total 10\nname {HOSTILE}\n", "total 10\nname plain\n")
+    rec = _record(project, f"total 10\nname {HOSTILE}\n\x1b[31mred\x00\n",
+                  "total 10\nname plain\n")
     page = html.run_html(rec.directory)
     tags = tags_of(page)
     assert [t for t, _ in tags if t in ("img", "script")] == ["script"]
@@ -66,6 +67,7 @@ def test_customer_html_stays_text_and_only_the_pages_script_may_run(project):
     assert page.count(HOSTILE) == 0  # only ever escaped
     assert "&lt;script&gt;document.title=" in page
     assert RUN_SECRET not in page  # the command's token is masked in the record
+    assert "\\x1b[31mred\\x00" in page and "\x1b" not in page and "\x00" not in page
     # Nothing may load from anywhere; no inline script or style but the page's own.
     csp = next(a["content"] for t, a in tags if t == "meta" and
                a.get("http-equiv") == "Content-Security-Policy")
@@ -85,6 +87,9 @@ def test_a_million_line_divergence_is_embedded_around_its_changes(project):
         assert f"line {i} <mark>FAILED</mark>" in page and f"line {i} <mark>ok</mark>" in page
     skipped = [int(n) for n in re.findall(r"… (\d+) unchanged line\(s\) not embedded", page)]
     assert sum(skipped) > 990_000  # said, not embedded
+    # The step's output, only in its file (over 1 MiB), by its end.
+    assert "its last 200 lines shown" in page and "line 999999 ok" in page
+    assert "line 999799 ok" not in page
 
 
 def test_the_excerpt_accounts_for_every_line_and_is_bounded():
