@@ -21,6 +21,10 @@ SCENARIO = """\
     parameters:
       greeting: hello
     steps:
+      - name: ticker
+        run: for i in 1 2 3; do echo "tick $i"; sleep 0.1; done; sleep 30
+        background: true
+      - wait_for: {log: "tick 3", step: ticker, timeout: 20s}
       - name: greet
         run: |
           echo "start"
@@ -96,9 +100,12 @@ def test_a_diverged_run_rendered_in_chromium(project: Project, tmp_path: Path):
     # The timeline: a bar for the step, the moment the oracle first held.
     svg = dom.by_id("timeline")
     assert svg is not None and svg.tag == "svg"
-    lanes = {g.attrs.get("data-entry") for g in svg.all("g", "lane")}
-    assert "greet" in lanes
-    assert svg.all("rect", "bar") and dom.by_id("oracle-moment") is not None
+    lanes = {g.attrs.get("data-entry"): g for g in svg.all("g", "lane")}
+    assert lanes["greet"].all("rect", "step")
+    assert lanes["ticker"].all("rect", "background")  # stopped by repro at the end
+    assert len(lanes["ticker"].all("line", "tick")) == 3  # a tick per output line
+    assert any(g.all("rect", "wait") for g in lanes.values())
+    assert dom.by_id("oracle-moment") is not None
 
     # Both runs on one index page, each linking its own page.
     first = json.loads((project.root / ".repro/runs").glob("*/record.json").__next__()

@@ -153,5 +153,5 @@ def drawing(data: dict[str, Any]) -> Drawing | None:
     if moment is not None:
         label = f"oracle held at {moment:+.2f}s" + (f" ({when['step']})"
                                                       if when.get("step") else "")
-    return Drawing(bars, axis, TOP + len(bars) * LANE + 8,
+    return Drawing(bars, axis, TOP + len(bars) * LANE + 20,  # room for the oracle label
                    None if moment is None else x(moment), label, x(0.0))

@@ -215,3 +215,12 @@ def test_the_timeline_draws_services_steps_background_faults_waits_and_the_oracl
     load = lanes["load"]
     assert drawn.oracle_x == pytest.approx(load.x + (2.0 - 1.2) / (2.5 - 1.2) * load.width,
                                            abs=0.05)
+
+
+def test_a_record_missing_most_keys_still_renders(tmp_path):
+    # A run killed early (or a record of another repro version) has few keys.
+    (tmp_path / "record.json").write_text(json.dumps(
+        {"run_id": "R-9", "status": "killed", "steps": [
+            {"name": "a", "status": "interrupted"}], "baseline": {"verdict": "not compared"}}))
+    page = html.run_html(tmp_path)
+    assert ">ERROR<" in page and "no verdict" in page and "R-9" in page
