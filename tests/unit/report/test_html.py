@@ -224,3 +224,23 @@ def test_a_record_missing_most_keys_still_renders(tmp_path):
             {"name": "a", "status": "interrupted"}], "baseline": {"verdict": "not compared"}}))
     page = html.run_html(tmp_path)
     assert ">ERROR<" in page and "no verdict" in page and "R-9" in page
+
+
+def test_structured_channels_side_by_side_by_path_and_row(tmp_path):
+    def side(name: str, text: str) -> Channel:
+        path = tmp_path / f"{name}-{len(list(tmp_path.iterdir()))}"
+        path.write_text(text)
+        return Channel(name, "json" if name.endswith("json") else "text", path=path)
+
+    got = compare([side("files.a.json", '{"total": 10.5, "who": "<b>a</b>"}')],
+                  [side("files.a.json", '{"total": 12.5, "who": "<b>a</b>", "new": 1}')])
+    rows = sides.blocks(got.to_dict()["channels"][0])
+    shown = [(r.label, "".join(t for _, t in r.old), "".join(t for _, t in r.new))
+             for r in rows if isinstance(r, sides.Row)]
+    assert shown == [("new", "", "1"), ("total", "10.5", "12.5")]
+    # A keyed CSV row: each changed column beside its old value.
+    csv = {"kind": "csv", "changes": [{"change": "changed", "key": {"id": "1"},
+                                       "columns": {"amount": {"old": "10.5", "new": "12.5"}}}]}
+    (row,) = sides.blocks(csv)
+    assert isinstance(row, sides.Row) and row.label == "row id=1: amount"
+    assert (row.old, row.new) == ([(True, "10"), (False, ".5")], [(True, "12"), (False, ".5")])
