@@ -3,21 +3,19 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from repro.report.html import sources
 from repro.report.html.model import page
 from repro.report.html.render import render
-from repro.results.reader import RECORD_FILE
 
 PAGE = "report.html"  # a run's page, beside its record
 
 
 def run_html(folder: Path) -> str:
     """The page of the run whose record.json is in `folder`."""
-    data = json.loads((folder / RECORD_FILE).read_text(encoding="utf-8"))
+    data = sources.load(folder)
     return render("page.html.j2", p=page(data, folder.resolve()), d=data)
 
 

@@ -15,6 +15,14 @@ from repro.results import reader
 from repro.results.reader import RECORD_FILE
 
 
+def load(folder: Path) -> dict[str, Any]:
+    """A run folder's record.json as data; a file that is not a run record is bad input
+    (one line naming it), not a crash."""
+    path = folder / RECORD_FILE
+    reader.read(path)  # checks it is one
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
 @dataclass
 class Entry:
     """A run of an index: its folder, or what the summary said when it has none here."""
@@ -25,7 +33,7 @@ class Entry:
     def row(self) -> dict[str, Any]:
         data: dict[str, Any] = dict(self.fallback)
         if self.folder is not None:
-            record = json.loads((self.folder / RECORD_FILE).read_text(encoding="utf-8"))
+            record = load(self.folder)
             reproduced = record.get("reproduced")
             ok = record.get("ok")
             data.update(

@@ -244,3 +244,15 @@ def test_structured_channels_side_by_side_by_path_and_row(tmp_path):
     (row,) = sides.blocks(csv)
     assert isinstance(row, sides.Row) and row.label == "row id=1: amount"
     assert (row.old, row.new) == ([(True, "10"), (False, ".5")], [(True, "12"), (False, ".5")])
+
+
+def test_a_broken_record_is_bad_input(project, cli):
+    run = project.root / ".repro/runs/R-2"
+    run.mkdir(parents=True)
+    (run / "record.json").write_text('{"run_id": "R-2", "steps": [')
+    (project.root / "replay.json").write_text(json.dumps(
+        [{"scenario": "R", "record": ".repro/runs/R-2/record.json"}]))
+    for target in ("R-2", "replay.json"):
+        done = cli("report", target)
+        assert done.exit_code == 2, done.stderr
+        assert "record.json: not a run record" in done.stderr
