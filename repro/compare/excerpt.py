@@ -2,9 +2,10 @@
 side by side (`repro report`): bounded however long the texts are.
 
 Each change comes with a few lines of context shown and more held back to expand; a long
-unchanged stretch keeps only its ends; past `MAX_LINES` embedded lines the rest is
-counted, not kept. Stored in the run record with the comparison, so a report shows what
-the run was compared with even after the baseline is re-recorded.
+unchanged stretch keeps only its ends; past `MAX_LINES` lines (or `MAX_TOTAL`
+characters) kept, the remaining changes are counted, not kept. Stored in the run record
+with the comparison, so a report shows what the run was compared with even after the
+baseline is re-recorded.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ EXPAND = 20  # more unchanged lines on each side, held back until expanded
 MAX_CHANGE = 200  # lines of one side of one change kept
 MAX_LINES = 3000  # lines kept in all, per channel
 MAX_CHARS = 2000  # characters of a line kept
+MAX_TOTAL = 256 * 1024  # characters kept in all, per channel (the record stays small)
 
 
 def _cut(lines: Sequence[str]) -> list[str]:
@@ -31,20 +33,22 @@ def excerpt(ops: list[Opcode], a: Sequence[str], b: Sequence[str]) -> dict[str, 
     `skipped` lines between them not kept), or `change` (`old` and `new`, with counts of
     lines cut); `a` and `b` are 0-based line numbers on each side."""
     blocks: list[dict[str, Any]] = []
-    kept = 0
+    kept = chars = 0
     left_changes = left_lines = 0
     last = len(ops) - 1
     for k, (tag, i1, i2, j1, j2) in enumerate(ops):
-        if kept >= MAX_LINES:
+        if kept >= MAX_LINES or chars >= MAX_TOTAL:
             if tag != "equal":
                 left_changes += 1
                 left_lines += (i2 - i1) + (j2 - j1)
             continue
         if tag != "equal":
-            old, new = a[i1:min(i2, i1 + MAX_CHANGE)], b[j1:min(j2, j1 + MAX_CHANGE)]
-            blocks.append({"t": "change", "a": i1, "b": j1, "old": _cut(old), "new": _cut(new),
+            old = _cut(a[i1:min(i2, i1 + MAX_CHANGE)])
+            new = _cut(b[j1:min(j2, j1 + MAX_CHANGE)])
+            blocks.append({"t": "change", "a": i1, "b": j1, "old": old, "new": new,
                            "old_cut": i2 - i1 - len(old), "new_cut": j2 - j1 - len(new)})
             kept += len(old) + len(new)
+            chars += sum(map(len, old)) + sum(map(len, new))
             continue
         n = i2 - i1
         lead = CONTEXT if k > 0 else 0  # context after the change before
@@ -52,6 +56,7 @@ def excerpt(ops: list[Opcode], a: Sequence[str], b: Sequence[str]) -> dict[str, 
         if n <= lead + trail + 1:  # folding would hide a line or none: shown whole
             blocks.append(_same(a, i1, i2, j1))
             kept += n
+            chars += sum(map(len, blocks[-1]["lines"]))
             continue
         if lead:
             blocks.append(_same(a, i1, i1 + lead, j1))
@@ -62,6 +67,7 @@ def excerpt(ops: list[Opcode], a: Sequence[str], b: Sequence[str]) -> dict[str, 
                        "head": _cut(a[start:start + head]), "tail": _cut(a[end - tail:end]),
                        "skipped": end - start - head - tail})
         kept += head + tail + lead + trail
+        chars += sum(map(len, blocks[-1]["head"])) + sum(map(len, blocks[-1]["tail"]))
         if trail:
             blocks.append(_same(a, end, i2, j2 - trail))
     return {"old_lines": len(a), "new_lines": len(b), "blocks": blocks,

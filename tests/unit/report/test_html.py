@@ -114,6 +114,17 @@ def test_the_excerpt_accounts_for_every_line_and_is_bounded():
                for x in many["blocks"])
     assert kept <= excerpt.MAX_LINES + 2 * excerpt.MAX_CHANGE
     assert many["left_out"]["changes"] > 0
+    # Long lines: the characters kept are bounded too.
+    wide = [f"{i} " + "x" * 5000 for i in range(400)]
+    changed = [line + "!" for line in wide]
+    bounded = excerpt.excerpt([("replace", 0, 400, 0, 400)], wide, changed)
+    chars = sum(len(x) for b in bounded["blocks"] for x in b.get("old", []) + b.get("new", []))
+    assert chars <= 2 * excerpt.MAX_CHANGE * (excerpt.MAX_CHARS + 1)
+    spread = [("replace", i, i + 1, i, i + 1) for i in range(400)]
+    bounded = excerpt.excerpt(spread, wide, changed)
+    chars = sum(len(x) for b in bounded["blocks"] for x in b.get("old", []) + b.get("new", []))
+    assert chars <= excerpt.MAX_TOTAL + 2 * (excerpt.MAX_CHARS + 1)
+    assert bounded["left_out"]["changes"] > 300
 
 
 def test_changed_words_are_marked_on_each_side():
