@@ -69,8 +69,12 @@ def test_a_diverged_run_rendered_in_chromium(project: Project, tmp_path: Path):
     assert page.name == "report.html" and (page.parent / "record.json").is_file()
     text = page.read_text()
     assert SECRET not in text and "http://" not in text.replace("http://www.w3.org", "")
+    # `repro report RUN` writes the same page from the record alone.
+    single = project.repro("report", page.parent.name, "-o", str(tmp_path / "one.html"))
+    assert single.returncode == 0, single.stderr
+    assert (tmp_path / "one.html").read_text() == text
 
-    dom = rendered(page)
+    dom = rendered(tmp_path / "one.html")
     screenshot(page, "report-run.png")
     _ours_only(dom)
     assert dom.by_id("verdict").text == "REPRODUCED"
