@@ -151,3 +151,42 @@ def test_a_replays_json_as_an_index(project: Project):
     assert run.by_id("verdict").text == "NOT REPRODUCED"
     assert run.all("b") == []  # the step's `<b>` is text
     assert "<b>bold</b>" in " ".join(p.text for p in run.all("pre"))
+
+
+def test_services_and_faults_on_the_timeline(project: Project):
+    project.env("web", """\
+        image: repro-base/busybox
+        services:
+          web:
+            image: repro-base/busybox
+            command: ["sh", "-c", "trap 'exit 0' TERM; sleep 1; mkdir -p /www; echo hi >
+                      /www/index.html; httpd -f -p 8080 -h /www & wait"]
+            ready: {tcp: 8080, timeout: 20s}
+        """)
+    sid = project.scenario("svc", """\
+        environment: web
+        steps:
+          - {name: before, run: "wget -qO- http://web:8080/"}
+          - fault: {kill: web}
+            name: dies
+          - {name: gone, run: "timeout 5 wget -qO- http://web:8080/", stop_on_failure: false}
+        oracle: {any: [{step: gone, failed: true}]}
+        """)
+    done = project.repro("run", f"scenarios/{sid}", "--report")
+    assert done.returncode == 0, done.stdout + done.stderr
+    page = project.root / next(line.removeprefix("report: ") for line in
+                               done.stdout.splitlines() if line.startswith("report: "))
+    dom = rendered(page)
+    screenshot(page, "report-services.png")
+    lanes = {g.attrs.get("data-entry"): g for g in dom.by_id("timeline").all("g", "lane")}
+    assert list(lanes) == ["web", "before", "dies", "gone"]
+    (service,) = lanes["web"].all("rect", "service")
+    (step,) = lanes["before"].all("rect", "step")
+    # The service was ready before the steps began: its bar ends left of the first step's.
+    assert float(service.attrs["x"]) + float(service.attrs["width"]) <= float(step.attrs["x"])
+    assert "ready after" in lanes["web"].all("title")[0].text
+    assert any("service web" in row.text and "ready after" in row.text
+               for row in dom.all("tr"))
+    assert lanes["dies"].all("rect", "fault")
+    assert "failed" in lanes["gone"].all("rect", "bar")[0].classes
+    assert dom.by_id("faults") is not None and "kill web" in dom.by_id("faults").text
