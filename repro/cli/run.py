@@ -25,7 +25,9 @@ def run(scenario: Path = ScenarioArg,
         param: list[str] = ParamOpt,
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
         keep: bool = typer.Option(False, "--keep", help="Leave the sandbox running to "
-                                  "inspect it.")) -> int:
+                                  "inspect it."),
+        html: bool = typer.Option(False, "--report", help="Also write the run's HTML page "
+                                  "beside its record (see `repro report`).")) -> int:
     """Replay a scenario in a fresh sandbox and say whether the error reproduced."""
     from repro import pipeline
     from repro.report import machine
@@ -46,9 +48,24 @@ def run(scenario: Path = ScenarioArg,
         from repro.report import terminal
 
         terminal.summary(outcome.record, outcome.comparison)
+    if html and outcome.record.path.is_file():
+        _write_page(outcome.record, as_json)
     if outcome.error is not None:
         raise outcome.error
     return outcome.exit_code
+
+
+def _write_page(record: RunRecord, as_json: bool) -> None:
+    """`--report`: the page beside the record; its path on stdout (stderr with --json,
+    whose stdout is one JSON object)."""
+    from repro.cli.common import shown
+    from repro.report.html import write_run
+
+    line = f"report: {shown(write_run(record.directory))}"
+    if as_json:
+        say(line)
+    else:
+        print(line)
 
 
 @app.command()

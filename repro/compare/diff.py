@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from repro.compare import textdiff
+from repro.compare import excerpt, textdiff
 from repro.compare.channels import Channel
 from repro.compare.normalise import Normal, Rulebook
 from repro.results.outcome import ChannelVerdict, StepStatus
@@ -25,6 +25,7 @@ class ChannelDiff:
     summary: str = ""
     lines: list[str] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
+    sides: dict[str, Any] | None = None  # a text channel's both sides (compare.excerpt)
 
     def __post_init__(self) -> None:
         self.verdict = ChannelVerdict(self.verdict)  # "match" given as text is the enum
@@ -34,6 +35,8 @@ class ChannelDiff:
                                "verdict": self.verdict.value}
         if self.verdict == ChannelVerdict.DIVERGED:
             out.update(summary=self.summary, diff=self.lines, changes=self.changes)
+            if self.sides is not None:
+                out["sides"] = self.sides
         return out
 
 
@@ -123,11 +126,14 @@ def diff_channel(a: Normal | None, b: Normal | None,
 
 def _text_diff(a: Normal, b: Normal, labels: tuple[str, str]) -> ChannelDiff:
     old, new = a.text or "", b.text or ""
-    lines, removed, added = textdiff.unified_counted(old.splitlines(), new.splitlines(),
-                                                     labels[0], labels[1])
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    ops = textdiff.opcodes(old_lines, new_lines)
+    lines, removed, added = textdiff.unified_of(ops, old_lines, new_lines, labels[0],
+                                                labels[1])
     if removed or added:
         return ChannelDiff(a.name, b.kind, ChannelVerdict.DIVERGED, f"{removed} line(s) removed, "
-                           f"{added} added", lines)
+                           f"{added} added", lines,
+                           sides=excerpt.excerpt(ops, old_lines, new_lines))
     # Same lines, different text: only line endings or the final newline differ.
     what = "line endings differ (\\r\\n vs \\n)" if ("\r\n" in old) != ("\r\n" in new) else \
         "the final newline differs"

@@ -166,7 +166,13 @@ def unified(a: Sequence[str], b: Sequence[str], label_a: str, label_b: str,
 def unified_counted(a: Sequence[str], b: Sequence[str], label_a: str, label_b: str,
                     context: int = 3, max_lines: int = 200) -> tuple[list[str], int, int]:
     """The unified diff, and how many lines were removed and added in all (not just shown)."""
-    ops = opcodes(a, b)
+    return unified_of(opcodes(a, b), a, b, label_a, label_b, context, max_lines)
+
+
+def unified_of(ops: list[Opcode], a: Sequence[str], b: Sequence[str], label_a: str,
+               label_b: str, context: int = 3, max_lines: int = 200
+               ) -> tuple[list[str], int, int]:
+    """`unified_counted` from opcodes already found (a caller that also needs them)."""
     removed = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag != "equal")
     added = sum(j2 - j1 for tag, _, _, j1, j2 in ops if tag != "equal")
     out = [f"--- {label_a}", f"+++ {label_b}"]

@@ -128,6 +128,7 @@ class RunRecord:
             "ended_at": iso(ended),
             "duration_s": round(ended - self.started, 3),
             "parameters": parameters_shown(plan),
+            "parameters_from": dict(sorted(plan.parameter_origins.items())),  # file:line
             "skipped_parameters": list(plan.skipped_parameters),
             "image": self.image,
             "services": self.services,

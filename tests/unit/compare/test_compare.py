@@ -68,7 +68,14 @@ def test_text_channels_diff_as_unified_lines(sides: tuple[Side, Side]) -> None:
                    "summary": "2 line(s) removed, 1 added",
                    "diff": ["--- baseline", "+++ this run", "@@ -1,4 +1,3 @@", " start",
                             "-at noon", "-value 1", "+value 2", " end"],
-                   "changes": []}
+                   "changes": [],
+                   # both sides around the change, for a side-by-side view (repro report)
+                   "sides": {"old_lines": 4, "new_lines": 3, "blocks": [
+                       {"t": "same", "a": 0, "b": 0, "lines": ["start"]},
+                       {"t": "change", "a": 1, "b": 1, "old": ["at noon", "value 1"],
+                        "new": ["value 2"], "old_cut": 0, "new_cut": 0},
+                       {"t": "same", "a": 3, "b": 2, "lines": ["end"]}],
+                       "left_out": {"changes": 0, "lines": 0}}}
 
 
 def test_equal_normalised_text_matches_whatever_the_raw_bytes(tmp_path: Path) -> None:
@@ -104,7 +111,11 @@ def test_invalid_json_is_diffed_as_text_with_a_note(sides: tuple[Side, Side]) ->
                               "property name enclosed in double quotes): compared as text",
                    "diff": ["--- baseline", "+++ this run", "@@ -1 +1 @@", '-{"a": 1,}',
                             '+{"a": 2,}'],
-                   "changes": []}
+                   "changes": [],
+                   "sides": {"old_lines": 1, "new_lines": 1, "blocks": [
+                       {"t": "change", "a": 0, "b": 0, "old": ['{"a": 1,}'],
+                        "new": ['{"a": 2,}'], "old_cut": 0, "new_cut": 0}],
+                       "left_out": {"changes": 0, "lines": 0}}}
 
 
 # ---- JSON and YAML ---------------------------------------------------------------------
