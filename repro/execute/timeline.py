@@ -26,6 +26,7 @@ from repro.execute import faults, oom, waits
 from repro.plan.timeline import INSTANCE_ENV, INSTANCES_ENV
 from repro.plan.values import EntryPlan, Plan, StepPlan
 from repro.redact import MaskingWriter
+from repro.results import progress
 from repro.results import timeline as ev
 from repro.results.observations import StepObservation, aggregate_status, exit_counts
 from repro.results.outcome import StepStatus
@@ -48,9 +49,10 @@ class Scheduler:
 
     def __init__(self, plan: Plan, sandbox: Sandbox, record: RunRecord,
                  request_for: RequestFor, on_step: Callable | None = None,
-                 injector: faults.Faults | None = None):
+                 injector: faults.Faults | None = None, emit: progress.Emit | None = None):
         self.plan, self.sandbox, self.record = plan, sandbox, record
         self.request_for, self.on_step = request_for, on_step
+        self.emit = emit  # progress: steps started, their lines, finished
         self.injector = injector  # does the `fault:` entries
         self.memory = oom.MemoryWatch(sandbox.main)  # tells a kill for memory
         self.events = record.timeline
@@ -186,13 +188,15 @@ class Scheduler:
             return StepObservation(step.name, command, StepStatus.INTERRUPTED, None, None,
                                    None, None, None, instance=instance)
         stop = stop or threading.Event()
-        on_line = self._line_events(step.name) if step.background else None
+        on_line = self._on_line(step, instance)
         with self._lock:
             self._stops.add(stop)
         if self.aborted.is_set():
             stop.set()
         self.events.add(ev.START, step.name, instance=instance,
                         detail="background" if step.background else "")
+        if self.emit is not None:
+            self.emit(progress.StepStarted(step.name, instance, step.background))
         started = time.time()
         result: api.ExecResult | None = None
         try:
@@ -267,14 +271,21 @@ class Scheduler:
             return StepStatus.TIMED_OUT
         return StepStatus.OK if result.exit_code == 0 else StepStatus.FAILED
 
-    def _line_events(self, name: str) -> Callable[[float, str], None]:
-        """A background step's lines become events (the first MAX_OUTPUT_EVENTS)."""
+    def _on_line(self, step: StepPlan, instance: int | None
+                 ) -> Callable[[float, str], None] | None:
+        """A background step's lines become events (the first MAX_OUTPUT_EVENTS); every
+        step's lines are progress when someone listens."""
         count = [0]
+        name, emit = step.name, self.emit
+        if not step.background and emit is None:
+            return None
 
         def on_line(moment: float, line: str) -> None:
             count[0] += 1
-            if count[0] <= ev.MAX_OUTPUT_EVENTS:
+            if step.background and count[0] <= ev.MAX_OUTPUT_EVENTS:
                 self.events.add(ev.OUTPUT, name, at=moment, detail=line)
+            if emit is not None:
+                emit(progress.StepOutput(name, line, instance))
 
         return on_line
 
@@ -292,6 +303,8 @@ class Scheduler:
             self.observed[step.number] = observation
         if self.on_step is not None:
             self.on_step(observation)
+        if self.emit is not None:
+            self.emit(progress.StepFinished.of(observation))
         if observation.failed and step.stop_on_failure and not step.background:
             self.halted.set()
 

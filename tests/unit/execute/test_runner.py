@@ -233,3 +233,42 @@ def test_a_pause_gets_the_live_sandbox_before_it_is_removed(plan):
     record, _ = run(plan, backend, replay=False, pause=pause)
     assert seen == [(record.sandbox, Status.RUNNING, "not replayed")]
     assert record.steps == [] and backend.removed == [record.sandbox]
+
+
+def test_a_run_emits_its_progress_in_order(plan):
+    from repro.results import progress as ev
+
+    main = sandbox_container()
+    main.answer("echo one", Answer(0, "zero\none\n"))
+    backend = FakeBackend({"sandbox": main})
+    heard: list[ev.Event] = []
+    run(plan, backend, progress=heard.append)
+    kinds = [(type(e).__name__, getattr(e, "name", getattr(e, "service", None))
+              or getattr(e, "image", None)) for e in heard]
+    assert kinds == [
+        ("ImageReady", "tiny"), ("ImageReady", "tiny-db"),
+        ("Waiting", "db"), ("Ready", "db"),
+        ("StepStarted", "first"), ("StepOutput", "first"), ("StepOutput", "first"),
+        ("StepFinished", "first"),
+        ("StepStarted", "second"), ("StepOutput", "second"), ("StepFinished", "second")]
+    # `third`, skipped after the failure, never started: the summary lists it
+    assert heard[2] == ev.Waiting("db", "command pg_isready", 5.0, heard[2].since)
+    assert [e.line for e in heard if isinstance(e, ev.StepOutput)] == ["zero", "one", "boom"]
+    assert [(e.status, e.exit_code) for e in heard if isinstance(e, ev.StepFinished)] == [
+        ("ok", 0), ("failed", 1)]
+
+
+def test_progress_never_carries_a_secret(project):
+    from repro.results import progress as ev
+
+    from ..conftest import RUN_SECRET, run_plan
+
+    plan = run_plan(project)
+    main = FakeContainer("unused", "sandbox")
+    main.answer("app import", Answer(1, f"token {RUN_SECRET} refused\n"))
+    heard: list[ev.Event] = []
+    record, error = runner.run(plan, lambda _: None, backend=FakeBackend({"sandbox": main}),
+                               progress=heard.append)
+    lines = [e.line for e in heard if isinstance(e, ev.StepOutput)]
+    assert error is None and record.steps[0].text("stdout") == f"{lines[0]}\n"
+    assert lines == ["token *** refused"]
