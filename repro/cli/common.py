@@ -17,7 +17,7 @@ import typer
 from repro.errors import EXIT_OK, EXIT_SANDBOX, ConfigError, Interrupted, Problem, ReproError
 
 if TYPE_CHECKING:
-    from repro.report.progress import Presenter
+    from repro.report.progress import ColorChoice, Presenter
 
 ParamOpt = typer.Option([], "--param", "-p", metavar="KEY=VALUE",
                         help="Override a parameter (repeatable); wins over the scenario.")
@@ -102,16 +102,24 @@ def step_progress(step: Any) -> None:
     say(step_text(StepFinished.of(step)))
 
 
-def presenter(quiet: bool, verbose: bool, color: Color) -> Presenter:
-    """How this command shows its progress on stderr (repro.report.progress); `--color`
-    holds for everything it prints."""
+def colours(color: Color) -> ColorChoice:
+    """`--color` for everything this command prints (until it returns)."""
     from repro.report import progress, terminal
 
-    if quiet and verbose:
-        raise ConfigError(Problem("--quiet", None, "", "cannot go with --verbose: give one"))
     choice = progress.ColorChoice(color.value)
     if choice is not progress.ColorChoice.AUTO:
         terminal.force_colour(choice is progress.ColorChoice.ALWAYS)
+    return choice
+
+
+def presenter(quiet: bool, verbose: bool, color: Color) -> Presenter:
+    """How this command shows its progress on stderr (repro.report.progress); `--color`
+    holds for everything it prints."""
+    from repro.report import progress
+
+    if quiet and verbose:
+        raise ConfigError(Problem("--quiet", None, "", "cannot go with --verbose: give one"))
+    choice = colours(color)
     level = progress.Verbosity.QUIET if quiet else \
         progress.Verbosity.VERBOSE if verbose else progress.Verbosity.NORMAL
     return progress.presenter(level, choice)

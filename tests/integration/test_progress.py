@@ -144,5 +144,11 @@ def test_off_a_terminal_the_same_facts_are_plain_lines(project: Project) -> None
     assert "repro: step ticking: started\n" in verbose.stderr
     quiet = project.repro("run", f"scenarios/{sid}", "-q")
     assert (quiet.returncode, quiet.stderr) == (0, "")
-    assert "REPRODUCED" in quiet.stdout
+    assert "REPRODUCED" in quiet.stdout and "\x1b" not in quiet.stdout
+    # A replay too: only its table, coloured when asked even off a terminal.
+    replayed = project.repro("replay", f"scenarios/{sid}", "--quiet", "--color", "always")
+    assert (replayed.returncode, replayed.stderr) == (0, "")
+    assert SGR.sub("", replayed.stdout).splitlines()[0].split() == [
+        "scenario", "result", "verdict", "expected", "baseline", "duration", "run"]
+    assert "\x1b[1mscenario" in replayed.stdout
     assert project.leftovers() == []
