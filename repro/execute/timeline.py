@@ -52,7 +52,7 @@ class Scheduler:
                  injector: faults.Faults | None = None, emit: progress.Emit | None = None):
         self.plan, self.sandbox, self.record = plan, sandbox, record
         self.request_for, self.on_step = request_for, on_step
-        self.emit = emit  # progress: steps started, their lines, finished
+        self.emit = emit  # progress: steps started (and where they write), finished
         self.injector = injector  # does the `fault:` entries
         self.memory = oom.MemoryWatch(sandbox.main)  # tells a kill for memory
         self.events = record.timeline
@@ -188,7 +188,7 @@ class Scheduler:
             return StepObservation(step.name, command, StepStatus.INTERRUPTED, None, None,
                                    None, None, None, instance=instance)
         stop = stop or threading.Event()
-        on_line = self._on_line(step, instance)
+        on_line = self._line_events(step.name) if step.background else None
         with self._lock:
             self._stops.add(stop)
         if self.aborted.is_set():
@@ -196,7 +196,8 @@ class Scheduler:
         self.events.add(ev.START, step.name, instance=instance,
                         detail="background" if step.background else "")
         if self.emit is not None:
-            self.emit(progress.StepStarted(step.name, instance, step.background))
+            self.emit(progress.StepStarted(step.name, instance, step.background,
+                                           (out_path, err_path)))
         started = time.time()
         result: api.ExecResult | None = None
         try:
@@ -271,21 +272,14 @@ class Scheduler:
             return StepStatus.TIMED_OUT
         return StepStatus.OK if result.exit_code == 0 else StepStatus.FAILED
 
-    def _on_line(self, step: StepPlan, instance: int | None
-                 ) -> Callable[[float, str], None] | None:
-        """A background step's lines become events (the first MAX_OUTPUT_EVENTS); every
-        step's lines are progress when someone listens."""
+    def _line_events(self, name: str) -> Callable[[float, str], None]:
+        """A background step's lines become events (the first MAX_OUTPUT_EVENTS)."""
         count = [0]
-        name, emit = step.name, self.emit
-        if not step.background and emit is None:
-            return None
 
         def on_line(moment: float, line: str) -> None:
             count[0] += 1
-            if step.background and count[0] <= ev.MAX_OUTPUT_EVENTS:
+            if count[0] <= ev.MAX_OUTPUT_EVENTS:
                 self.events.add(ev.OUTPUT, name, at=moment, detail=line)
-            if emit is not None:
-                emit(progress.StepOutput(name, line, instance))
 
         return on_line
 

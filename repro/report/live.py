@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
@@ -17,7 +18,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
-from repro.report.progress import Verbosity, event_lines, step_colour
+from repro.report.progress import Verbosity, event_lines, last_line, step_colour
 from repro.report.terminal import printable
 from repro.results import progress as ev
 
@@ -35,6 +36,7 @@ class _Row:
     last: str = ""
     limit: float | None = None  # a wait's timeout
     users: int = 0  # instances of a repeated step started
+    outputs: tuple[Path, ...] = ()  # a step's output files: its last line, when drawn
 
 
 class LiveView:
@@ -66,9 +68,10 @@ class LiveView:
         text.append("… ", style="cyan")
         text.append(label, style="bold")
         text.append(f"  {elapsed}", style="yellow")
-        for part in (row.detail, row.last):
+        last = last_line(row.outputs) if row.outputs else printable(row.last)
+        for part in (printable(row.detail), last):
             if part:
-                text.append(f"  {printable(part)[:200]}", style="dim")
+                text.append(f"  {part[:200]}", style="dim")
         return text
 
     # -- what happens ------------------------------------------------------------------
@@ -102,8 +105,7 @@ class LiveView:
                 row = self.rows.setdefault(f"step {name}", _Row(
                     f"step {name}" + (" (background)" if background else ""), at))
                 row.users += 1
-            case ev.StepOutput(name=name, line=line) if f"step {name}" in self.rows:
-                self.rows[f"step {name}"].last = line
+                row.outputs = event.outputs  # the latest instance's
             case ev.StepFinished(name=name):
                 self.rows.pop(f"step {name}", None)
 

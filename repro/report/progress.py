@@ -10,11 +10,13 @@ elsewhere), verbose adds every build line, readiness polls and step starts.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import time
 from collections.abc import Callable
 from enum import IntEnum, StrEnum
+from pathlib import Path
 from types import TracebackType
 from typing import Protocol, TextIO
 
@@ -23,6 +25,7 @@ from repro.results import progress as ev
 from repro.results.outcome import StepStatus
 
 HEARTBEAT = 10.0  # seconds between plain "still running" lines of a long step
+TAIL_BYTES = 4096  # read from the end of a step's output for its last line
 
 
 class Verbosity(IntEnum):
@@ -116,6 +119,26 @@ def event_lines(event: ev.Event, verbosity: Verbosity, live: bool) -> list[str]:
     return []
 
 
+def last_line(outputs: tuple[Path, ...]) -> str:
+    """The last line a running step printed: the end of the output file written last
+    (a line still being written counts; so does the last `\\r` of a progress bar)."""
+    newest, ending = -1, ""
+    for path in outputs:
+        try:
+            with path.open("rb") as file:
+                size = os.fstat(file.fileno())
+                if size.st_size == 0 or size.st_mtime_ns < newest:
+                    continue
+                file.seek(max(0, size.st_size - TAIL_BYTES))
+                tail = file.read(TAIL_BYTES)
+        except OSError:  # not created yet
+            continue
+        rows = [row for row in re.split(rb"[\r\n]", tail) if row.strip()]
+        if rows:
+            newest, ending = size.st_mtime_ns, rows[-1].decode("utf-8", "replace")
+    return terminal.printable(ending.strip())
+
+
 def step_colour(event: ev.Event) -> str | None:
     """good/bad for a finished step's line, None for the rest."""
     if not isinstance(event, ev.StepFinished):
@@ -128,11 +151,11 @@ def step_colour(event: ev.Event) -> str | None:
 
 
 class _Running:
-    """A foreground step under way: since when, its last line, when it was last said."""
+    """A foreground step under way: since when, where it writes, when it was last said."""
 
-    def __init__(self, since: float):
+    def __init__(self, since: float, outputs: tuple[Path, ...]):
         self.since = self.said = since
-        self.last = ""
+        self.outputs = outputs
 
 
 class Lines:
@@ -165,9 +188,7 @@ class Lines:
     def _track(self, event: ev.Event) -> None:
         with self._lock:
             if isinstance(event, ev.StepStarted) and not event.background:
-                self.running.setdefault(event.name, _Running(self.clock()))
-            elif isinstance(event, ev.StepOutput) and event.name in self.running:
-                self.running[event.name].last = event.line
+                self.running.setdefault(event.name, _Running(self.clock(), event.outputs))
             elif isinstance(event, ev.StepFinished):
                 self.running.pop(event.name, None)
 
@@ -181,10 +202,10 @@ class Lines:
             for name, step in self.running.items():
                 if now - step.said >= self.heartbeat:
                     step.said = now
-                    due.append((name, now - step.since, step.last))
-        for name, elapsed, last in due:
-            said = f"; last output: {terminal.printable(last)[:160]}" if last else \
-                "; no output yet"
+                    due.append((name, now - step.since, step.outputs))
+        for name, elapsed, outputs in due:
+            last = last_line(outputs)
+            said = f"; last output: {last[:160]}" if last else "; no output yet"
             self._print(f"step {name}: running for {elapsed:.0f}s{said}")
 
     def _tick_until_closed(self) -> None:

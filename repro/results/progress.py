@@ -2,8 +2,9 @@
 
 The execute stage emits them (an `Emit` callback); a presenter in `repro.report.progress`
 decides how they look (plain lines, or a live view on a terminal). Data flows one way:
-nothing here knows how, or whether, an event is shown. Step output lines arrive already
-masked (no secret reaches a terminal either).
+nothing here knows how, or whether, an event is shown. Texts are masked on the way out
+(`masked`), and step output files are masked as they are written: no secret reaches a
+terminal either.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from repro.redact import Redactor
 from repro.results.observations import StepObservation, exit_counts
@@ -69,19 +71,15 @@ class Ready:
 
 @dataclass(frozen=True)
 class StepStarted:
+    """A step's process started; its output goes to `outputs` (stdout, stderr), masked
+    as it is written: a presenter reads their ends for the last line, at its own pace
+    (no cost per line for a step that prints a lot)."""
+
     name: str
     instance: int | None = None  # of a repeated step
     background: bool = False
+    outputs: tuple[Path, ...] = ()
     at: float = field(default_factory=_now)
-
-
-@dataclass(frozen=True)
-class StepOutput:
-    """A whole line a running step printed (stdout or stderr), masked."""
-
-    name: str
-    line: str
-    instance: int | None = None
 
 
 @dataclass(frozen=True)
@@ -101,14 +99,13 @@ class StepFinished:
         return cls(step.name, str(step.status), step.exit_code, step.duration, summary)
 
 
-Event = BuildLine | ImageReady | Waiting | Poll | Ready | StepStarted | StepOutput | \
-    StepFinished
+Event = BuildLine | ImageReady | Waiting | Poll | Ready | StepStarted | StepFinished
 Emit = Callable[[Event], None]
 
 
 def masked(emit: Emit, redactor: Redactor) -> Emit:
-    """`emit`, with every text of every event masked (build args, readiness commands and
-    step output may hold a secret)."""
+    """`emit`, with every text of every event masked (build output and readiness commands
+    may hold a secret)."""
     if not redactor:
         return emit
 

@@ -4,7 +4,9 @@ view's drawing, and the heartbeat of a long step."""
 from __future__ import annotations
 
 import io
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -33,7 +35,6 @@ def events() -> list[ev.Event]:
         ev.Poll("db", 1, 0.5),
         ev.Ready("db", 1.25),
         ev.StepStarted("load"),
-        ev.StepOutput("load", "row 1"),
         ev.StepFinished("load", "ok", 0, 2.0),
         ev.StepStarted("crash"),
         ev.StepFinished("crash", "failed", 3, 0.031),
@@ -87,18 +88,18 @@ def test_plain_lines_colour_only_the_step_verdicts_and_only_when_asked():
     assert coloured[-2].startswith("repro: \x1b[31;1mstep crash: failed")
 
 
-def test_a_long_step_says_for_how_long_and_what_it_printed_last():
+def test_a_long_step_says_for_how_long_and_what_it_printed_last(tmp_path):
     now = [100.0]
     out = io.StringIO()
+    slow = (tmp_path / "slow.stdout", tmp_path / "slow.stderr")  # not there yet
     lines = Lines(out, Verbosity.NORMAL, False, heartbeat=10.0, clock=lambda: now[0])
     lines.emit(ev.StepStarted("quiet"))
-    lines.emit(ev.StepStarted("slow"))
+    lines.emit(ev.StepStarted("slow", outputs=slow))
     lines.emit(ev.StepStarted("bg", background=True))  # runs until the end: no heartbeat
-    lines.emit(ev.StepOutput("slow", "tick 1"))
     now[0] = 109.0
     lines.tick()
     assert out.getvalue() == ""
-    lines.emit(ev.StepOutput("slow", "tick \x1b[31m2"))
+    slow[0].write_text("tick 1\ntick \x1b[31m2\n")
     now[0] = 112.5
     lines.tick()
     lines.tick()  # said once per heartbeat
@@ -118,45 +119,60 @@ def test_a_long_step_says_for_how_long_and_what_it_printed_last():
     assert quiet.out.getvalue() == ""
 
 
-def live(choice: ColorChoice, verbosity: Verbosity = Verbosity.NORMAL) -> str:
+def test_the_last_line_is_the_end_of_the_output_written_last(tmp_path):
+    out, err = tmp_path / "s.stdout", tmp_path / "s.stderr"
+    assert progress.last_line((out, err)) == ""
+    out.write_text("one\ntwo\n\n")
+    assert progress.last_line((out, err)) == "two"
+    err.write_text("warning: half a li")  # a line still being written counts
+    os.utime(out, ns=(1, 1))
+    assert progress.last_line((out, err)) == "warning: half a li"
+    out.write_text("x" * 10_000 + "\n12%\r57%\r")  # a progress bar redrawn with \r
+    assert progress.last_line((out, err)) == "57%"
+
+
+def live(tmp_path: Path, choice: ColorChoice, verbosity: Verbosity = Verbosity.NORMAL
+         ) -> str:
     out = Tty()
+    written = tmp_path / "load.stdout"
+    written.write_text("row 1\nrow 7 of 9\n")
     with progress.presenter(verbosity, choice, out) as shown:
         shown.say("running T-1 ...")
-        for event in events()[:10]:  # ends with the step `load` running
+        for event in events()[:9]:  # up to the step `load` running
             shown.emit(event)
-        shown.emit(ev.StepOutput("load", "row 7 of 9"))
+        shown.emit(ev.StepStarted("load", outputs=(written, tmp_path / "load.stderr")))
         assert type(shown).__module__ == "repro.report.live"
         from rich.console import Console
 
         drawn = io.StringIO()  # what the view draws now: the step under way
         Console(file=drawn, width=120, color_system=None).print(shown)
         assert re.fullmatch(r"… step load  \d+\.\ds  row 7 of 9\n", drawn.getvalue())
-        shown.emit(events()[11])
+        shown.emit(events()[10])
     return out.getvalue()
 
 
-def test_the_live_view_prints_finished_facts_and_draws_what_runs(monkeypatch):
+def test_the_live_view_prints_finished_facts_and_draws_what_runs(monkeypatch, tmp_path):
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
-    text = SGR.sub("", live(ColorChoice.AUTO))
+    text = SGR.sub("", live(tmp_path, ColorChoice.AUTO))
     assert "repro: running T-1 ...\n" in text
     assert "repro: image repro-env/bb:0123 built in 3.50s" in text
     assert "repro: service db ready after 1.25s" in text
     assert "repro: step load: ok (exit 0) 2.00s" in text
     # Under way, not finished: drawn in the view, not printed as a line.
     assert "repro: build bb: Step" not in text and "repro: waiting" not in text
-    assert "repro: build bb: cc -o app" in SGR.sub("", live(ColorChoice.AUTO,
+    assert "repro: build bb: cc -o app" in SGR.sub("", live(tmp_path, ColorChoice.AUTO,
                                                             Verbosity.VERBOSE))
 
 
-def test_the_live_view_colours_follow_no_color_and_the_choice(monkeypatch):
+def test_the_live_view_colours_follow_no_color_and_the_choice(monkeypatch, tmp_path):
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert SGR.search(live(ColorChoice.AUTO))
-    assert not SGR.search(live(ColorChoice.NEVER))
+    assert SGR.search(live(tmp_path, ColorChoice.AUTO))
+    assert not SGR.search(live(tmp_path, ColorChoice.NEVER))
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not SGR.search(live(ColorChoice.AUTO))
-    assert SGR.search(live(ColorChoice.ALWAYS))
+    assert not SGR.search(live(tmp_path, ColorChoice.AUTO))
+    assert SGR.search(live(tmp_path, ColorChoice.ALWAYS))
 
 
 @pytest.mark.parametrize(("choice", "tty", "no_color", "term", "expected"), [
