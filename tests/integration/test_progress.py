@@ -145,6 +145,9 @@ def test_off_a_terminal_the_same_facts_are_plain_lines(project: Project) -> None
     quiet = project.repro("run", f"scenarios/{sid}", "-q")
     assert (quiet.returncode, quiet.stderr) == (0, "")
     assert "REPRODUCED" in quiet.stdout and "\x1b" not in quiet.stdout
+    recorded = project.repro("baseline", f"scenarios/{sid}", "--quiet")
+    assert (recorded.returncode, recorded.stderr) == (0, "")
+    assert recorded.stdout.startswith(f"baseline recorded: scenarios/{sid}/baseline.yaml")
     # A replay too: only its table, coloured when asked even off a terminal.
     replayed = project.repro("replay", f"scenarios/{sid}", "--quiet", "--color", "always")
     assert (replayed.returncode, replayed.stderr) == (0, "")

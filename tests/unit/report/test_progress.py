@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,15 @@ def test_plain_lines_off_a_terminal_on_a_dumb_one_and_when_quiet(monkeypatch):
     assert isinstance(progress.presenter(Verbosity.QUIET, ColorChoice.AUTO, Tty()), Lines)
     monkeypatch.setenv("TERM", "dumb")
     assert isinstance(progress.presenter(Verbosity.NORMAL, ColorChoice.AUTO, Tty()), Lines)
+
+
+def test_the_heartbeat_runs_while_the_presenter_is_open_and_stops_with_it():
+    out = io.StringIO()
+    lines = Lines(out, Verbosity.NORMAL, False, heartbeat=0.0)
+    with lines:
+        lines.emit(ev.StepStarted("slow"))
+        deadline = time.monotonic() + 10
+        while "running for" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert re.match(r"repro: step slow: running for \ds; no output yet\n", out.getvalue())
+    assert lines._ticker is not None and not lines._ticker.is_alive()
