@@ -27,6 +27,7 @@ from repro.execute import runner
 from repro.plan.build import plan_scenario
 from repro.plan.values import Plan
 from repro.results.outcome import BaselineVerdict, RunStatus
+from repro.results.progress import Emit
 from repro.results.record import RunRecord
 from repro.sandbox import backends
 
@@ -71,10 +72,10 @@ def prepare(target: Path, params: list[str]) -> tuple[Plan, list[Normal] | None]
 def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool = False,
         on_step: Callable | None = None, replay: bool = True,
         pause: Pause | None = None, backend: Backend | None = None,
-        purpose: str = "run") -> RunOutcome:
+        purpose: str = "run", progress: Emit | None = None) -> RunOutcome:
     """Replay the plan in a fresh sandbox (on the default backend unless one is given)
     and compare it with `expected`, if given. `purpose` says why in the record: run,
-    baseline (a recording) or shell."""
+    baseline (a recording) or shell. `progress` hears the run's events as they happen."""
     compared: list[Comparison | None] = [None]
 
     def compare_then_pause(sandbox: Sandbox, record: RunRecord) -> None:
@@ -88,7 +89,7 @@ def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool =
         record, error = runner.run(plan, say, backend=backend or backends.default(),
                                    keep=keep, on_step=on_step, replay=replay,
                                    pause=compare_then_pause if pause is not None else None,
-                                   purpose=purpose)
+                                   purpose=purpose, progress=progress)
     if error is None and pause is None and replay and expected is not None:
         try:
             compared[0] = _compare(plan, expected, record)
@@ -124,7 +125,8 @@ class Recording:
 
 
 def replay_for_baseline(plan: Plan, say: Say, repeat: int,
-                        on_step: Callable | None = None) -> Recording:
+                        on_step: Callable | None = None,
+                        progress: Emit | None = None) -> Recording:
     """Run `repeat` times; every run must complete (a sandbox failure raises)."""
     from repro.compare import baseline
     from repro.compare.determinism import variations
@@ -137,7 +139,8 @@ def replay_for_baseline(plan: Plan, say: Say, repeat: int,
     for number in range(1, repeat + 1):
         if repeat > 1:
             say(f"run {number} of {repeat}")
-        outcome = run(plan, say, on_step=on_step, backend=backend, purpose="baseline")
+        outcome = run(plan, say, on_step=on_step, backend=backend, purpose="baseline",
+                      progress=progress)
         if outcome.error is not None:
             raise outcome.error
         runs.append(outcome.record)

@@ -9,7 +9,19 @@ from pathlib import Path
 import typer
 
 from repro.cli.app import app
-from repro.cli.common import ParamOpt, ScenarioArg, confirm, handled, say, shown, step_progress
+from repro.cli.common import (
+    Color,
+    ColorOpt,
+    ParamOpt,
+    QuietOpt,
+    ScenarioArg,
+    VerboseOpt,
+    confirm,
+    handled,
+    presenter,
+    say,
+    shown,
+)
 from repro.errors import EXIT_NOT_AS_EXPECTED, EXIT_OK
 
 
@@ -20,7 +32,9 @@ def baseline_cmd(scenario: Path = ScenarioArg,
                  repeat: int = typer.Option(1, "--repeat", "-n", help="Replay N times and "
                                             "refuse if the observations differ."),
                  yes: bool = typer.Option(False, "--yes", "-y", help="Replace an existing "
-                                          "baseline without asking.")) -> int:
+                                          "baseline without asking."),
+                 quiet: bool = QuietOpt, verbose: bool = VerboseOpt,
+                 color: Color = ColorOpt) -> int:
     """Replay a scenario and store its normalised behaviour as the baseline next to it."""
     from repro import pipeline
     from repro.compare.determinism import proposed_rules
@@ -30,7 +44,9 @@ def baseline_cmd(scenario: Path = ScenarioArg,
     from repro.report import terminal
 
     plan = plan_scenario(scenario, parse_cli_params(param))
-    recording = pipeline.replay_for_baseline(plan, say, repeat, on_step=step_progress)
+    with presenter(quiet, verbose, color) as progress:
+        recording = pipeline.replay_for_baseline(plan, progress.say, repeat,
+                                                 progress=progress.emit)
     style = terminal.Style(sys.stdout)
     if recording.varied:
         print(style.bad(f"not deterministic: {len(recording.varied)} difference(s) between "

@@ -8,16 +8,36 @@ import sys
 import traceback
 from collections.abc import Callable
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from repro.errors import EXIT_OK, EXIT_SANDBOX, Interrupted, ReproError
+from repro.errors import EXIT_OK, EXIT_SANDBOX, ConfigError, Interrupted, Problem, ReproError
+
+if TYPE_CHECKING:
+    from repro.report.progress import ColorChoice, Presenter
 
 ParamOpt = typer.Option([], "--param", "-p", metavar="KEY=VALUE",
                         help="Override a parameter (repeatable); wins over the scenario.")
 ScenarioArg = typer.Argument(..., help="Scenario directory, its scenario.yaml, or its id")
+
+
+
+class Color(StrEnum):  # the same values as repro.report.progress.ColorChoice (not imported
+    AUTO = "auto"      # here: `repro --help` stays light)
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+QuietOpt = typer.Option(False, "--quiet", "-q", help="Show only the verdict, the summary "
+                        "and errors (no progress).")
+VerboseOpt = typer.Option(False, "--verbose", "-v", help="Also show every line of image "
+                          "builds, readiness checks and step starts.")
+ColorOpt = typer.Option(Color.AUTO, "--color", case_sensitive=False,
+                        help="Colours: auto (on a terminal, unless NO_COLOR is set), "
+                        "always or never.")
 
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a writer killed by SIGPIPE
 
@@ -56,6 +76,9 @@ def handled(command: Callable[..., int | None]) -> Callable[..., None]:
                   f"traceback in {log}", file=sys.stderr)
             code = EXIT_SANDBOX
         signals.settle()
+        shown_colours = sys.modules.get("repro.report.terminal")
+        if shown_colours is not None:  # `--color` holds for this command only
+            shown_colours.force_colour(None)
         raise typer.Exit(code)
 
     return wrapper
@@ -73,14 +96,33 @@ def _crash_log() -> Path:
 
 
 def step_progress(step: Any) -> None:
-    took = f"{step.duration:.2f}s" if step.duration is not None else ""
-    if step.instances is not None:  # a repeated step: how its instances ended
-        from repro.results.observations import exit_counts
+    from repro.report.progress import step_text
+    from repro.results.progress import StepFinished
 
-        counts = ", ".join(f"{k} x{n}" for k, n in exit_counts(step.instances).items())
-        say(f"step {step.name}: {len(step.instances)} instances: {counts} {took}")
-        return
-    say(f"step {step.name}: {step.status.replace('_', ' ')} (exit {step.exit_code}) {took}")
+    say(step_text(StepFinished.of(step)))
+
+
+def colours(color: Color) -> ColorChoice:
+    """`--color` for everything this command prints (until it returns)."""
+    from repro.report import progress, terminal
+
+    choice = progress.ColorChoice(color.value)
+    if choice is not progress.ColorChoice.AUTO:
+        terminal.force_colour(choice is progress.ColorChoice.ALWAYS)
+    return choice
+
+
+def presenter(quiet: bool, verbose: bool, color: Color) -> Presenter:
+    """How this command shows its progress on stderr (repro.report.progress); `--color`
+    holds for everything it prints."""
+    from repro.report import progress
+
+    if quiet and verbose:
+        raise ConfigError(Problem("--quiet", None, "", "cannot go with --verbose: give one"))
+    choice = colours(color)
+    level = progress.Verbosity.QUIET if quiet else \
+        progress.Verbosity.VERBOSE if verbose else progress.Verbosity.NORMAL
+    return progress.presenter(level, choice)
 
 
 def shown(path: Path) -> str:

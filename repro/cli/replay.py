@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from repro.cli.app import app
-from repro.cli.common import handled
+from repro.cli.common import Color, ColorOpt, QuietOpt, colours, handled
 from repro.errors import EXIT_NOT_AS_EXPECTED, EXIT_OK, ConfigError, Problem
 
 
@@ -43,8 +43,8 @@ def replay(
         engine: list[str] = typer.Option(
             [], "--engine", metavar="URL",
             help="A Docker engine to run on (unix://, tcp://, ssh://; repeatable: the "
-            "scenarios are spread over them). Default: DOCKER_HOST, else the local one.")
-        ) -> int:
+            "scenarios are spread over them). Default: DOCKER_HOST, else the local one."),
+        quiet: bool = QuietOpt, color: Color = ColorOpt) -> int:
     """Replay many scenarios as regression cases, several at a time; exit 0 only when every
     one is as expected."""
     from repro.config.project import project_root
@@ -69,7 +69,8 @@ def replay(
         durations = shards.last_durations(runs_dir(project_root(cwd)))
         mine = set(shards.partition([s.id for s in selection], part[1], durations)[part[0] - 1])
         selection = [s for s in selection if s.id in mine]
-    progress = report.Progress(len(selection))
+    colours(color)
+    progress = report.Progress(len(selection), quiet=quiet)
     engines = []
     if not selection:
         progress.note("no scenario selected: nothing to replay")

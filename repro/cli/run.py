@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING
 import typer
 
 from repro.cli.app import app
-from repro.cli.common import ParamOpt, ScenarioArg, handled, say, step_progress
+from repro.cli.common import (
+    Color,
+    ColorOpt,
+    ParamOpt,
+    QuietOpt,
+    ScenarioArg,
+    VerboseOpt,
+    handled,
+    presenter,
+    say,
+    step_progress,
+)
 from repro.errors import EXIT_OK, ConfigError, ReproError
 
 if TYPE_CHECKING:
@@ -27,7 +38,8 @@ def run(scenario: Path = ScenarioArg,
         keep: bool = typer.Option(False, "--keep", help="Leave the sandbox running to "
                                   "inspect it."),
         html: bool = typer.Option(False, "--report", help="Also write the run's HTML page "
-                                  "beside its record (see `repro report`).")) -> int:
+                                  "beside its record (see `repro report`)."),
+        quiet: bool = QuietOpt, verbose: bool = VerboseOpt, color: Color = ColorOpt) -> int:
     """Replay a scenario in a fresh sandbox and say whether the error reproduced."""
     from repro import pipeline
     from repro.report import machine
@@ -38,10 +50,13 @@ def run(scenario: Path = ScenarioArg,
         if as_json:
             print(json.dumps(machine.error_json(str(scenario), exc.lines()), indent=2))
         raise
-    if not as_json:
-        say(f"running {plan.scenario_id} in a fresh sandbox ...")
-    outcome = pipeline.run(plan, say, expected, keep=keep,
-                           on_step=None if as_json else step_progress)
+    if as_json:  # progress would only say what the object says
+        outcome = pipeline.run(plan, say, expected, keep=keep)
+    else:
+        with presenter(quiet, verbose, color) as shown:
+            shown.say(f"running {plan.scenario_id} in a fresh sandbox ...")
+            outcome = pipeline.run(plan, shown.say, expected, keep=keep,
+                                   progress=shown.emit)
     if as_json:  # --json still says what happened, on stdout
         print(json.dumps(machine.run_json(outcome.record, outcome.comparison), indent=2))
     elif outcome.error is None:

@@ -9,6 +9,7 @@ import time
 from repro.config.model import Ready
 from repro.errors import SandboxError
 from repro.plan.show import describe_ready
+from repro.results import progress
 from repro.sandbox.api import Container, ExecRequest, Status
 
 LOG_TAIL = 12  # lines of a failing service's log shown in the error
@@ -80,12 +81,17 @@ def _still_running(service: str, container: Container) -> None:
                            f"it was ready; its log ends: {log_tail(container)}")
 
 
-def wait_ready(service: str, container: Container, ready: Ready | None) -> float:
-    """Seconds it took; SandboxError naming the service, with its log tail, otherwise."""
+def wait_ready(service: str, container: Container, ready: Ready | None,
+               emit: progress.Emit | None = None) -> float:
+    """Seconds it took; SandboxError naming the service, with its log tail, otherwise.
+    `emit` hears what is awaited, each "not yet" and the end (progress)."""
     started = time.monotonic()
     if ready is None:
         return 0.0
+    say = emit or (lambda _: None)
+    say(progress.Waiting(service, describe_ready(ready), ready.timeout, started))
     deadline = started + ready.timeout
+    attempt = 0
     # An exec on a stopped container fails, which tells us; a log or health probe would
     # not, so those look at the container's state on every round.
     stateful = ready.log is not None or bool(ready.healthcheck)
@@ -94,7 +100,9 @@ def wait_ready(service: str, container: Container, ready: Ready | None) -> float
             _still_running(service, container)
         try:
             if _probe(service, container, ready, deadline - time.monotonic()):
-                return time.monotonic() - started
+                took = time.monotonic() - started
+                say(progress.Ready(service, took))
+                return took
         except SandboxError:
             _still_running(service, container)  # it stopped while being probed
             raise
@@ -103,4 +111,6 @@ def wait_ready(service: str, container: Container, ready: Ready | None) -> float
             raise SandboxError(f"service {service} not ready after {ready.timeout:g}s "
                                f"(waiting for {describe_ready(ready)}); its log ends: "
                                f"{log_tail(container)}")
+        attempt += 1
+        say(progress.Poll(service, attempt, time.monotonic() - started))
         time.sleep(max(0.0, min(ready.interval, deadline - time.monotonic())))

@@ -10,6 +10,7 @@ from repro.errors import Interrupted, ReproError, SandboxError
 from repro.execute import archive, clock, conditions, faults, owner, services, timeline
 from repro.plan.values import ImagePlan, Plan, StepPlan
 from repro.results import oracle
+from repro.results import progress as shown
 from repro.results import timeline as events
 from repro.results.observations import CaptureObservation
 from repro.results.outcome import RunStatus
@@ -24,27 +25,30 @@ Pause = Callable[[Sandbox, RunRecord], None]
 
 def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
         on_step: Callable | None = None, replay: bool = True, pause: Pause | None = None,
-        purpose: str = "run") -> tuple[RunRecord, ReproError | None]:
+        purpose: str = "run", progress: shown.Emit | None = None
+        ) -> tuple[RunRecord, ReproError | None]:
     """Execute the plan in a sandbox of `backend`; the record is written whatever happens.
 
     Returns the record and the handled error that ended the run early (None when it
     completed). `pause` is called with the live sandbox after the verdict and before
     teardown (`repro shell`); `replay=False` loads data and config but runs no step.
     Only a bug (an unexpected exception) propagates, after the record is written.
+    `progress` hears what happens as it happens (repro.results.progress), masked.
     """
+    emit = shown.masked(progress, plan.redactor) if progress is not None else None
     run_id = new_run_id(plan.scenario_id)
     record = RunRecord(plan, run_id, runs_dir(plan.project_root) / run_id, purpose=purpose)
     record.directory.mkdir(parents=True)
     record.write()  # status running: even a `kill -9` leaves a record saying so
     try:
-        info = backend.prepare_image(_image_spec(plan.image), plan.environment, say)
+        info = _prepare(backend, plan.image, plan.environment, say, emit)
         record.image = {"ref": info.ref, "id": info.id, "built": info.built,
                         "prepare_s": round(info.seconds, 3)}
         record.facts = backend.facts()
         service_images = {}
         for svc in plan.services:
-            svc_info = backend.prepare_image(_image_spec(svc.image),
-                                             f"{plan.environment}-{svc.name}", say)
+            svc_info = _prepare(backend, svc.image, f"{plan.environment}-{svc.name}", say,
+                                emit)
             service_images[svc.name] = svc_info.id
             record.services[svc.name] = {"image": svc_info.ref, "image_id": svc_info.id,
                                          "built": svc_info.built}
@@ -67,7 +71,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             # then costs nothing on the way to the first step.
             starting = _in_background(sandbox.main.start)
             if plan.services:
-                services.bring_up(plan, sandbox, record, say)
+                services.bring_up(plan, sandbox, record, say, emit)
                 record.timeline.add(events.READY, "services",
                                     detail=", ".join(s.name for s in plan.services))
             starting()
@@ -78,7 +82,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
                 clock.on_events(plan, record, started)  # events carry the sandbox's time
                 try:
                     with faults.Faults(sandbox, record.faults, say) as injector:
-                        _run_steps(plan, sandbox, record, on_step, injector)
+                        _run_steps(plan, sandbox, record, on_step, injector, emit)
                 finally:
                     clock.finish(plan, record, started)
                 captured_at = time.time()
@@ -164,6 +168,17 @@ def _kept(record: RunRecord) -> str:
             f"`{record.enter_hint}`, remove it with `repro gc --run {record.run_id}`")
 
 
+def _prepare(backend: Backend, image: ImagePlan, name: str, say: Say,
+             emit: shown.Emit | None) -> api.ImageInfo:
+    """The image, its build's output lines and its readiness as progress."""
+    on_output = None if emit is None else (
+        lambda line: emit(shown.BuildLine(name, line)))
+    info = backend.prepare_image(_image_spec(image), name, say, on_output)
+    if emit is not None:
+        emit(shown.ImageReady(name, info.ref, info.built, info.seconds))
+    return info
+
+
 def _image_spec(image: ImagePlan) -> api.ImageSpec:
     return api.ImageSpec(image.ref, image.context, image.dockerfile, dict(image.build_args))
 
@@ -186,10 +201,11 @@ def _exec_request(step: StepPlan) -> api.ExecRequest:
 
 
 def _run_steps(plan: Plan, sandbox: Sandbox, record: RunRecord,
-               on_step: Callable | None, injector: faults.Faults) -> None:
+               on_step: Callable | None, injector: faults.Faults,
+               emit: shown.Emit | None) -> None:
     """The steps as a timeline (execute.timeline): offsets, background, waits, users,
     faults."""
-    timeline.Scheduler(plan, sandbox, record, _exec_request, on_step, injector).run()
+    timeline.Scheduler(plan, sandbox, record, _exec_request, on_step, injector, emit).run()
 
 
 def _capture(plan: Plan, sandbox: Sandbox, record: RunRecord) -> None:

@@ -10,12 +10,13 @@ from repro.errors import ConfigError, Problem
 from repro.execute import archive, faults, postgres, readiness
 from repro.plan.values import Plan
 from repro.results.observations import CaptureObservation
+from repro.results.progress import Emit
 from repro.results.record import RunRecord
 from repro.sandbox.api import Sandbox
 
 
 def bring_up(plan: Plan, sandbox: Sandbox, record: RunRecord,
-             say: Callable[[str], None]) -> None:
+             say: Callable[[str], None], emit: Emit | None = None) -> None:
     """In dependency order: copy its files and data in, start it, wait until ready; then
     the loads."""
     for svc in plan.services:
@@ -27,7 +28,7 @@ def bring_up(plan: Plan, sandbox: Sandbox, record: RunRecord,
                     container.copy_in(stream)
         started = time.monotonic()
         container.start()
-        readiness.wait_ready(svc.name, container, svc.ready)
+        readiness.wait_ready(svc.name, container, svc.ready, emit)
         # From the start request: what the start itself took (isolation) counts too.
         record.services[svc.name]["ready_s"] = round(time.monotonic() - started, 3)
     for index, load in enumerate(plan.loads):

@@ -26,6 +26,7 @@ from repro.execute import faults, oom, waits
 from repro.plan.timeline import INSTANCE_ENV, INSTANCES_ENV
 from repro.plan.values import EntryPlan, Plan, StepPlan
 from repro.redact import MaskingWriter
+from repro.results import progress
 from repro.results import timeline as ev
 from repro.results.observations import StepObservation, aggregate_status, exit_counts
 from repro.results.outcome import StepStatus
@@ -48,9 +49,10 @@ class Scheduler:
 
     def __init__(self, plan: Plan, sandbox: Sandbox, record: RunRecord,
                  request_for: RequestFor, on_step: Callable | None = None,
-                 injector: faults.Faults | None = None):
+                 injector: faults.Faults | None = None, emit: progress.Emit | None = None):
         self.plan, self.sandbox, self.record = plan, sandbox, record
         self.request_for, self.on_step = request_for, on_step
+        self.emit = emit  # progress: steps started (and where they write), finished
         self.injector = injector  # does the `fault:` entries
         self.memory = oom.MemoryWatch(sandbox.main)  # tells a kill for memory
         self.events = record.timeline
@@ -193,6 +195,9 @@ class Scheduler:
             stop.set()
         self.events.add(ev.START, step.name, instance=instance,
                         detail="background" if step.background else "")
+        if self.emit is not None:
+            self.emit(progress.StepStarted(step.name, instance, step.background,
+                                           (out_path, err_path)))
         started = time.time()
         result: api.ExecResult | None = None
         try:
@@ -292,6 +297,8 @@ class Scheduler:
             self.observed[step.number] = observation
         if self.on_step is not None:
             self.on_step(observation)
+        if self.emit is not None:
+            self.emit(progress.StepFinished.of(observation))
         if observation.failed and step.stop_on_failure and not step.background:
             self.halted.set()
 

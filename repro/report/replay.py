@@ -241,11 +241,12 @@ class Progress:
     """The replay as it goes, on stderr: a line per scenario as it ends; on a terminal
     also a last line saying what runs now, redrawn in place (plain lines elsewhere)."""
 
-    def __init__(self, total: int, out: TextIO | None = None):
+    def __init__(self, total: int, out: TextIO | None = None, quiet: bool = False):
         out = out or sys.stderr  # looked up now: a test (or a pipe) may have replaced it
         self.total, self.done, self.out = total, 0, out
         self.style = Style(out)
         self.live = out.isatty()
+        self.quiet = quiet  # --quiet: the table and errors only
         self._shown = False
 
     def _clear(self) -> None:
@@ -254,17 +255,21 @@ class Progress:
             self._shown = False
 
     def note(self, message: str) -> None:
+        if self.quiet:
+            return
         self._clear()
         print(f"repro: {message}", file=self.out, flush=True)
 
     def ended(self, case: Case) -> None:
         self.done += 1
+        if self.quiet:
+            return
         self._clear()
         print(progress_line(case, self.done, self.total, self.style), file=self.out,
               flush=True)
 
     def running(self, ids: list[str]) -> None:
-        if not self.live or not ids:
+        if not self.live or not ids or self.quiet:
             return
         self._clear()
         text = f"{self.done}/{self.total} done; running: {', '.join(ids)}"

@@ -23,12 +23,24 @@ if TYPE_CHECKING:
 TAIL_LINES = 6
 
 
-class Style:
-    """ANSI colours on a terminal; plain text in pipes, files, CI logs and with NO_COLOR."""
+_forced: bool | None = None  # `--color always|never`, for every Style of the process
 
-    def __init__(self, stream: TextIO):
-        self.on = stream.isatty() and not os.environ.get("NO_COLOR") and \
-            os.environ.get("TERM") != "dumb"
+
+def force_colour(on: bool | None) -> None:
+    """Colours on or off whatever the stream is (None: decide per stream again)."""
+    global _forced
+    _forced = on
+
+
+class Style:
+    """ANSI colours on a terminal; plain text in pipes, files, CI logs and with NO_COLOR
+    (`--color` decides instead when given, or `on`)."""
+
+    def __init__(self, stream: TextIO, on: bool | None = None):
+        if on is None:
+            on = _forced
+        self.on = on if on is not None else stream.isatty() and \
+            not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
     def _wrap(self, code: str, text: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.on else text
@@ -55,7 +67,12 @@ def _tail(text: str, lines: int = TAIL_LINES) -> list[str]:
     cut = rows[-lines:]
     if len(rows) > lines:
         cut.insert(0, f"... {len(rows) - lines} earlier lines in the record")
-    return [_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", row)[:200] for row in cut]
+    return [printable(row)[:200] for row in cut]
+
+
+def printable(text: str) -> str:
+    """Control characters shown (`\\x1b`), never sent to the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _looks_binary(text: str) -> bool:
@@ -63,7 +80,8 @@ def _looks_binary(text: str) -> bool:
 
 
 def summary(record: RunRecord, comparison: Comparison | None,
-            out: TextIO = sys.stdout) -> None:
+            out: TextIO | None = None) -> None:
+    out = out or sys.stdout  # looked up now, not when this module was imported
     s = Style(out)
     data = record.to_dict()
     plan = record.plan

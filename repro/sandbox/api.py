@@ -262,8 +262,10 @@ class Check:
 class Backend(Protocol):
     """A container engine able to host sandboxes."""
 
-    def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
-        """Find, pull, build (cached) or make offline the image; SandboxError if not."""
+    def prepare_image(self, image: ImageSpec, environment: str, say: Say,
+                      on_output: Say | None = None) -> ImageInfo:
+        """Find, pull, build (cached) or make offline the image; SandboxError if not.
+        `on_output` gets each line of a build's output as it comes (progress)."""
 
     def open(self, spec: SandboxSpec) -> AbstractContextManager[Sandbox]:
         """Create the sandbox; on leaving, remove everything it made (unless kept), even

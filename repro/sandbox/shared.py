@@ -92,7 +92,8 @@ class SharedBackend:
         self._images: dict[tuple[object, ...], Future[ImageInfo]] = {}
         self._once: dict[str, Future[None]] = {}
 
-    def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
+    def prepare_image(self, image: ImageSpec, environment: str, say: Say,
+                      on_output: Say | None = None) -> ImageInfo:
         """The first caller prepares it; the others wait for the same answer (found ready
         for them: only the first one built it)."""
         self.cancel.check()
@@ -104,7 +105,8 @@ class SharedBackend:
                 future = self._images[key] = Future()
         if first:
             try:
-                future.set_result(self.inner.prepare_image(image, environment, say))
+                future.set_result(self.inner.prepare_image(image, environment, say,
+                                                                on_output))
             except BaseException as exc:
                 with self._lock:  # a failure is not remembered: the next run tries again
                     del self._images[key]

@@ -257,8 +257,11 @@ class FakeBackend:
         self.checks = [Check("engine", True, "fake engine 1.0"),
                        Check("storage", True, "fake driver, 100.0 GiB free")]
 
-    def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
+    def prepare_image(self, image: ImageSpec, environment: str, say: Say,
+                      on_output: Say | None = None) -> ImageInfo:
         self.images.append((image, environment))
+        if image.ref is None and on_output is not None:  # what a build prints
+            on_output("Step 1/1 : FROM fake")
         ref = image.ref or f"fake/{environment}:built"
         return ImageInfo(ref, f"id-of-{ref}", image.ref is None, 0.0)
 

@@ -26,8 +26,9 @@ class DockerBackend:
         """An image missing on this engine is copied from the first of `others` that has it."""
         self.engine.peers = [other.engine for other in others if other is not self]
 
-    def prepare_image(self, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
-        return images.ensure(self.engine, image, environment, say)
+    def prepare_image(self, image: ImageSpec, environment: str, say: Say,
+                      on_output: Say | None = None) -> ImageInfo:
+        return images.ensure(self.engine, image, environment, say, on_output)
 
     def open(self, spec: SandboxSpec) -> AbstractContextManager[sandbox.DockerSandbox]:
         return sandbox.open_sandbox(self.engine, spec)

@@ -16,7 +16,8 @@ from repro.sandbox.docker import bases, dockerfile, labels, transfer
 from repro.sandbox.docker.engine import Engine, translated
 
 
-def ensure(engine: Engine, image: ImageSpec, environment: str, say: Say) -> ImageInfo:
+def ensure(engine: Engine, image: ImageSpec, environment: str, say: Say,
+           on_output: Say | None = None) -> ImageInfo:
     started = time.monotonic()
     if image.ref is not None:
         image_id = _local_or_pull(engine, image.ref, say)
@@ -31,7 +32,7 @@ def ensure(engine: Engine, image: ImageSpec, environment: str, say: Say) -> Imag
     for parent in dockerfile.parents(dockerfile_path, image.build_args):
         if bases.is_base(parent):
             bases.ensure(engine, parent, say)
-    image_id = _build(engine, image, tag, key, say)
+    image_id = _build(engine, image, tag, key, say, on_output)
     return ImageInfo(tag, image_id, True, time.monotonic() - started)
 
 
@@ -165,9 +166,10 @@ def bridge_hint(error: str) -> str:
     return BRIDGE_HINT if re.search(r"could not find bridge|bridge .*not found", error) else ""
 
 
-def _build(engine: Engine, image: ImageSpec, tag: str, key: str, say: Say) -> str:
+def _build(engine: Engine, image: ImageSpec, tag: str, key: str, say: Say,
+           on_output: Say | None) -> str:
     try:
-        return _stream_build(engine, image, tag, key, say)
+        return _stream_build(engine, image, tag, key, say, on_output)
     except SandboxError as exc:  # refused before or during the build
         hint = bridge_hint(str(exc))
         if not hint:
@@ -175,7 +177,8 @@ def _build(engine: Engine, image: ImageSpec, tag: str, key: str, say: Say) -> st
         raise SandboxError(f"{exc}{hint}") from None
 
 
-def _stream_build(engine: Engine, image: ImageSpec, tag: str, key: str, say: Say) -> str:
+def _stream_build(engine: Engine, image: ImageSpec, tag: str, key: str, say: Say,
+                  on_output: Say | None) -> str:
     say(f"building image {tag} from {image.context} ...")
     log: list[str] = []
     with translated(f"building {tag}"):
@@ -188,7 +191,11 @@ def _stream_build(engine: Engine, image: ImageSpec, tag: str, key: str, say: Say
         image_id = ""
         for chunk in stream:
             if "stream" in chunk:
-                log.extend(line for line in chunk["stream"].splitlines() if line.strip())
+                lines = [line for line in chunk["stream"].splitlines() if line.strip()]
+                log.extend(lines)
+                if on_output is not None:
+                    for line in lines:
+                        on_output(line)
             if "aux" in chunk and "ID" in chunk["aux"]:
                 image_id = chunk["aux"]["ID"]
             if "error" in chunk:

@@ -81,6 +81,33 @@ def test_help_does_not_import_the_docker_sdk():
     assert done.stdout.strip() == "False"
 
 
+def test_help_does_not_import_rich():
+    """The live view's library loads only when a terminal is attached."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "repro", "--help"],
+                          capture_output=True, text=True, check=True)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "typer" in imported  # the listing is there to read
+    assert not {name for name in imported if name.split(".")[0] == "rich"}
+
+
+def test_run_progress_lines_quiet_and_verbose(project, cli, backend):
+    project.app(APP_SCENARIO)
+    normal = cli("run", "T-1")
+    assert normal.stderr.splitlines()[:1] == ["repro: running T-1 in a fresh sandbox ..."]
+    assert "repro: step start: ok (exit 0) " in normal.stderr
+    quiet = cli("run", "T-1", "--quiet")
+    assert quiet.stderr == "" and quiet.stdout.splitlines()[0] == normal.stdout.splitlines()[0]
+    verbose = cli("run", "T-1", "-v")
+    assert "repro: step start: started\n" in verbose.stderr
+    both = cli("run", "T-1", "-q", "-v")
+    assert (both.exit_code, both.stderr) == (
+        2, "repro: error: --quiet: cannot go with --verbose: give one\n")
+    bad = cli("run", "T-1", "--color", "sometimes")
+    assert bad.exit_code == 2 and bad.stderr.startswith("repro: error: invalid value for "
+                                                        "'--color'")
+
+
 def _imports(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):

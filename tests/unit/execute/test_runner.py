@@ -233,3 +233,43 @@ def test_a_pause_gets_the_live_sandbox_before_it_is_removed(plan):
     record, _ = run(plan, backend, replay=False, pause=pause)
     assert seen == [(record.sandbox, Status.RUNNING, "not replayed")]
     assert record.steps == [] and backend.removed == [record.sandbox]
+
+
+def test_a_run_emits_its_progress_in_order(plan):
+    from repro.results import progress as ev
+
+    backend = FakeBackend({"sandbox": sandbox_container()})
+    heard: list[ev.Event] = []
+    record, _ = run(plan, backend, progress=heard.append)
+    kinds = [(type(e).__name__, getattr(e, "name", getattr(e, "service", None))
+              or getattr(e, "image", None)) for e in heard]
+    assert kinds == [
+        ("ImageReady", "tiny"), ("ImageReady", "tiny-db"),
+        ("Waiting", "db"), ("Ready", "db"),
+        ("StepStarted", "first"), ("StepFinished", "first"),
+        ("StepStarted", "second"), ("StepFinished", "second")]
+    # `third`, skipped after the failure, never started: the summary lists it
+    assert heard[2] == ev.Waiting("db", "command pg_isready", 5.0, heard[2].since)
+    assert [e.outputs for e in heard if isinstance(e, ev.StepStarted)] == [
+        (s.stdout_path, s.stderr_path) for s in record.steps[:2]]
+    assert [(e.status, e.exit_code) for e in heard if isinstance(e, ev.StepFinished)] == [
+        ("ok", 0), ("failed", 1)]
+
+
+def test_progress_never_carries_a_secret(project):
+    from repro.report.progress import last_line
+    from repro.results import progress as ev
+
+    from ..conftest import RUN_SECRET, run_plan
+
+    plan = run_plan(project)
+    main = FakeContainer("unused", "sandbox")
+    main.answer("app import", Answer(1, f"token {RUN_SECRET} refused\n"))
+    heard: list[ev.Event] = []
+    _, error = runner.run(plan, lambda _: None, backend=FakeBackend({"sandbox": main}),
+                          progress=heard.append)
+    started = [e for e in heard if isinstance(e, ev.StepStarted)]
+    assert error is None and last_line(started[0].outputs) == "token *** refused"
+    sent = []
+    ev.masked(sent.append, plan.redactor)(ev.BuildLine("tiny", f"ARG TOKEN={RUN_SECRET}"))
+    assert sent == [ev.BuildLine("tiny", "ARG TOKEN=***", sent[0].at)]

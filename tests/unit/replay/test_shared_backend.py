@@ -22,9 +22,10 @@ from ..fake_backend import Answer, FakeBackend, FakeContainer
 class SlowImages(FakeBackend):
     """Building takes a while: long enough for every thread to ask at the same moment."""
 
-    def prepare_image(self, image: ImageSpec, environment: str, say) -> ImageInfo:
+    def prepare_image(self, image: ImageSpec, environment: str, say,
+                      on_output=None) -> ImageInfo:
         time.sleep(0.2)
-        return super().prepare_image(image, environment, say)
+        return super().prepare_image(image, environment, say, on_output)
 
 
 def test_an_image_many_runs_need_at_once_is_prepared_once() -> None:
@@ -50,11 +51,11 @@ def test_a_failed_preparation_is_tried_again_by_the_next_run() -> None:
     class Flaky(FakeBackend):
         calls = 0
 
-        def prepare_image(self, image, environment, say):
+        def prepare_image(self, image, environment, say, on_output=None):
             Flaky.calls += 1
             if Flaky.calls == 1:
                 raise SandboxError("registry hiccup")
-            return super().prepare_image(image, environment, say)
+            return super().prepare_image(image, environment, say, on_output)
 
     shared = SharedBackend(Flaky(), Cancel())
     spec = ImageSpec("busybox")
