@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 import typer
 
 from repro.cli.app import app
-from repro.cli.common import ParamOpt, ScenarioArg, handled, say, step_progress
+from repro.cli.common import ParamOpt, ScenarioArg, handled, say, shown, step_progress
 from repro.errors import EXIT_OK, ConfigError, ReproError
 
 if TYPE_CHECKING:
     from repro.compare.diff import Comparison
+    from repro.pipeline import RunOutcome
     from repro.results.record import RunRecord
     from repro.sandbox.api import Sandbox
 
@@ -26,20 +27,38 @@ def run(scenario: Path = ScenarioArg,
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
         keep: bool = typer.Option(False, "--keep", help="Leave the sandbox running to "
                                   "inspect it.")) -> int:
-    """Replay a scenario in a fresh sandbox and say whether the error reproduced."""
+    """Replay a scenario (or a case packed by `repro pack`) in a fresh sandbox and say
+    whether the error reproduced."""
     from repro import pipeline
+    from repro.case.unpack import is_case
     from repro.report import machine
 
+    outcome = None
     try:
-        plan, expected = pipeline.prepare(scenario, param)
+        if is_case(scenario):  # checked, unpacked into a temporary project, run there
+            with pipeline.open_case(scenario, param, say) as (plan, expected, home, backend):
+                if not as_json:
+                    say(f"running {plan.scenario_id} from the case {shown(scenario)} in a "
+                        "fresh sandbox ...")
+                outcome = pipeline.run(plan, say, expected, keep=keep, backend=backend,
+                                       home=home, on_step=None if as_json else step_progress)
+        else:
+            plan, expected = pipeline.prepare(scenario, param)
     except ReproError as exc:  # --json callers (CI) get an object to read in every case
         if as_json:
             print(json.dumps(machine.error_json(str(scenario), exc.lines()), indent=2))
         raise
-    if not as_json:
-        say(f"running {plan.scenario_id} in a fresh sandbox ...")
-    outcome = pipeline.run(plan, say, expected, keep=keep,
-                           on_step=None if as_json else step_progress)
+    if outcome is None:
+        if not as_json:
+            say(f"running {plan.scenario_id} in a fresh sandbox ...")
+        outcome = pipeline.run(plan, say, expected, keep=keep,
+                               on_step=None if as_json else step_progress)
+    return _finish(outcome, as_json)
+
+
+def _finish(outcome: RunOutcome, as_json: bool) -> int:
+    from repro.report import machine
+
     if as_json:  # --json still says what happened, on stdout
         print(json.dumps(machine.run_json(outcome.record, outcome.comparison), indent=2))
     elif outcome.error is None:
