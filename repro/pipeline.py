@@ -167,8 +167,8 @@ def open_case(case: Path, params: list[str], say: Say
     keeps the run's record (`case_home`) and the backend to run on."""
     from repro.case import unpack
 
-    backend = backends.default()
-    with unpack.opened(case) as unpacked:
+    with unpack.opened(case) as unpacked:  # refused before the engine is asked anything
+        backend = backends.default()
         if unpacked.manifest.images:
             loaded = unpack.load_images(unpacked, backend, say)
             say(f"images from the case: {len(loaded)} loaded, "

@@ -51,7 +51,9 @@ def pack(plan: Plan, out: Path, say: Say, backend: Backend | None = None) -> Pac
         manifest = mf.Manifest(plan.scenario_id,
                                plan.scenario_path.parent.relative_to(root).as_posix(),
                                digests, tuple(images))
-        _write(out, manifest, files)
+        # Images are most of a case with them, and compress little better at level 6
+        # than at 1, in half the time (the tools image: 55 vs 60 MB, 30 vs 13 s).
+        _write(out, manifest, files, level=1 if images else 6)
     return Packed(out, len(files) - len(images), tuple(i.ref for i in images),
                   out.stat().st_size)
 
@@ -73,14 +75,14 @@ def _spec(image: ImagePlan) -> ImageSpec:
     return ImageSpec(image.ref, image.context, image.dockerfile, dict(image.build_args))
 
 
-def _write(out: Path, manifest: mf.Manifest, files: dict[str, Path]) -> None:
+def _write(out: Path, manifest: mf.Manifest, files: dict[str, Path], level: int) -> None:
     import io
     import json
 
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
     try:
-        with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+        with tarfile.open(partial, "w:gz", compresslevel=level) as tar:
             body = (json.dumps(manifest.to_dict(), indent=2) + "\n").encode()
             info = tarfile.TarInfo(mf.MANIFEST)
             info.size, info.mode = len(body), 0o644

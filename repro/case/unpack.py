@@ -29,7 +29,8 @@ SUFFIXES = (".tar.gz", ".tgz")
 
 
 def is_case(target: Path) -> bool:
-    return target.name.endswith(SUFFIXES) and target.is_file()
+    """A case file is named *.tar.gz or *.tgz (a scenario folder never is)."""
+    return target.name.endswith(SUFFIXES) and not target.is_dir()
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ class Unpacked:
 def unpack(case: Path, dest: Path) -> Unpacked:
     """Unpack `case` into `dest` (created; refused when it exists and is not empty)."""
     if not case.is_file():
-        raise ConfigError(f"{display_path(case)}: no such case file")
+        raise ConfigError(f"{display_path(case)}: no such case file (write one with "
+                          "`repro pack SCENARIO -o CASE.tar.gz`)")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise ConfigError(f"{display_path(dest)} exists and is not empty: unpack into a new "
                           "folder (-o DIR)")
