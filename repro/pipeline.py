@@ -75,11 +75,13 @@ def prepare(target: Path, params: list[str]) -> tuple[Plan, list[Normal] | None]
 def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool = False,
         on_step: Callable | None = None, replay: bool = True,
         pause: Pause | None = None, backend: Backend | None = None,
-        purpose: str = "run", home: Path | None = None) -> RunOutcome:
+        purpose: str = "run", home: Path | None = None, case: dict | None = None
+        ) -> RunOutcome:
     """Replay the plan in a fresh sandbox (on the default backend unless one is given)
     and compare it with `expected`, if given. `purpose` says why in the record: run,
     baseline (a recording) or shell. `home` is the project whose `.repro/` keeps the
-    record and the audit line (default: the plan's own; a case's run names another)."""
+    record and the audit line (default: the plan's own; a case's run names another), and
+    `case` the case it came from (its file and sha256, in the record and the audit line)."""
     compared: list[Comparison | None] = [None]
     home = home or plan.project_root
 
@@ -94,7 +96,7 @@ def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool =
         record, error = runner.run(plan, say, backend=backend or backends.default(),
                                    keep=keep, on_step=on_step, replay=replay,
                                    pause=compare_then_pause if pause is not None else None,
-                                   purpose=purpose, runs=runs_dir(home))
+                                   purpose=purpose, runs=runs_dir(home), case=case)
     if error is None and pause is None and replay and expected is not None:
         try:
             compared[0] = _compare(plan, expected, record)
@@ -161,10 +163,11 @@ def unpack_case(case: Path, dest: Path) -> Unpacked:
 
 @contextmanager
 def open_case(case: Path, params: list[str], say: Say
-              ) -> Iterator[tuple[Plan, list[Normal] | None, Path, Backend]]:
+              ) -> Iterator[tuple[Plan, list[Normal] | None, Path, Backend, dict]]:
     """A case checked and unpacked into a temporary project (removed afterwards), its
     images loaded where the engine lacks them: the plan, its baseline, the project that
-    keeps the run's record (`case_home`) and the backend to run on."""
+    keeps the run's record (`case_home`), the backend to run on and the case as the
+    record names it."""
     from repro.case import unpack
 
     with unpack.opened(case) as unpacked:  # refused before the engine is asked anything
@@ -174,7 +177,7 @@ def open_case(case: Path, params: list[str], say: Say
             say(f"images from the case: {len(loaded)} loaded, "
                 f"{len(unpacked.manifest.images) - len(loaded)} already here")
         plan, expected = prepare(unpacked.scenario, params)
-        yield plan, expected, case_home(case), backend
+        yield plan, expected, case_home(case), backend, unpacked.named(case)
 
 
 def case_home(case: Path) -> Path:

@@ -46,6 +46,13 @@ class Unpacked:
     def scenario(self) -> Path:
         return self.project / self.manifest.scenario
 
+    def named(self, case: Path) -> dict[str, str]:
+        """The case as a record and the audit log name it."""
+        with case.open("rb") as src:
+            digest, _ = mf.sha256(src)
+        return {"file": str(case.resolve()), "sha256": digest,
+                "packed": self.manifest.created, "packed_by": self.manifest.repro_version}
+
 
 def unpack(case: Path, dest: Path) -> Unpacked:
     """Unpack `case` into `dest` (created; refused when it exists and is not empty)."""

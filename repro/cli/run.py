@@ -36,12 +36,14 @@ def run(scenario: Path = ScenarioArg,
     outcome = None
     try:
         if is_case(scenario):  # checked, unpacked into a temporary project, run there
-            with pipeline.open_case(scenario, param, say) as (plan, expected, home, backend):
+            with pipeline.open_case(scenario, param, say) as (plan, expected, home, backend,
+                                                              case):
                 if not as_json:
                     say(f"running {plan.scenario_id} from the case {shown(scenario)} in a "
                         "fresh sandbox ...")
                 outcome = pipeline.run(plan, say, expected, keep=keep, backend=backend,
-                                       home=home, on_step=None if as_json else step_progress)
+                                       home=home, case=case,
+                                       on_step=None if as_json else step_progress)
         else:
             plan, expected = pipeline.prepare(scenario, param)
     except ReproError as exc:  # --json callers (CI) get an object to read in every case

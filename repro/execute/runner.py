@@ -25,7 +25,7 @@ Pause = Callable[[Sandbox, RunRecord], None]
 
 def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
         on_step: Callable | None = None, replay: bool = True, pause: Pause | None = None,
-        purpose: str = "run", runs: Path | None = None
+        purpose: str = "run", runs: Path | None = None, case: dict | None = None
         ) -> tuple[RunRecord, ReproError | None]:
     """Execute the plan in a sandbox of `backend`; the record is written whatever happens.
 
@@ -37,7 +37,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
     """
     run_id = new_run_id(plan.scenario_id)
     record = RunRecord(plan, run_id, (runs or runs_dir(plan.project_root)) / run_id,
-                       purpose=purpose)
+                       purpose=purpose, case=case)
     record.directory.mkdir(parents=True)
     record.write()  # status running: even a `kill -9` leaves a record saying so
     try:

@@ -78,6 +78,7 @@ def entry(record: RunRecord) -> dict[str, Any]:
             "purpose": record.purpose, "status": str(record.status),
             "verdict": None if record.reproduced is None else record.verdict.value,
             "ok": record.ok, "baseline": record.baseline_verdict.value,
+            **({"case": record.case} if record.case is not None else {}),
             "files": customer_files(record)}
 
 

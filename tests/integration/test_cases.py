@@ -69,11 +69,14 @@ def test_demo_case_runs_elsewhere_as_in_the_project(tmp_path: Path) -> None:
     record = json.loads((elsewhere / there["record"]).read_text())
     assert (elsewhere / ".repro" / "runs" / record["run_id"]).is_dir()
     assert record["image"]["built"] is False  # the image of the original: same cache key
+    case_sha = hashlib.sha256((elsewhere / "acme.tar.gz").read_bytes()).hexdigest()
+    assert record["case"]["sha256"] == case_sha
     [line] = _audit(elsewhere)
     original = [e for e in _audit(origin) if e["run_id"] == here["run_id"]][0]
     assert (line["run_id"], line["verdict"], line["baseline"]) == \
         (record["run_id"], "REPRODUCED", "match")
-    assert line["files"] == original["files"]
+    assert line["files"] == original["files"] and line["case"]["sha256"] == case_sha
+    assert "case" not in original
     assert {f["path"] for f in line["files"]} == {
         "scenarios/ACME-4521/customer/settings.ini",
         "scenarios/ACME-4521/customer/invoice-lines-2024-03.csv"}
