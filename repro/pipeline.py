@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from repro.config.parameters import parse_cli_params
 from repro.config.project import find_project, project_root
+from repro.config.settings import project_settings
 from repro.errors import (
     EXIT_NOT_AS_EXPECTED,
     EXIT_OK,
@@ -177,7 +178,10 @@ def open_case(case: Path, params: list[str], say: Say
             say(f"images from the case: {len(loaded)} loaded, "
                 f"{len(unpacked.manifest.images) - len(loaded)} already here")
         plan, expected = prepare(unpacked.scenario, params)
-        yield plan, expected, case_home(case), backend, unpacked.named(case)
+        home = case_home(case)
+        if plan.retention is None:  # the scenario's own, else that of where records go
+            plan = replace(plan, retention=project_settings(home).retention)
+        yield plan, expected, home, backend, unpacked.named(case)
 
 
 def case_home(case: Path) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 from repro.case import manifest as mf
 from repro.case.contents import project_files
 from repro.config.yaml_source import display_path
+from repro.errors import ConfigError
 from repro.plan.values import ImagePlan, Plan
 from repro.sandbox.api import Backend, ImageSpec
 
@@ -33,6 +34,10 @@ def pack(plan: Plan, out: Path, say: Say, backend: Backend | None = None) -> Pac
     root = plan.project_root.resolve()
     files = {f"{mf.PROJECT}/{path.relative_to(root).as_posix()}": path
              for path in project_files(plan)}
+    target = Path(os.path.normpath(out.absolute()))
+    if target in files.values() or target.is_relative_to(plan.scenario_path.parent):
+        raise ConfigError(f"-o {display_path(out)}: the case would pack itself (it is in "
+                          "a folder it carries); write it outside the scenario's folder")
     with tempfile.TemporaryDirectory(prefix="repro-pack-") as scratch:
         images: list[mf.CaseImage] = []
         if backend is not None:

@@ -179,3 +179,11 @@ def test_images_go_into_the_case_and_only_missing_ones_are_loaded(project, tmp_p
     there.saved = {"fake-base/tools": b"tools layers"}
     assert load_images(unpacked, there, lambda m: None) == ["fake/built:built"]
     assert there.saved["fake/built:built"] == b"layers of the built image"
+
+
+def test_a_case_is_not_written_into_the_folder_it_carries(project) -> None:
+    _project(project)
+    with pytest.raises(ConfigError, match="the case would pack itself"):
+        pack(plan_scenario(Path("scenarios/S")), project.root / "scenarios/S/c.tar.gz",
+             lambda m: None)
+    assert not (project.root / "scenarios/S/c.tar.gz").exists()
