@@ -38,11 +38,15 @@ def load(engine: Engine, ref: str, image_id: str, source: Callable[[], IO[bytes]
     client = engine.client()
     with translated(f"looking up image {ref}"):
         try:
-            if client.images.get(ref).id == image_id:
-                return False
+            here: str | None = client.images.get(ref).id
         except docker.errors.ImageNotFound:
-            pass
-    say(f"loading image {ref} from the case ...")
+            here = None
+    if here == image_id:
+        return False
+    # The run uses the image the case was packed with, even where the tag names another.
+    say(f"loading image {ref} from the case ..." if here is None else
+        f"image {ref} here is another image ({here[:19]}) than the case's ({image_id[:19]}): "
+        "loading the case's; the tag now names it")
     with translated(f"loading image {ref}"), source() as tar:
         client.images.load(tar)
         loaded = client.images.get(image_id)
