@@ -73,7 +73,8 @@ def _records(root: Path) -> Check:
     if old:
         detail += (f"; {len(old)} older than {OLD_RECORDS_DAYS} days, "
                    f"{_size(sum(_bytes(r.folder) for r in old))}: `repro runs --prune "
-                   f"{OLD_RECORDS_DAYS}d` frees them")
+                   f"{OLD_RECORDS_DAYS}d` frees them (`retention: {OLD_RECORDS_DAYS}d` in "
+                   "repro.yaml does it after every run)")
     return Check("run records", True, detail)
 
 

@@ -7,14 +7,16 @@ code). Errors leaving here carry no secret of the plan.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from repro.config.parameters import parse_cli_params
-from repro.config.project import project_root
+from repro.config.project import find_project, project_root
+from repro.config.settings import project_settings
 from repro.errors import (
     EXIT_NOT_AS_EXPECTED,
     EXIT_OK,
@@ -28,10 +30,13 @@ from repro.plan.build import plan_scenario
 from repro.plan.values import Plan
 from repro.results.outcome import BaselineVerdict, RunStatus
 from repro.results.progress import Emit
+from repro.results.reader import runs_dir
 from repro.results.record import RunRecord
 from repro.sandbox import backends
 
 if TYPE_CHECKING:  # comparing is imported only by runs that have a baseline
+    from repro.case.pack import Packed
+    from repro.case.unpack import Unpacked
     from repro.compare.determinism import Variation
     from repro.compare.diff import Comparison
     from repro.compare.normalise import Normal
@@ -72,11 +77,16 @@ def prepare(target: Path, params: list[str]) -> tuple[Plan, list[Normal] | None]
 def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool = False,
         on_step: Callable | None = None, replay: bool = True,
         pause: Pause | None = None, backend: Backend | None = None,
-        purpose: str = "run", progress: Emit | None = None) -> RunOutcome:
+        purpose: str = "run", home: Path | None = None, case: dict | None = None,
+        progress: Emit | None = None) -> RunOutcome:
     """Replay the plan in a fresh sandbox (on the default backend unless one is given)
     and compare it with `expected`, if given. `purpose` says why in the record: run,
-    baseline (a recording) or shell. `progress` hears the run's events as they happen."""
+    baseline (a recording) or shell. `home` is the project whose `.repro/` keeps the
+    record and the audit line (default: the plan's own; a case's run names another), and
+    `case` the case it came from (its file and sha256, in the record and the audit line).
+    `progress` hears the run's events as they happen."""
     compared: list[Comparison | None] = [None]
+    home = home or plan.project_root
 
     def compare_then_pause(sandbox: Sandbox, record: RunRecord) -> None:
         if record.status != RunStatus.NOT_REPLAYED and record.reproduced is not None:
@@ -89,15 +99,40 @@ def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool =
         record, error = runner.run(plan, say, backend=backend or backends.default(),
                                    keep=keep, on_step=on_step, replay=replay,
                                    pause=compare_then_pause if pause is not None else None,
-                                   purpose=purpose, progress=progress)
+                                   purpose=purpose, runs=runs_dir(home), case=case,
+                                   progress=progress)
     if error is None and pause is None and replay and expected is not None:
         try:
             compared[0] = _compare(plan, expected, record)
         except ReproError as exc:  # e.g. a capture's key column is missing
             record.status, record.error, error = RunStatus.ERROR, str(exc), exc
         record.write()
+    _after_run(plan, record, home, say)
     return RunOutcome(record, compared[0],
                       None if error is None else error.redacted(plan.redactor))
+
+
+def _after_run(plan: Plan, record: RunRecord, home: Path, say: Say) -> None:
+    """Every run, however it ended, leaves its line in the audit log (it may have touched
+    customer data); then the scenario's old records go, when it has a `retention:`."""
+    from repro.results import access_log, history
+
+    try:
+        access_log.append(home, record)
+    except OSError as exc:
+        say(f"could not append to {access_log.log_path(home)}: {exc}")
+    if plan.retention is not None:
+        gone = history.apply_retention(runs_dir(home), plan.scenario_id, plan.retention)
+        if gone:
+            say(f"retention: deleted {len(gone)} run record(s) of {plan.scenario_id} "
+                f"older than {_age(plan.retention)}")
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 def _compare(plan: Plan, expected: list[Normal] | None, record: RunRecord
@@ -110,6 +145,52 @@ def _compare(plan: Plan, expected: list[Normal] | None, record: RunRecord
     record.baseline_verdict = BaselineVerdict(comparison.verdict.value)
     record.baseline = comparison.to_dict()
     return comparison
+
+
+# ---- portable cases (docs/cases.md) ----------------------------------------------------
+
+
+def pack_case(target: Path, out: Path, with_images: bool, say: Say) -> Packed:
+    """The scenario, its environment, build context, baseline and data (and with
+    `with_images` the images a run needs) as one file."""
+    from repro.case.pack import pack
+
+    plan = plan_scenario(target)
+    return pack(plan, out, say, backends.default() if with_images else None)
+
+
+def unpack_case(case: Path, dest: Path) -> Unpacked:
+    from repro.case.unpack import unpack
+
+    return unpack(case, dest)
+
+
+@contextmanager
+def open_case(case: Path, params: list[str], say: Say
+              ) -> Iterator[tuple[Plan, list[Normal] | None, Path, Backend, dict]]:
+    """A case checked and unpacked into a temporary project (removed afterwards), its
+    images loaded where the engine lacks them: the plan, its baseline, the project that
+    keeps the run's record (`case_home`), the backend to run on and the case as the
+    record names it."""
+    from repro.case import unpack
+
+    with unpack.opened(case) as unpacked:  # refused before the engine is asked anything
+        backend = backends.default()
+        if unpacked.manifest.images:
+            loaded = unpack.load_images(unpacked, backend, say)
+            say(f"images from the case: {len(loaded)} loaded, "
+                f"{len(unpacked.manifest.images) - len(loaded)} already here")
+        plan, expected = prepare(unpacked.scenario, params)
+        home = case_home(case)
+        if plan.retention is None:  # the scenario's own, else that of where records go
+            plan = replace(plan, retention=project_settings(home).retention)
+        yield plan, expected, home, backend, unpacked.named(case)
+
+
+def case_home(case: Path) -> Path:
+    """Where a case's run is recorded: the project the command runs in, if any (its
+    `.repro/runs`, beside its own runs), else the folder holding the case."""
+    return find_project(Path.cwd()) or case.resolve().parent
 
 
 # ---- baselines -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -20,12 +20,15 @@ from repro.cli.common import (
     handled,
     presenter,
     say,
+    shown,
     step_progress,
 )
 from repro.errors import EXIT_OK, ConfigError, ReproError
 
 if TYPE_CHECKING:
     from repro.compare.diff import Comparison
+    from repro.pipeline import RunOutcome
+    from repro.plan.values import Plan
     from repro.results.record import RunRecord
     from repro.sandbox.api import Sandbox
 
@@ -40,23 +43,28 @@ def run(scenario: Path = ScenarioArg,
         html: bool = typer.Option(False, "--report", help="Also write the run's HTML page "
                                   "beside its record (see `repro report`)."),
         quiet: bool = QuietOpt, verbose: bool = VerboseOpt, color: Color = ColorOpt) -> int:
-    """Replay a scenario in a fresh sandbox and say whether the error reproduced."""
+    """Replay a scenario (or a case packed by `repro pack`) in a fresh sandbox and say
+    whether the error reproduced."""
     from repro import pipeline
+    from repro.case.unpack import is_case
     from repro.report import machine
 
+    shows = _Shows(as_json, quiet, verbose, color)
+    outcome = None
     try:
-        plan, expected = pipeline.prepare(scenario, param)
+        if is_case(scenario):  # checked, unpacked into a temporary project, run there
+            with pipeline.open_case(scenario, param, say) as (plan, expected, home, backend,
+                                                              case):
+                outcome = shows.run(plan, expected, keep, f"from the case {shown(scenario)} ",
+                                    backend=backend, home=home, case=case)
+        else:
+            plan, expected = pipeline.prepare(scenario, param)
     except ReproError as exc:  # --json callers (CI) get an object to read in every case
         if as_json:
             print(json.dumps(machine.error_json(str(scenario), exc.lines()), indent=2))
         raise
-    if as_json:  # progress would only say what the object says
-        outcome = pipeline.run(plan, say, expected, keep=keep)
-    else:
-        with presenter(quiet, verbose, color) as shown:
-            shown.say(f"running {plan.scenario_id} in a fresh sandbox ...")
-            outcome = pipeline.run(plan, shown.say, expected, keep=keep,
-                                   progress=shown.emit)
+    if outcome is None:
+        outcome = shows.run(plan, expected, keep, "")
     if as_json:  # --json still says what happened, on stdout
         print(json.dumps(machine.run_json(outcome.record, outcome.comparison), indent=2))
     elif outcome.error is None:
@@ -70,10 +78,28 @@ def run(scenario: Path = ScenarioArg,
     return outcome.exit_code
 
 
+class _Shows:
+    """How a run shows its progress: nothing with --json (the object says it all), else
+    the presenter the options ask for."""
+
+    def __init__(self, as_json: bool, quiet: bool, verbose: bool, color: Color) -> None:
+        self.as_json, self.options = as_json, (quiet, verbose, color)
+
+    def run(self, plan: Plan, expected: list | None, keep: bool, source: str,
+            **where: Any) -> RunOutcome:
+        from repro import pipeline
+
+        if self.as_json:
+            return pipeline.run(plan, say, expected, keep=keep, **where)
+        with presenter(*self.options) as view:
+            view.say(f"running {plan.scenario_id} {source}in a fresh sandbox ...")
+            return pipeline.run(plan, view.say, expected, keep=keep, progress=view.emit,
+                                **where)
+
+
 def _write_page(record: RunRecord, as_json: bool) -> None:
     """`--report`: the page beside the record; its path on stdout (stderr with --json,
     whose stdout is one JSON object)."""
-    from repro.cli.common import shown
     from repro.report.html import write_run
 
     line = f"report: {shown(write_run(record.directory))}"

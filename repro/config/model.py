@@ -700,6 +700,11 @@ class Scenario:
     extends: str | None = spec(None, doc="Another scenario's folder (e.g. ../ACME-4521): "
                                "inherit all of it but its id, and state only what differs "
                                "(parameters merge key by key; other keys replace)")
+    # Run records hold customer data: kept this long, then pruned after each run of the
+    # scenario (docs/cases.md). Wins over the project's `retention:` (repro.yaml).
+    retention: float | None = spec(None, parse=units.duration, schema=_DURATION_SCHEMA,
+                                   doc="Keep this scenario's run records this long, e.g. "
+                                   "30d; older ones are deleted after each of its runs")
 
     def check(self) -> Issues:
         issues: Issues = condition_issues(self)

@@ -47,6 +47,11 @@ def scenario_file(target: Path) -> Path:
 
 def project_root(start: Path) -> Path:
     """The nearest folder upwards holding `environments/` (or `scenarios/`)."""
+    return find_project(start) or Path.cwd().resolve()
+
+
+def find_project(start: Path) -> Path | None:
+    """As project_root, but None when no folder upwards is a project."""
     start = start.resolve()
     for folder in [start, *start.parents]:
         if (folder / "environments").is_dir():
@@ -54,7 +59,7 @@ def project_root(start: Path) -> Path:
     for folder in [start, *start.parents]:
         if (folder / "scenarios").is_dir():
             return folder
-    return Path.cwd().resolve()
+    return None
 
 
 def load_scenario(path: Path) -> Loaded[Scenario]:

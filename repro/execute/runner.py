@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from repro.config.yaml_source import display_path
 from repro.errors import Interrupted, ReproError, SandboxError
@@ -25,19 +26,22 @@ Pause = Callable[[Sandbox, RunRecord], None]
 
 def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
         on_step: Callable | None = None, replay: bool = True, pause: Pause | None = None,
-        purpose: str = "run", progress: shown.Emit | None = None
+        purpose: str = "run", runs: Path | None = None, case: dict | None = None,
+        progress: shown.Emit | None = None
         ) -> tuple[RunRecord, ReproError | None]:
     """Execute the plan in a sandbox of `backend`; the record is written whatever happens.
 
     Returns the record and the handled error that ended the run early (None when it
     completed). `pause` is called with the live sandbox after the verdict and before
     teardown (`repro shell`); `replay=False` loads data and config but runs no step.
-    Only a bug (an unexpected exception) propagates, after the record is written.
-    `progress` hears what happens as it happens (repro.results.progress), masked.
+    Only a bug (an unexpected exception) propagates, after the record is written. The
+    record goes to `runs` (default: the plan's project's `.repro/runs`). `progress` hears
+    what happens as it happens (repro.results.progress), masked.
     """
     emit = shown.masked(progress, plan.redactor) if progress is not None else None
     run_id = new_run_id(plan.scenario_id)
-    record = RunRecord(plan, run_id, runs_dir(plan.project_root) / run_id, purpose=purpose)
+    record = RunRecord(plan, run_id, (runs or runs_dir(plan.project_root)) / run_id,
+                       purpose=purpose, case=case)
     record.directory.mkdir(parents=True)
     record.write()  # status running: even a `kill -9` leaves a record saying so
     try:

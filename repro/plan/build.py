@@ -16,6 +16,7 @@ from repro.config.project import (
     load_scenario,
     project_root,
 )
+from repro.config.settings import project_settings
 from repro.config.yaml_source import Loc, display_path
 from repro.errors import ConfigError, Problem
 from repro.plan import archives
@@ -81,6 +82,9 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
         rules=(*env.normalize, *scenario.normalize), skipped_parameters=tuple(skipped),
         services=services, loads=loads, queries=queries, parameter_origins=origins,
         conditions=conditions, clock=clock, security=env.security, timeline=timeline,
+        parameter_files=tuple((scen.base / p.path).resolve() for p in scenario.parameters_from),
+        retention=scenario.retention if scenario.retention is not None else
+        project_settings(project_root(scen.base)).retention,
         **inheritance(scen.source))
 
 

@@ -198,6 +198,10 @@ class Plan:
     # wrote each top-level key (and each parameter) of the scenario.
     extends: tuple[str, ...] = ()
     sources: tuple[tuple[str, str], ...] = ()
+    # The customer's parameter exports read (`parameters_from`), resolved: with `data` and
+    # `loads`, the customer files a run uses (the access log hashes them).
+    parameter_files: tuple[Path, ...] = ()
+    retention: float | None = None  # seconds a run record of this scenario is kept
 
     @property
     def baseline_path(self) -> Path:

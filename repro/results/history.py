@@ -100,3 +100,11 @@ def prune(runs: list[RunSummary], older_than_s: float) -> list[RunSummary]:
             shutil.rmtree(run.folder, ignore_errors=True)
             gone.append(run)
     return gone
+
+
+def apply_retention(runs_dir: Path, scenario_id: str, older_than_s: float) -> list[RunSummary]:
+    """The automatic `--prune` after a run of a scenario with `retention:`: only that
+    scenario's records, and never one still running (a run of another process)."""
+    mine = [r for r in read(runs_dir)
+            if r.scenario == scenario_id and r.status != RunStatus.RUNNING]
+    return prune(mine, older_than_s)

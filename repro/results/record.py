@@ -74,6 +74,7 @@ class RunRecord:
     timeline: Timeline = field(default_factory=Timeline)  # events (docs/timeline.md)
     when: Moment | None = None  # the moment the oracle first held
     purpose: str = "run"  # why it ran: run | baseline (a recording) | shell (`repro shell`)
+    case: dict[str, Any] | None = None  # the portable case it ran from: file, sha256
 
     @property
     def verdict(self) -> Verdict:
@@ -150,6 +151,7 @@ class RunRecord:
             **({"clock": self.clock} if self.clock is not None else {}),
             **timeline_dict(self.timeline, self.when, mask),
             "purpose": self.purpose,
+            **({"case": self.case} if self.case is not None else {}),
         }
 
     def _artifact(self, path: Path | None) -> str | None:

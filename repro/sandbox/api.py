@@ -300,6 +300,19 @@ class Backend(Protocol):
         """Make what a sandbox clock needs available (made once, then cached);
         SandboxError if it cannot be."""
 
+    def support_images(self) -> list[str]:
+        """The images the backend itself runs beside a sandbox (repro's tools image): a
+        portable case carries them so it runs where none can be made."""
+
+    def save_image(self, ref: str, out: IO[bytes]) -> str:
+        """Write image `ref` (as `docker save` would, named) to `out`; its id. SandboxError
+        when the engine has no such image."""
+
+    def load_image(self, ref: str, image_id: str, source: Callable[[], IO[bytes]],
+                   say: Say) -> bool:
+        """Make image `ref` (id `image_id`) available from a tar `save_image` wrote, read
+        from `source()` only when the engine lacks it; whether it was loaded."""
+
     def diagnose(self) -> list[Check]:
         """The engine's health for `repro doctor`, in order: it answers, its storage and
         free disk, its default bridge, memory limits enforced, the offline bases and

@@ -171,6 +171,16 @@ class SharedBackend:
     def zone_file(self, zone: str, say: Say) -> bytes | None:
         return self.inner.zone_file(zone, say)
 
+    def support_images(self) -> list[str]:
+        return self.inner.support_images()
+
+    def save_image(self, ref: str, out: IO[bytes]) -> str:
+        return self.inner.save_image(ref, out)
+
+    def load_image(self, ref: str, image_id: str, source: Callable[[], IO[bytes]],
+                   say: Say) -> bool:
+        return self.inner.load_image(ref, image_id, source, say)
+
     def diagnose(self) -> list[Check]:
         return self.inner.diagnose()
 

@@ -244,6 +244,7 @@ class FakeBackend:
 
     def __init__(self, containers: dict[str, FakeContainer] | None = None):
         self.containers = containers or {}
+        self.saved: dict[str, bytes] = {}  # by ref: what save_image writes, load_image puts
         self.images: list[tuple[ImageSpec, str]] = []
         self.specs: list[SandboxSpec] = []
         self.sandboxes: list[FakeSandbox] = []
@@ -315,6 +316,21 @@ class FakeBackend:
 
     def prepare_clock(self, say: Say) -> None:
         self.clocks_prepared += 1
+
+    def support_images(self) -> list[str]:
+        return ["fake-base/tools"]
+
+    def save_image(self, ref: str, out: IO[bytes]) -> str:
+        out.write(self.saved.get(ref, ref.encode()))
+        return f"sha256:{ref}"
+
+    def load_image(self, ref: str, image_id: str, source: Callable[[], IO[bytes]],
+                   say: Say) -> bool:
+        if ref in self.saved:
+            return False
+        with source() as tar:
+            self.saved[ref] = tar.read()
+        return True
 
     def diagnose(self) -> list[Check]:
         return list(self.checks)

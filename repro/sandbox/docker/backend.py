@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
+from typing import IO
 
 from repro.sandbox.api import Check, ImageInfo, ImageSpec, Leftover, SandboxSpec, Say
-from repro.sandbox.docker import bases, diagnose, gc, images, network_faults, sandbox, zoneinfo
+from repro.sandbox.docker import (
+    bases,
+    diagnose,
+    gc,
+    images,
+    network_faults,
+    portable,
+    sandbox,
+    zoneinfo,
+)
 from repro.sandbox.docker import engine as engines
 from repro.signals import shielded
 
@@ -64,6 +75,19 @@ class DockerBackend:
 
     def zone_file(self, zone: str, say: Say) -> bytes | None:
         return zoneinfo.zone_file(self.engine, zone, say)
+
+    def support_images(self) -> list[str]:
+        return [bases.TOOLS]
+
+    def save_image(self, ref: str, out: IO[bytes]) -> str:
+        return portable.save(self.engine, ref, out)
+
+    def load_image(self, ref: str, image_id: str, source: Callable[[], IO[bytes]],
+                   say: Say) -> bool:
+        loaded = portable.load(self.engine, ref, image_id, source, say)
+        if loaded:
+            self.engine.base_ids.pop(ref, None)  # looked up again, now it is there
+        return loaded
 
     def diagnose(self) -> list[Check]:
         return diagnose.diagnose(self.engine)

@@ -117,3 +117,17 @@ def test_running_records_of_dead_processes_on_this_host_are_marked_killed(tmp_pa
     stored = json.loads((tmp_path / "dead" / "record.json").read_text())
     assert "was killed" in stored["error"]
     assert settle_dead(tmp_path) == []  # once
+
+
+def test_retention_prunes_only_that_scenarios_finished_records(tmp_path):
+    from repro.results.history import apply_retention
+
+    runs = tmp_path / "runs"
+    day = 86400
+    old = run(runs, "s-old", record(iso_ago(40 * day), scenario="S"))
+    young = run(runs, "s-young", record(iso_ago(10 * day), scenario="S"))
+    running = run(runs, "s-running", record(iso_ago(40 * day), status="running", scenario="S"))
+    other = run(runs, "t-old", record(iso_ago(400 * day), scenario="T"))
+    gone = apply_retention(runs, "S", 30 * day)
+    assert [g.run_id for g in gone] == ["s-old"] and not old.exists()
+    assert young.exists() and running.exists() and other.exists()

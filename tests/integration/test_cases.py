@@ -1,0 +1,304 @@
+"""Portable cases on the real engine: `repro pack`, then `repro run CASE.tar.gz` somewhere
+else behaves as the project did; a case changed after packing is refused in one line."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import uuid
+from pathlib import Path
+
+from conftest import REPO, Project, engine_names
+
+
+def _repro(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "repro", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600,
+                          env={**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(REPO)})
+
+
+def _run_json(cwd: Path, *args: str) -> dict:
+    done = _repro(cwd, "run", *args, "--json")
+    assert done.stdout.strip(), done.stderr
+    return {"rc": done.returncode, "stderr": done.stderr, **json.loads(done.stdout)}
+
+
+def _audit(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / ".repro" / "audit.log").read_text()
+            .splitlines()]
+
+
+def _no_leftovers(folder: Path) -> None:
+    for run in (folder / ".repro" / "runs").glob("*"):
+        for kind in ("container", "network", "volume"):
+            assert engine_names(kind, f"io.repro.run={run.name}") == []
+
+
+def test_demo_case_runs_elsewhere_as_in_the_project(tmp_path: Path) -> None:
+    """ACME-4521 (an image built from a Dockerfile on an offline base) with a baseline
+    recorded here: the case, run in a fresh folder, gives the same verdict and matches it."""
+    origin = tmp_path / "origin"
+    shutil.copytree(REPO / "scenarios" / "ACME-4521", origin / "scenarios" / "ACME-4521")
+    shutil.copytree(REPO / "environments" / "invoicer", origin / "environments" / "invoicer")
+    shutil.copy(REPO / "environments" / "invoicer.yaml", origin / "environments")
+    recorded = _repro(origin, "baseline", "scenarios/ACME-4521", "--yes")
+    assert recorded.returncode == 0, recorded.stderr
+    here = _run_json(origin, "scenarios/ACME-4521")
+    assert (here["rc"], here["reproduced"], here["baseline"]) == (0, True, "match")
+
+    packed = _repro(origin, "pack", "scenarios/ACME-4521", "-o", str(tmp_path / "acme.tar.gz"))
+    assert packed.returncode == 0, packed.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.move(tmp_path / "acme.tar.gz", elsewhere / "acme.tar.gz")
+
+    there = _run_json(elsewhere, "acme.tar.gz")
+    assert there["rc"] == 0, there["stderr"]
+    assert (there["reproduced"], there["ok"], there["baseline"]) == \
+        (here["reproduced"], here["ok"], "match")
+    # No project here: the record is kept beside the case, and the run is in its audit log
+    # with the same customer files (same paths in the project, same sha256).
+    record = json.loads((elsewhere / there["record"]).read_text())
+    assert (elsewhere / ".repro" / "runs" / record["run_id"]).is_dir()
+    assert record["image"]["built"] is False  # the image of the original: same cache key
+    case_sha = hashlib.sha256((elsewhere / "acme.tar.gz").read_bytes()).hexdigest()
+    assert record["case"]["sha256"] == case_sha
+    [line] = _audit(elsewhere)
+    original = [e for e in _audit(origin) if e["run_id"] == here["run_id"]][0]
+    assert (line["run_id"], line["verdict"], line["baseline"]) == \
+        (record["run_id"], "REPRODUCED", "match")
+    assert line["files"] == original["files"] and line["case"]["sha256"] == case_sha
+    assert "case" not in original
+    assert {f["path"] for f in line["files"]} == {
+        "scenarios/ACME-4521/customer/settings.ini",
+        "scenarios/ACME-4521/customer/invoice-lines-2024-03.csv"}
+    assert not Path(record["scenario"]["path"]).exists()  # the temporary project is gone
+    _no_leftovers(elsewhere)
+    _no_leftovers(origin)
+
+
+def _tiny_env(project: Project, name: str) -> None:
+    """An environment built FROM repro-base/busybox whose context is unique to this test:
+    its image (repro-env/NAME:KEY) belongs to this test alone and may be removed."""
+    project.env(name, f"""\
+        image:
+          build:
+            context: {name}
+        """, files={f"{name}/Dockerfile": "FROM repro-base/busybox\nCOPY marker /marker\n",
+                    f"{name}/marker": f"{uuid.uuid4()}\n"})
+
+
+def test_case_with_images_loads_the_image_instead_of_building(project: Project) -> None:
+    env = f"tiny{project.tag}"
+    _tiny_env(project, env)
+    sid = project.scenario("imaged", f"""\
+        environment: {env}
+        steps:
+          - name: marker
+            run: cat /marker
+        oracle:
+          any:
+            - step: marker
+              exit_code: 0
+        """)
+    first = project.run_json(sid)[1]
+    built_ref = project.record(first)["image"]["ref"]
+    assert built_ref.startswith(f"repro-env/{env}:")
+    case = project.root / "imaged.tar.gz"
+    packed = project.repro("pack", f"scenarios/{sid}", "-o", str(case), "--with-images")
+    assert packed.returncode == 0, packed.stderr
+    with tarfile.open(case) as tar:
+        manifest = json.load(tar.extractfile("repro-case.json"))  # type: ignore[arg-type]
+    assert [i["ref"] for i in manifest["images"]] == [built_ref, "repro-base/tools:bookworm"]
+
+    subprocess.run(["docker", "rmi", built_ref], check=True, capture_output=True)
+    try:
+        elsewhere = project.root / "elsewhere"
+        elsewhere.mkdir()
+        there = _run_json(elsewhere, str(case))
+        assert there["rc"] == 0, there["stderr"]
+        assert f"loading image {built_ref} from the case" in there["stderr"]
+        assert "images from the case: 1 loaded, 1 already here" in there["stderr"]
+        assert "building" not in there["stderr"]
+        # Started inside a project (elsewhere/ is in it): the run is recorded there.
+        record_path = (elsewhere / there["record"]).resolve()
+        assert record_path.parent.parent == (project.root / ".repro" / "runs").resolve()
+        record = json.loads(record_path.read_text())
+        assert (record["image"]["ref"], record["image"]["built"]) == (built_ref, False)
+        assert record["steps"][0]["stdout"] == project.record(first)["steps"][0]["stdout"]
+        inspected = subprocess.run(["docker", "image", "inspect", built_ref],
+                                   capture_output=True)
+        assert inspected.returncode == 0  # it is back, under its cache tag
+    finally:
+        subprocess.run(["docker", "rmi", built_ref], capture_output=True)
+
+
+def _retar(case: Path, out: Path, change: dict[str, bytes | None],
+           extra: list[tarfile.TarInfo] | None = None) -> Path:
+    """A copy of `case` with members replaced (bytes), removed (None) or added."""
+    with tarfile.open(case) as src, tarfile.open(out, "w:gz") as dst:
+        for info in src.getmembers():
+            body = src.extractfile(info).read() if info.isfile() else b""  # type: ignore[union-attr]
+            if info.name in change:
+                if change[info.name] is None:
+                    continue
+                body = change[info.name]  # type: ignore[assignment]
+                info.size = len(body)
+            dst.addfile(info, io.BytesIO(body))
+        for info in extra or []:
+            dst.addfile(info, io.BytesIO(b"x" * info.size) if info.isfile() else None)
+    return out
+
+
+def _member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.size = kind, link, 1 if kind == tarfile.REGTYPE else 0
+    return info
+
+
+def test_a_changed_case_is_refused_in_one_line(project: Project) -> None:
+    sid = project.scenario("tamper", """\
+        environment: bb
+        data:
+          - from: customer/orders.csv
+            to: /srv/orders.csv
+        steps:
+          - name: count
+            run: wc -l /srv/orders.csv
+        oracle:
+          any:
+            - step: count
+              exit_code: 0
+        """, files={"customer/orders.csv": "id,amount\n1,10\n2,20\n"})
+    case = project.root / "tamper.tar.gz"
+    assert project.repro("pack", f"scenarios/{sid}", "-o", str(case)).returncode == 0
+    data = f"project/scenarios/{sid}/customer/orders.csv"
+    cases = {
+        "a byte changed": (_retar(case, project.root / "byte.tar.gz",
+                                  {data: b"id,amount\n1,10\n2,21\n"}),
+                           f"{data}: its sha256 differs from the manifest's"),
+        "a file added": (_retar(case, project.root / "added.tar.gz", {},
+                                [_member("project/scenarios/extra.sh")]),
+                         "project/scenarios/extra.sh is not in its manifest"),
+        "a file removed": (_retar(case, project.root / "removed.tar.gz", {data: None}),
+                           f"{data} is in its manifest but not in the case"),
+        "a traversal": (_retar(case, project.root / "up.tar.gz", {},
+                               [_member("project/../../evil")]),
+                        "points outside its folder"),
+        "an absolute path": (_retar(case, project.root / "abs.tar.gz", {},
+                                    [_member("/tmp/evil")]),
+                             "points outside its folder"),
+        "a symlink": (_retar(case, project.root / "link.tar.gz", {},
+                             [_member("project/link", tarfile.SYMTYPE, "scenarios")]),
+                      "'project/link' is a symlink"),
+        "a device": (_retar(case, project.root / "dev.tar.gz", {},
+                            [_member("project/null", tarfile.CHRTYPE)]),
+                     "project/null (character device) is not a regular file"),
+    }
+    for what, (bad, reason) in cases.items():
+        # Every refusal through `run`; `unpack` shares the check (two of them, for time).
+        unpack = what in ("a byte changed", "a traversal")
+        for command in (["run", bad.name], *([["unpack", bad.name, "-o", f"out-{bad.stem}"]]
+                                             if unpack else [])):
+            done = project.repro(*command)
+            lines = done.stderr.strip().splitlines()
+            assert done.returncode == 2, (what, command, done.stderr)
+            assert len(lines) == 1 and reason in lines[0] and bad.name in lines[0], \
+                (what, lines)
+            assert not (project.root / f"out-{bad.stem}").exists()
+    assert not (project.root / ".repro" / "runs").exists()  # nothing ran
+
+    good = project.repro("unpack", case.name, "-o", "unpacked")
+    assert good.returncode == 0, good.stderr
+    unpacked = project.root / "unpacked" / "project" / "scenarios" / sid
+    assert (unpacked / "customer" / "orders.csv").read_text() == "id,amount\n1,10\n2,20\n"
+    assert (project.root / "unpacked" / "repro-case.json").is_file()
+    _, result, stderr = project.run_json(sid)
+    assert result["reproduced"] is True, stderr
+
+
+def test_audit_log_has_one_whole_line_per_parallel_run(project: Project) -> None:
+    sids = [project.scenario(f"audit{i}", """\
+        environment: bb
+        parameters_from:
+          - customer/settings.yaml
+        data:
+          - from: customer/in.txt
+            to: /srv/in.txt
+        steps:
+          - name: read
+            run: cat /srv/in.txt
+        oracle:
+          any:
+            - step: read
+              stdout: "line"
+        """, files={"customer/settings.yaml": f"greeting: hi{i}\n",
+                    "customer/in.txt": f"line {i}\n"}) for i in range(4)]
+    done = project.repro("replay", "--jobs", "4", "scenarios")
+    assert done.returncode == 0, done.stderr
+    lines = (project.root / ".repro" / "audit.log").read_text().splitlines()
+    entries = [json.loads(line) for line in lines]  # every line whole JSON
+    assert sorted(e["scenario"] for e in entries) == sorted(sids)
+    runs = {p.name for p in (project.root / ".repro" / "runs").iterdir()}
+    assert {e["run_id"] for e in entries} == runs
+    for entry in entries:
+        assert entry["user"] and entry["verdict"] == "REPRODUCED" and entry["at"].endswith(
+            "+00:00")
+        folder = project.root / "scenarios" / entry["scenario"] / "customer"
+        assert {(f["kind"], f["sha256"]) for f in entry["files"]} == {
+            ("parameters_from", hashlib.sha256((folder / "settings.yaml").read_bytes())
+             .hexdigest()),
+            ("data", hashlib.sha256((folder / "in.txt").read_bytes()).hexdigest())}
+    assert oct((project.root / ".repro" / "audit.log").stat().st_mode & 0o777) == "0o600"
+
+
+def test_retention_prunes_the_scenarios_old_records_after_a_run(project: Project) -> None:
+    body = """\
+        environment: bb
+        steps:
+          - name: hi
+            run: echo hi
+        oracle:
+          any:
+            - step: hi
+              stdout: hi
+        """
+    kept_by_scenario = project.scenario("keep", body + "retention: 30d\n")
+    by_project = project.scenario("proj", body)
+    other = project.scenario("other", body)
+    (project.root / "repro.yaml").write_text("retention: 10d\n")
+    runs = project.root / ".repro" / "runs"
+
+    def old(sid: str, days: float, status: str = "complete") -> Path:
+        folder = runs / f"{sid}-old-{days}-{status}"
+        folder.mkdir(parents=True)
+        started = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days)
+        (folder / "record.json").write_text(json.dumps({
+            "format": 1, "run_id": folder.name, "status": status,
+            "scenario": {"id": sid, "path": f"scenarios/{sid}"}, "started_at":
+            started.isoformat(), "reproduced": True, "ok": True,
+            "baseline": {"verdict": "none"}, "steps": [], "captures": []}))
+        return folder
+
+    gone = [old(kept_by_scenario, 40), old(by_project, 11)]
+    stays = [old(kept_by_scenario, 20), old(by_project, 5), old(other, 400),
+             old(by_project, 50, "running")]
+    for sid in (kept_by_scenario, by_project):
+        rc, result, stderr = project.run_json(sid)
+        assert rc == 0, stderr
+        assert "retention: deleted 1 run record(s)" in stderr
+        assert (project.root / result["record"]).is_file()
+    assert [f for f in gone if f.exists()] == []
+    assert [f for f in stays if not f.exists()] == []
+
+    (project.root / "repro.yaml").write_text("retention: 10 days\n")
+    rc, _, stderr = project.run_json(by_project)
+    assert rc == 2 and "repro.yaml:1: retention: expected a duration" in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1
