@@ -14,6 +14,7 @@ from repro.cli import run  # noqa: F401, E402
 from repro.cli import baseline  # noqa: F401, E402
 from repro.cli import replay  # noqa: F401, E402
 from repro.cli import project  # noqa: F401, E402
+from repro.cli import new  # noqa: F401, E402
 from repro.cli import engine  # noqa: F401, E402
 from repro.cli import clock  # noqa: F401, E402
 from repro.cli import patches  # noqa: F401, E402

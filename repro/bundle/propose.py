@@ -1,0 +1,128 @@
+"""From the customer's logs: the error to look for (the oracle) and when it happened (the
+clock), each with the line it was read from so the engineer can confirm it.
+
+The error is the last error line of the logs: a line at level ERROR, FATAL, CRITICAL or
+SEVERE (or `[error]`, `[crit]`...), an exception line (`ValueError: ...`,
+`java.lang.IllegalStateException: ...`) or a `Traceback` header. Its message is cut
+before the first value that would differ between two occurrences of the same error (a
+quoted value, a number, a date, a path with a version in it), so the oracle matches the
+error, not the customer's particular amount.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from repro.config import logtime
+
+_LEVEL = re.compile(r"\b(?:ERROR|FATAL|CRITICAL|SEVERE|PANIC)\b:?|\[(?i:error|crit|alert|"
+                    r"emerg|fatal)\]")
+_EXCEPTION = re.compile(r"^(?:Caused by: )?(?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*"
+                        r"(?:Error|Exception|Exit|Interrupt)(?::\s.*)?$")
+_CLOSING = re.compile(r"^[A-Za-z_][\w.]*(?::\s.*)?$")  # `ValueError: ...`, `KeyError`
+_TRACEBACK = "Traceback (most recent call last)"
+_STAMP_HINT = re.compile(r"\d{2}:\d{2}:\d{2}|^\[?\d{10}")  # cheap: might hold a timestamp
+_VOLATILE = re.compile(r"['\"`]|\d+(?:[.,:/-]\d+)+|^[-+]?\d+\W*$|^[0-9a-f]{8,}\W*$|"
+                       r"^[0-9a-f-]{36}\W*$", re.I)
+_BRACKETED = re.compile(r"^(?:\[[^\]]*\]\s*|\([^)]*\)\s*)+")
+MIN_STEM = 8  # shorter than this, a stem matches too much: keep the whole message
+
+
+@dataclass(frozen=True)
+class ErrorLine:
+    """The last error line of a log, and what the scenario can make of it."""
+
+    log: str  # relative to the customer folder
+    number: int  # 1-based line number
+    text: str  # the line, as written (stripped)
+    message: str  # the error itself, without timestamp, level and logger
+    pattern: str  # a regex for the error, for the oracle and the clock's `match`
+    traceback: bool  # a Python exception: it goes to stderr
+    stamp: logtime.Stamp | None  # the timestamp of the entry it belongs to
+    unique: bool  # no earlier line of the log matches `pattern`
+
+
+def last_error(root: Path, logs: list[str]) -> ErrorLine | None:
+    """The latest error line over `logs` (by the timestamp of its entry; the later log
+    when they tie or have none)."""
+    found = [e for e in (_scan(root, rel) for rel in logs) if e is not None]
+    if not found:
+        return None
+
+    def when(error: ErrorLine) -> tuple[int, ...]:
+        s = error.stamp
+        return (0,) if s is None or s.year is None else (
+            1, s.year, s.month, s.day, s.hour, s.minute, s.second, s.microsecond)
+
+    return max(reversed(found), key=when) if any(e.stamp for e in found) else found[-1]
+
+
+def _scan(root: Path, rel: str) -> ErrorLine | None:
+    last: tuple[int, str, str | None, bool] | None = None  # number, line, stamped, traceback
+    stamped: str | None = None  # the latest line that may carry a timestamp
+    in_traceback = False
+    with (root / rel).open(encoding="utf-8", errors="replace") as lines:
+        for number, raw in enumerate(lines, 1):
+            line = raw.rstrip("\r\n")
+            if _STAMP_HINT.search(line) and logtime.find(line) is not None:
+                stamped = line
+            if line.startswith(_TRACEBACK):
+                in_traceback = True
+                last = (number, line, stamped, True)
+            elif in_traceback and line and not line[0].isspace():
+                in_traceback = False  # the exception line that closes a traceback
+                if _CLOSING.match(line):
+                    last = (number, line, stamped, True)
+            elif _EXCEPTION.match(line) or _LEVEL.search(line):
+                last = (number, line, stamped, False)
+    if last is None:
+        return None
+    number, line, owner, traceback = last
+    message = _message(line)
+    pattern = escape(stem(message))
+    return ErrorLine(rel, number, line.strip(), message, pattern, traceback,
+                     logtime.find(owner) if owner else None,
+                     _first_match(root / rel, pattern) == number)
+
+
+def _message(line: str) -> str:
+    """The error without what precedes it: after the last level word, else after the
+    timestamp; leading `[logger]` and `(thread)` groups dropped."""
+    text = line.strip()
+    levels = list(_LEVEL.finditer(text))
+    if levels:
+        text = text[levels[-1].end():]
+    else:
+        stamp = logtime.find(text)
+        if stamp is not None and not _EXCEPTION.match(text):
+            text = text[text.find(stamp.text) + len(stamp.text):]
+    text = _BRACKETED.sub("", text.strip(" :-|]\t"))
+    return text.strip() or line.strip()
+
+
+def escape(text: str) -> str:
+    """`text` as a regex matching itself, readable: only the metacharacters escaped
+    (re.escape escapes spaces too)."""
+    return re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", text)
+
+
+def stem(message: str) -> str:
+    """The message up to its first volatile word (quoted value, number, date, id)."""
+    kept: list[str] = []
+    for word in message.split():
+        if _VOLATILE.search(word):
+            break
+        kept.append(word)
+    text = " ".join(kept).rstrip(" :;,.-=(")
+    return text if len(text) >= MIN_STEM else message
+
+
+def _first_match(path: Path, pattern: str) -> int | None:
+    compiled = re.compile(pattern)
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, 1):
+            if compiled.search(line):
+                return number
+    return None

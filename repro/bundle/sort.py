@@ -1,0 +1,130 @@
+"""What each file of an unpacked bundle is: a parameter export, data, a database dump, a
+log, or something the scenario does not use (still copied, and listed).
+
+A settings file is an export only when its keys set parameters of the environment (read
+by the same readers as `parameters_from`); a JSON file that sets none is data. A log is a
+.log or .txt file with timestamps that `clock.from_log` recognises.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from repro.config import logtime, param_names
+from repro.config.model import Environment, ParameterFile
+from repro.config.parameters import read_parameter_file
+from repro.errors import ConfigError
+
+_EXPORT_SUFFIXES = (".ini", ".cfg", ".env", ".yaml", ".yml", ".json", ".properties", ".conf",
+                    ".cnf")
+_DATA_SUFFIXES = (".csv", ".tsv", ".json")
+_DUMP_SUFFIXES = (".sql", ".dump", ".pgdump")
+_LOG_NAME = re.compile(r"\.(log|txt|out)(\.\d+)?$", re.I)
+_EXPORT_MAX = 1024 * 1024  # a settings export is small; a bigger file is data or other
+_SNIFF_LINES = 200  # a log shows a timestamp within its first lines
+
+
+@dataclass(frozen=True)
+class Export:
+    path: str  # relative to the customer folder
+    sets: tuple[str, ...]  # declared parameters it sets
+    unknown: tuple[str, ...]  # its keys the environment does not declare
+    values: dict[str, str] = field(default_factory=dict)  # what it sets, secrets left out
+
+
+@dataclass(frozen=True)
+class Dump:
+    path: str
+    postgres: bool  # plain SQL or pg_dump custom format, as `load:` takes
+    owner: str | None = None  # `OWNER TO x` in the dump
+    database: str | None = None  # `CREATE DATABASE x` or `\connect x`
+
+
+@dataclass
+class Sorted:
+    exports: list[Export] = field(default_factory=list)
+    data: list[str] = field(default_factory=list)
+    dumps: list[Dump] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)
+    other: list[tuple[str, str]] = field(default_factory=list)  # (path, why unused)
+
+
+def sort_files(root: Path, files: list[str], env: Environment) -> Sorted:
+    """Each of `files` (relative to `root`) in its place."""
+    out = Sorted()
+    for rel in files:
+        name = rel.rsplit("/", 1)[-1].lower()
+        path = root / rel
+        if name.endswith(_DUMP_SUFFIXES):
+            out.dumps.append(_dump(rel, path))
+        elif name.endswith((".csv", ".tsv")):
+            out.data.append(rel)
+        elif name.endswith(_EXPORT_SUFFIXES) or name in (".env", "my.cnf"):
+            export, why = _export(root, rel, env)
+            if export is not None:
+                out.exports.append(export)
+            elif name.endswith(_DATA_SUFFIXES):
+                out.data.append(rel)
+            else:
+                out.other.append((rel, why))
+        elif _LOG_NAME.search(name):
+            if _has_timestamps(path):
+                out.logs.append(rel)
+            else:
+                out.other.append((rel, "no timestamped lines"))
+        else:
+            out.other.append((rel, "not a kind repro reads"))
+    return out
+
+
+def _export(root: Path, rel: str, env: Environment) -> tuple[Export | None, str]:
+    if (root / rel).stat().st_size > _EXPORT_MAX:
+        return None, "too large for a settings export"
+    try:
+        values, _, _ = read_parameter_file(ParameterFile(path=rel), root)
+    except ConfigError as exc:
+        return None, f"not read as settings: {exc.lines()[0]}"
+    sets: list[str] = []
+    unknown: list[str] = []
+    shown: dict[str, str] = {}
+    for key, value in values.items():
+        name = param_names.declared_name(key, env.parameters)
+        if isinstance(name, str):
+            sets.append(name)
+            if not env.parameters[name].secret:
+                shown[name] = str(value)
+        else:
+            unknown.append(key)
+    if not sets:
+        return None, "none of its keys is a parameter of the environment"
+    return Export(rel, tuple(dict.fromkeys(sets)), tuple(unknown), shown), ""
+
+
+def _has_timestamps(path: Path) -> bool:
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines):
+            if number >= _SNIFF_LINES:
+                return False
+            if logtime.find(line) is not None:
+                return True
+    return False
+
+
+_OWNER = re.compile(r"OWNER TO \"?(\w+)", re.I)
+_DATABASE = re.compile(r"^(?:CREATE DATABASE \"?(\w+)|\\c(?:onnect)? \"?(\w+))", re.I | re.M)
+
+
+def _dump(rel: str, path: Path) -> Dump:
+    with path.open("rb") as raw:
+        head = raw.read(256 * 1024)
+    if head.startswith(b"PGDMP"):  # pg_dump's custom format: binary, no text to read
+        return Dump(rel, True)
+    text = head.decode("utf-8", "replace")
+    if re.search(r"MySQL dump|MariaDB dump", text[:2000]):
+        return Dump(rel, False)
+    owner = _OWNER.search(text)
+    database = _DATABASE.search(text)
+    return Dump(rel, True, owner.group(1) if owner else None,
+                next((g for g in database.groups() if g), None) if database else None)
