@@ -90,12 +90,9 @@ def extract(source: Path, into: Path, bounds: DataBounds) -> Extracted:
                         sink.write(chunk)
             target.chmod(0o644)
             os.utime(target, (entry.mtime, entry.mtime))
-        except IsADirectoryError:
-            raise refusal(copy, f"entry {entry.name!r} is both a folder and a file in the "
-                          "bundle; refusing it") from None
-        except NotADirectoryError:
-            raise refusal(copy, f"entry {entry.name!r} lies under a file of the bundle; "
-                          "refusing it") from None
+        except (FileExistsError, IsADirectoryError, NotADirectoryError):
+            raise refusal(copy, f"entry {entry.name!r} is a file and a folder at once in "
+                          "the bundle (or lies under a file); refusing it") from None
         if entry.name not in out.files:
             out.files.append(entry.name)
     _refuse_special(copy, tally, seen_skips)

@@ -70,7 +70,7 @@ class Created:
         for rel, why in found.other if found is not None else []:
             lines.append(f"  not used         customer/{rel} ({why})")
         for note in self.extracted.notes:
-            lines.append(f"  not copied       {note}")
+            lines.append(f"  link             {note}")
         lines.append("left to fill in:")
         lines.append(f"  - steps: replace the placeholder step `{STEP}` (it fails on purpose) "
                      "with the customer's commands")

@@ -5,8 +5,8 @@ The error is the last error line of the logs: a line at level ERROR, FATAL, CRIT
 SEVERE (or `[error]`, `[crit]`...), an exception line (`ValueError: ...`,
 `java.lang.IllegalStateException: ...`) or a `Traceback` header. Its message is cut
 before the first value that would differ between two occurrences of the same error (a
-quoted value, a number, a date, a path with a version in it), so the oracle matches the
-error, not the customer's particular amount.
+quoted value, a number, a date, a path with a version in it, a parenthesis), so the oracle
+matches the error, not the customer's particular amount.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ _EXCEPTION = re.compile(r"^(?:Caused by: )?(?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$
 _CLOSING = re.compile(r"^[A-Za-z_][\w.]*(?::\s.*)?$")  # `ValueError: ...`, `KeyError`
 _TRACEBACK = "Traceback (most recent call last)"
 _STAMP_HINT = re.compile(r"\d{2}:\d{2}:\d{2}|^\[?\d{10}")  # cheap: might hold a timestamp
-_VOLATILE = re.compile(r"['\"`]|\d+(?:[.,:/-]\d+)+|^[-+]?\d+\W*$|^[0-9a-f]{8,}\W*$|"
+_VOLATILE = re.compile(r"['\"`]|^[(\[{<]|\d+(?:[.,:/-]\d+)+|^[-+]?\d+\W*$|^[0-9a-f]{8,}\W*$|"
                        r"^[0-9a-f-]{36}\W*$", re.I)
 _BRACKETED = re.compile(r"^(?:\[[^\]]*\]\s*|\([^)]*\)\s*)+")
 MIN_STEM = 8  # shorter than this, a stem matches too much: keep the whole message

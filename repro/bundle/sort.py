@@ -23,7 +23,9 @@ _DATA_SUFFIXES = (".csv", ".tsv", ".json")
 _DUMP_SUFFIXES = (".sql", ".dump", ".pgdump")
 _LOG_NAME = re.compile(r"\.(log|txt|out)(\.\d+)?$", re.I)
 _EXPORT_MAX = 1024 * 1024  # a settings export is small; a bigger file is data or other
-_SNIFF_LINES = 200  # a log shows a timestamp within its first lines
+_SNIFF_LINES = 200  # a log shows a timestamp within its first lines ...
+_SNIFF_BYTES = 256 * 1024  # ... and bytes
+_SNIFF_LINE = 1024  # a timestamp is near the start of its line
 
 
 @dataclass(frozen=True)
@@ -103,13 +105,10 @@ def _export(root: Path, rel: str, env: Environment) -> tuple[Export | None, str]
 
 
 def _has_timestamps(path: Path) -> bool:
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        for number, line in enumerate(lines):
-            if number >= _SNIFF_LINES:
-                return False
-            if logtime.find(line) is not None:
-                return True
-    return False
+    with path.open("rb") as raw:
+        head = raw.read(_SNIFF_BYTES).decode("utf-8", "replace")
+    return any(logtime.find(line[:_SNIFF_LINE]) is not None
+               for line in head.splitlines()[:_SNIFF_LINES])
 
 
 _OWNER = re.compile(r"OWNER TO \"?(\w+)", re.I)
