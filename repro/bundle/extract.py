@@ -10,6 +10,8 @@ bodies as they are read. On top of it, for a bundle:
 - no link is created: a symlink inside the bundle is skipped with a note (its target, if
   it is in the bundle, is copied anyway), a hard link is copied as the file it repeats.
   With no link in the folder, no later entry can be written through one;
+- the bounds, the links and the devices are checked by a first walk over the headers,
+  before anything is written;
 - files are written 0644 and folders 0755 whatever the archive says (no setuid, no
   unreadable customer files).
 """
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from repro.config.data_limits import DataBounds
-from repro.plan.archives import CHUNK, Tally, refusal, walk
+from repro.plan.archives import CHUNK, Tally, check, refusal, walk
 from repro.plan.values import DataCopy
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2")
@@ -59,6 +61,10 @@ def extract(source: Path, into: Path, bounds: DataBounds) -> Extracted:
     A ConfigError (one line naming the bundle and the entry) on the first thing refused;
     what was written by then is the caller's to remove."""
     copy = bundle_copy(source, bounds)
+    # A first walk over the headers alone (a compressed tar is decompressed, under the
+    # same bounds): a bundle over a bound, or holding a device, is refused before anything
+    # is written, not after 8 GB or 100,000 files.
+    _refuse_special(copy, check(copy), 0)
     tally = Tally(copy)
     out = Extracted()
     seen_skips = 0

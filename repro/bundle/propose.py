@@ -12,13 +12,15 @@ matches the error, not the customer's particular amount.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 from repro.config import logtime
 
-_LEVEL = re.compile(r"\b(?:ERROR|FATAL|CRITICAL|SEVERE|PANIC)\b:?|\[(?i:error|crit|alert|"
-                    r"emerg|fatal)\]")
+_LEVEL = re.compile(r"\b(?:ERROR|FATAL|CRITICAL|SEVERE|PANIC)\b:?|\[(?:\w+:)?(?i:error|crit|"
+                    r"alert|emerg|fatal)\]")  # `[error]`, Apache 2.4's `[core:error]`
+
 _EXCEPTION = re.compile(r"^(?:Caused by: )?(?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*"
                         r"(?:Error|Exception|Exit|Interrupt)(?::\s.*)?$")
 _CLOSING = re.compile(r"^[A-Za-z_][\w.]*(?::\s.*)?$")  # `ValueError: ...`, `KeyError`
@@ -27,6 +29,7 @@ _STAMP_HINT = re.compile(r"\d{2}:\d{2}:\d{2}|^\[?\d{10}")  # cheap: might hold a
 _VOLATILE = re.compile(r"['\"`]|^[(\[{<]|\d+(?:[.,:/-]\d+)+|^[-+]?\d+\W*$|^[0-9a-f]{8,}\W*$|"
                        r"^[0-9a-f-]{36}\W*$", re.I)
 _BRACKETED = re.compile(r"^(?:\[[^\]]*\]\s*|\([^)]*\)\s*)+")
+_ABOVE = 20  # hinted lines kept above an error line to find its entry's timestamp
 MIN_STEM = 8  # shorter than this, a stem matches too much: keep the whole message
 
 
@@ -60,31 +63,42 @@ def last_error(root: Path, logs: list[str]) -> ErrorLine | None:
 
 
 def _scan(root: Path, rel: str) -> ErrorLine | None:
-    last: tuple[int, str, str | None, bool] | None = None  # number, line, stamped, traceback
-    stamped: str | None = None  # the latest line that may carry a timestamp
+    # One pass, cheap tests per line; timestamps are parsed only for the chosen line and
+    # the lines just above it (the entry it belongs to).
+    last: tuple[int, str, tuple[str, ...], bool] | None = None  # number, line, above, tb
+    hinted: deque[str] = deque(maxlen=_ABOVE)  # the latest lines that may carry a timestamp
     in_traceback = False
     with (root / rel).open(encoding="utf-8", errors="replace") as lines:
         for number, raw in enumerate(lines, 1):
             line = raw.rstrip("\r\n")
-            if _STAMP_HINT.search(line) and logtime.find(line) is not None:
-                stamped = line
+            if _STAMP_HINT.search(line):
+                hinted.append(line)
             if line.startswith(_TRACEBACK):
                 in_traceback = True
-                last = (number, line, stamped, True)
+                last = (number, line, tuple(hinted), True)
             elif in_traceback and line and not line[0].isspace():
                 in_traceback = False  # the exception line that closes a traceback
                 if _CLOSING.match(line):
-                    last = (number, line, stamped, True)
-            elif _EXCEPTION.match(line) or _LEVEL.search(line):
-                last = (number, line, stamped, False)
+                    last = (number, line, tuple(hinted), True)
+            elif _EXCEPTION.match(line) or _is_level(line):
+                last = (number, line, tuple(hinted), False)
     if last is None:
         return None
-    number, line, owner, traceback = last
+    number, line, above, traceback = last
+    stamp = next((s for s in map(logtime.find, reversed(above)) if s is not None), None)
     message = _message(line)
     pattern = escape(stem(message))
-    return ErrorLine(rel, number, line.strip(), message, pattern, traceback,
-                     logtime.find(owner) if owner else None,
+    return ErrorLine(rel, number, line.strip(), message, pattern, traceback, stamp,
                      _first_match(root / rel, pattern) == number)
+
+
+def _is_level(line: str) -> bool:
+    # Plain substring tests first, the regex only on a hit: the regex alone on every line
+    # cost most of a scan (written out: a loop over the words costs twice as much).
+    return ("ERROR" in line or "FATAL" in line or "CRITICAL" in line or "SEVERE" in line
+            or "PANIC" in line or "rror]" in line or "RROR]" in line or "rit]" in line
+            or "lert]" in line or "merg]" in line or "atal]" in line
+            ) and _LEVEL.search(line) is not None
 
 
 def _message(line: str) -> str:
