@@ -16,7 +16,7 @@ from pathlib import Path
 from repro.bundle.extract import Extracted, extract, unwrap
 from repro.bundle.propose import ErrorLine, last_error
 from repro.bundle.sort import Sorted, sort_files
-from repro.bundle.write import DATA_ROOT, STEP, Draft, draft
+from repro.bundle.write import DATA_ROOT, STEP, Draft, draft, printable
 from repro.config.data_limits import DataBounds
 from repro.config.model import Environment
 from repro.config.paths import outside
@@ -83,7 +83,7 @@ class Created:
         for problem in self.problems:
             lines.append(f"  - fix: {problem}")
         lines.append(f"then: repro run {display_path(self.folder)}")
-        return lines
+        return [printable(line) for line in lines]
 
 
 def environment_path(root: Path, name: str | None) -> tuple[str, Path]:

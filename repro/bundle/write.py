@@ -10,6 +10,7 @@ prints what to do on stderr and exits 1, which the proposed oracle does not matc
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +41,19 @@ class Draft:
 
 
 def scalar(value: Any) -> str:
-    """One YAML scalar, quoted as YAML needs (a regex, a version, `true` stay text)."""
+    """One YAML scalar on one line, quoted as YAML needs (a regex, a version, `true` stay
+    text). Text with a line break or a control character (a file name in a tar may hold
+    one) is written JSON-escaped: a YAML double-quoted scalar, on one printable line."""
+    if isinstance(value, str) and not value.isprintable():
+        return json.dumps(value)
     text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6)
     return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def printable(line: str) -> str:
+    """A line of the draft or of the summary, whatever the bundle's names hold: one line,
+    no control characters (no YAML written by a file name, no terminal escapes)."""
+    return "".join(c if c.isprintable() else "?" for c in line)
 
 
 def shown_line(text: str) -> str:
@@ -99,7 +110,7 @@ def draft(ticket: str, env_name: str, env: Environment, found: Sorted | None,
                 add(f"#   customer/{rel}: a log")
         for rel, why in found.other:
             add(f"#   customer/{rel}: {why}")
-    return Draft("\n".join(out) + "\n", data, zone)
+    return Draft("\n".join(printable(line) for line in out) + "\n", data, zone)
 
 
 def _at(error: ErrorLine) -> str:

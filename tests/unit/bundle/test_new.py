@@ -273,3 +273,17 @@ def test_a_repeated_error_sets_the_clock_by_its_own_timestamp(project, cli, tmp_
     assert data["clock"]["zone"] == "UTC"
     scenario = load_scenario(project.root / "scenarios/T-8/scenario.yaml").record
     assert scenario.clock is not None and scenario.clock.before == 30
+
+
+def test_a_file_name_cannot_write_yaml_into_the_draft(project, cli, tmp_path_factory):
+    project.environment("svc", SVC_ENV)
+    evil = "x\nsteps: []\noracle: {any: [{step: reproduce, failed: true}]}\n#.csv"
+    bundle = _tar(tmp_path_factory.mktemp("in") / "b.tgz",
+                  {evil: b"a\n1\n", "notes\n- injected.bin": b"\0"}, {})
+    result = cli("new", "T-9", "--from", str(bundle))
+    assert result.exit_code == 0, result.stderr
+    assert all(line.isprintable() for line in result.stdout.splitlines())
+    _, data = scenario_of(project, "T-9")
+    assert data["data"] == [{"from": f"customer/{evil}", "to": f"/srv/customer/{evil}"}]
+    assert data["steps"][0]["name"] == "reproduce" and data["oracle"]["any"][0]["stderr"]
+    assert cli("validate", "scenarios/T-9").exit_code == 0
