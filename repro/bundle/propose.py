@@ -25,11 +25,12 @@ _EXCEPTION = re.compile(r"^(?:Caused by: )?(?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$
                         r"(?:Error|Exception|Exit|Interrupt)(?::\s.*)?$")
 _CLOSING = re.compile(r"^[A-Za-z_][\w.]*(?::\s.*)?$")  # `ValueError: ...`, `KeyError`
 _TRACEBACK = "Traceback (most recent call last)"
-_STAMP_HINT = re.compile(r"\d{2}:\d{2}:\d{2}|^\[?\d{10}")  # cheap: might hold a timestamp
 _VOLATILE = re.compile(r"['\"`]|^[(\[{<]|\d+(?:[.,:/-]\d+)+|^[-+]?\d+\W*$|^[0-9a-f]{8,}\W*$|"
                        r"^[0-9a-f-]{36}\W*$", re.I)
 _BRACKETED = re.compile(r"^(?:\[[^\]]*\]\s*|\([^)]*\)\s*)+")
-_ABOVE = 20  # hinted lines kept above an error line to find its entry's timestamp
+_ABOVE = 200  # lines kept above an error line to find its entry's timestamp (a long
+# Java stack trace runs to a hundred lines)
+_BLOCK = 4 * 1024 * 1024
 MIN_STEM = 8  # shorter than this, a stem matches too much: keep the whole message
 
 
@@ -66,26 +67,25 @@ def _scan(root: Path, rel: str) -> ErrorLine | None:
     # One pass, cheap tests per line; timestamps are parsed only for the chosen line and
     # the lines just above it (the entry it belongs to).
     last: tuple[int, str, tuple[str, ...], bool] | None = None  # number, line, above, tb
-    hinted: deque[str] = deque(maxlen=_ABOVE)  # the latest lines that may carry a timestamp
+    above: deque[str] = deque(maxlen=_ABOVE)  # the latest lines, this one included
     in_traceback = False
-    with (root / rel).open(encoding="utf-8", errors="replace") as lines:
+    with (root / rel).open(encoding="utf-8", errors="replace", newline="") as lines:
         for number, raw in enumerate(lines, 1):
             line = raw.rstrip("\r\n")
-            if _STAMP_HINT.search(line):
-                hinted.append(line)
+            above.append(line)
             if line.startswith(_TRACEBACK):
                 in_traceback = True
-                last = (number, line, tuple(hinted), True)
+                last = (number, line, tuple(above), True)
             elif in_traceback and line and not line[0].isspace():
                 in_traceback = False  # the exception line that closes a traceback
                 if _CLOSING.match(line):
-                    last = (number, line, tuple(hinted), True)
+                    last = (number, line, tuple(above), True)
             elif _EXCEPTION.match(line) or _is_level(line):
-                last = (number, line, tuple(hinted), False)
+                last = (number, line, tuple(above), False)
     if last is None:
         return None
-    number, line, above, traceback = last
-    stamp = next((s for s in map(logtime.find, reversed(above)) if s is not None), None)
+    number, line, lines_above, traceback = last
+    stamp = next((s for s in map(logtime.find, reversed(lines_above)) if s is not None), None)
     message = _message(line)
     pattern = escape(stem(message))
     return ErrorLine(rel, number, line.strip(), message, pattern, traceback, stamp,
@@ -134,9 +134,19 @@ def stem(message: str) -> str:
 
 
 def _first_match(path: Path, pattern: str) -> int | None:
+    """The line number of the first line matching `pattern` (a literal from `escape`: it
+    never spans lines), searched block by block rather than line by line."""
     compiled = re.compile(pattern)
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        for number, line in enumerate(lines, 1):
-            if compiled.search(line):
-                return number
-    return None
+    before, carry = 0, ""  # lines in the blocks already searched; a last partial line
+    with path.open(encoding="utf-8", errors="replace", newline="") as text:
+        while True:
+            block = text.read(_BLOCK)
+            data = carry + block
+            cut = data.rfind("\n") + 1 if block else len(data)
+            whole, carry = data[:cut], data[cut:]
+            found = compiled.search(whole)
+            if found:
+                return before + whole.count("\n", 0, found.start()) + 1
+            if not block:
+                return None
+            before += whole.count("\n")

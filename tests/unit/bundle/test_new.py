@@ -287,3 +287,17 @@ def test_a_file_name_cannot_write_yaml_into_the_draft(project, cli, tmp_path_fac
     assert data["data"] == [{"from": f"customer/{evil}", "to": f"/srv/customer/{evil}"}]
     assert data["steps"][0]["name"] == "reproduce" and data["oracle"]["any"][0]["stderr"]
     assert cli("validate", "scenarios/T-9").exit_code == 0
+
+
+def test_an_earlier_match_is_found_across_search_blocks(tmp_path, monkeypatch):
+    from repro.bundle import propose
+
+    monkeypatch.setattr(propose, "_BLOCK", 16)  # lines longer than a block, and shorter
+    lines = [f"2024-03-01 10:00:{i:02d},000 INFO step {i} of a long long run" for i in range(9)]
+    lines[3] = "2024-03-01 10:00:03,000 ERROR disk full on /var"
+    lines[7] = "2024-03-01 10:00:07,000 ERROR disk full on /var"
+    error = last_error(_log(tmp_path, "\r\n".join(lines) + "\r\n"), ["app.log"])
+    assert error is not None and (error.number, error.unique) == (8, False)
+    assert propose._first_match(tmp_path / "app.log", error.pattern) == 4
+    assert propose._first_match(tmp_path / "app.log", "step 8 of") == 9
+    assert propose._first_match(tmp_path / "app.log", "nowhere") is None
