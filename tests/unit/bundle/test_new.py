@@ -301,3 +301,18 @@ def test_an_earlier_match_is_found_across_search_blocks(tmp_path, monkeypatch):
     assert propose._first_match(tmp_path / "app.log", error.pattern) == 4
     assert propose._first_match(tmp_path / "app.log", "step 8 of") == 9
     assert propose._first_match(tmp_path / "app.log", "nowhere") is None
+
+
+def test_a_bundle_inside_what_it_would_replace_or_around_the_project_is_refused(project, cli):
+    project.environment("svc", SVC_ENV)
+    inside = project.write("scenarios/T-10/customer/bundle/settings.ini", "[a]\nversion=2.3.0\n")
+    forced = cli("new", "T-10", "--from", str(inside.parent), "--force")
+    around = cli("new", "T-11", "--from", ".")
+    assert (forced.exit_code, around.exit_code) == (2, 2)
+    assert forced.stderr == ("repro: error: scenarios/T-10/customer/bundle: the bundle lies "
+                             "inside scenarios/T-10, which would be replaced; move it out "
+                             "first\n")
+    assert around.stderr.endswith(": the bundle folder holds the project's scenarios/; point "
+                                  "--from at the bundle itself\n")
+    assert inside.is_file() and sorted(p.name for p in (project.root / "scenarios").iterdir()
+                                       ) == ["T-10"]
