@@ -16,7 +16,7 @@ from pathlib import Path
 from repro.bundle.extract import Extracted, extract, unwrap
 from repro.bundle.propose import ErrorLine, last_error
 from repro.bundle.sort import Sorted, sort_files
-from repro.bundle.write import DATA_ROOT, STEP, Draft, draft, printable
+from repro.bundle.write import CLOCK_BEFORE, DATA_ROOT, STEP, Draft, draft, printable
 from repro.config.data_limits import DataBounds
 from repro.config.model import Environment
 from repro.config.paths import outside
@@ -61,7 +61,9 @@ class Created:
             zone = self.draft.zone if self.draft else None
             lines.append(f"  clock            customer/{error.log} line {error.number} "
                          f"({error.stamp.text}" + (f", zone {zone[0]}" if zone else "")
-                         + "), 30 s before")
+                         + f"), {CLOCK_BEFORE} before")
+        elif error is not None:
+            lines.append("  clock            none: no timestamp on or above the error line")
         if error is not None:
             lines.append(f"  oracle           step {STEP}: {error.pattern!r} (customer/"
                          f"{error.log} line {error.number})")
@@ -74,7 +76,8 @@ class Created:
         lines.append("left to fill in:")
         lines.append(f"  - steps: replace the placeholder step `{STEP}` (it fails on purpose) "
                      "with the customer's commands")
-        if self.draft is not None and self.draft.data:
+        if self.draft is not None and any(not to.startswith("service")
+                                          for _, to in self.draft.data):
             lines.append(f"  - data: each `to:` under {DATA_ROOT}/ where the product reads it")
         if error is None:
             lines.append("  - oracle: the error the customer saw (a TODO condition stands in)")
