@@ -316,3 +316,27 @@ def test_a_bundle_inside_what_it_would_replace_or_around_the_project_is_refused(
                                   "--from at the bundle itself\n")
     assert inside.is_file() and sorted(p.name for p in (project.root / "scenarios").iterdir()
                                        ) == ["T-10"]
+
+
+@pytest.mark.parametrize("kind", ["bundle.tar", "bundle.tgz", "bundle.tar.gz", "bundle.tar.xz",
+                                  "bundle.tar.bz2", "folder"])
+def test_every_bundle_kind_gives_the_zips_scenario(kind, project, cli, tmp_path_factory):
+    invoicer(project)
+    folder = tmp_path_factory.mktemp("in")
+    bundle = DEMO
+    if kind != "folder":
+        bundle = folder / kind
+        mode = {"tar": "w", "tgz": "w:gz", "gz": "w:gz", "xz": "w:xz", "bz2": "w:bz2"}
+        with tarfile.open(bundle, mode[kind.rsplit(".", 1)[1]]) as tar:
+            tar.add(DEMO, DEMO.name)
+
+    other = cli("new", "OTHER", "--from", str(bundle))
+    zipped = cli("new", "ZIPPED", "--from", str(demo_zip(folder)))
+
+    assert (other.exit_code, zipped.exit_code) == (0, 0), other.stderr + zipped.stderr
+
+    def body(ticket: str) -> str:  # all but the first line, which names the bundle
+        return scenario_of(project, ticket)[0].split("\n", 1)[1].replace(ticket, "T")
+
+    assert body("OTHER") == body("ZIPPED")
+    assert "parameters_from:" in body("OTHER") and "clock:" in body("OTHER")
