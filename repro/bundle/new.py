@@ -7,6 +7,7 @@ it, so a failed `repro new` leaves nothing behind. The bundle is only read.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import tempfile
@@ -134,11 +135,12 @@ def create(root: Path, ticket: str, bundle: Path | None, env_name: str | None,
     try:
         created = _fill(work, ticket, name, env, bundle, bounds or DataBounds())
         created.problems = _validate(work, target)
-        _swap(work, target)
+        _swap(work, target, force)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         if made_scenarios:
-            shutil.rmtree(scenarios, ignore_errors=True)
+            with contextlib.suppress(OSError):  # only if still empty: never others' files
+                scenarios.rmdir()
         raise
     created.folder = target
     return created
@@ -172,13 +174,20 @@ def _validate(work: Path, target: Path) -> list[str]:
     return [line.replace(display_path(work), display_path(target)) for line in lines]
 
 
-def _swap(work: Path, target: Path) -> None:
+def _swap(work: Path, target: Path, force: bool) -> None:
     """Move the finished folder in; with --force, the old one out first, then away."""
     old = None
-    if target.exists() or target.is_symlink():
+    if force and (target.exists() or target.is_symlink()):
         old = target.with_name(f"{work.name[:-len('.new')]}.old")
         target.rename(old)
-    work.rename(target)
+    try:
+        work.rename(target)
+    except OSError:  # made meanwhile (another `repro new`): theirs stays, ours goes
+        if old is not None:
+            old.rename(target)
+        raise ConfigError(Problem(display_path(target), None, "", "the scenario was created "
+                                  "meanwhile by someone else; pass --force to replace "
+                                  "it")) from None
     if old is not None:
         if old.is_symlink() or not old.is_dir():
             old.unlink()

@@ -340,3 +340,22 @@ def test_every_bundle_kind_gives_the_zips_scenario(kind, project, cli, tmp_path_
 
     assert body("OTHER") == body("ZIPPED")
     assert "parameters_from:" in body("OTHER") and "clock:" in body("OTHER")
+
+
+def test_a_scenario_made_meanwhile_is_not_overwritten(project, cli, monkeypatch):
+    from repro.bundle import new
+
+    project.environment("svc", SVC_ENV)
+    real = new._fill
+
+    def racing(work, *args):  # another `repro new T-12` finishes while this one works
+        project.write("scenarios/T-12/scenario.yaml", "theirs\n")
+        return real(work, *args)
+
+    monkeypatch.setattr(new, "_fill", racing)
+    result = cli("new", "T-12")
+    assert (result.exit_code, result.stderr) == (2, "repro: error: scenarios/T-12: the "
+                                                 "scenario was created meanwhile by someone "
+                                                 "else; pass --force to replace it\n")
+    assert (project.root / "scenarios/T-12/scenario.yaml").read_text() == "theirs\n"
+    assert sorted(p.name for p in (project.root / "scenarios").iterdir()) == ["T-12"]
