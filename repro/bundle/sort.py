@@ -14,8 +14,8 @@ from pathlib import Path
 
 from repro.config import logtime, param_names
 from repro.config.model import Environment, ParameterFile
-from repro.config.parameters import read_parameter_file
-from repro.errors import ConfigError
+from repro.config.parameters import Scalar, read_parameter_file
+from repro.errors import ConfigError, Problem
 
 _EXPORT_SUFFIXES = (".ini", ".cfg", ".env", ".yaml", ".yml", ".json", ".properties", ".conf",
                     ".cnf")
@@ -34,6 +34,8 @@ class Export:
     sets: tuple[str, ...]  # declared parameters it sets
     unknown: tuple[str, ...]  # its keys the environment does not declare
     values: dict[str, str] = field(default_factory=dict)  # what it sets, secrets left out
+    section: str | None = None  # read only this section (the file sets keys differently
+    # in several)
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,14 @@ def _export(root: Path, rel: str, env: Environment) -> tuple[Export | None, str]
         return None, "too large for a settings export"
     try:
         values, _, _ = read_parameter_file(ParameterFile(path=rel), root)
+        section = None
     except ConfigError as exc:
-        return None, f"not read as settings: {exc.lines()[0]}"
+        # A my.cnf sets `port` in [client] and [mysqld] alike: the whole file is refused,
+        # one section may be read (the one setting the most parameters).
+        found = _best_section(root, rel, env)
+        if found is None:
+            return None, f"not read as settings: {_why(exc)}"
+        section, values = found
     sets: list[str] = []
     unknown: list[str] = []
     shown: dict[str, str] = {}
@@ -101,7 +109,34 @@ def _export(root: Path, rel: str, env: Environment) -> tuple[Export | None, str]
             unknown.append(key)
     if not sets:
         return None, "none of its keys is a parameter of the environment"
-    return Export(rel, tuple(dict.fromkeys(sets)), tuple(unknown), shown), ""
+    return Export(rel, tuple(dict.fromkeys(sets)), tuple(unknown), shown, section), ""
+
+
+def _why(exc: ConfigError) -> str:
+    """The reader's message without the file's path (it names the folder being made)."""
+    problem = exc.problems[0]
+    if isinstance(problem, Problem):
+        return (f"line {problem.line}: " if problem.line else "") + problem.message
+    return str(problem)
+
+
+_SECTION = re.compile(r"^\s*\[([^\]\n]+)\]\s*$", re.M)
+
+
+def _best_section(root: Path, rel: str, env: Environment
+                  ) -> tuple[str, dict[str, Scalar]] | None:
+    text = (root / rel).read_text(encoding="utf-8-sig", errors="replace")
+    best: tuple[int, str, dict[str, Scalar]] | None = None
+    for name in dict.fromkeys(_SECTION.findall(text)):
+        try:
+            values, _, _ = read_parameter_file(ParameterFile(path=rel, section=name), root)
+        except ConfigError:
+            continue
+        score = sum(isinstance(param_names.declared_name(k, env.parameters), str)
+                    for k in values)
+        if score and (best is None or score > best[0]):
+            best = (score, name, values)
+    return (best[1], best[2]) if best else None
 
 
 def _has_timestamps(path: Path) -> bool:

@@ -128,10 +128,15 @@ def _parameters(add: Any, env: Environment, exports: list[Any]) -> None:
                 set_by[name] = f"customer/{export.path}"
             values.update(export.values)
             sets = ", ".join(export.sets)
-            if export.unknown:
+            if export.unknown or export.section:
                 add(f"  - path: {scalar('customer/' + export.path)}")
-                add("    ignore_unknown: true   # keys that are no parameter of the "
-                    f"environment: {', '.join(export.unknown)}")
+                if export.section:
+                    add(f"    section: {scalar(export.section)}  # proposed: the section "
+                        "setting the most parameters (the file sets some keys differently "
+                        "in several)")
+                if export.unknown:
+                    add("    ignore_unknown: true   # keys that are no parameter of the "
+                        f"environment: {', '.join(export.unknown)}")
                 add(f"    # sets {sets}")
             else:
                 add(f"  - {scalar('customer/' + export.path)}  # sets {sets}")

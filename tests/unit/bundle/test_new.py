@@ -359,3 +359,21 @@ def test_a_scenario_made_meanwhile_is_not_overwritten(project, cli, monkeypatch)
                                                  "else; pass --force to replace it\n")
     assert (project.root / "scenarios/T-12/scenario.yaml").read_text() == "theirs\n"
     assert sorted(p.name for p in (project.root / "scenarios").iterdir()) == ["T-12"]
+
+
+def test_a_my_cnf_with_a_key_in_two_sections_is_read_by_its_best_section(
+        project, cli, tmp_path_factory):
+    project.environment("svc", SVC_ENV.replace("parameters:\n", "parameters:\n  port: 3306\n"
+                                               "  max_connections: 151\n"))
+    folder = tmp_path_factory.mktemp("in") / "bundle"
+    folder.mkdir()
+    (folder / "my.cnf").write_text("[client]\nport = 3307\n\n[mysqld]\nport = 3306\n"
+                                   "max_connections = 20\n")
+    (folder / "broken.ini").write_text("[app\nversion = 1\n")
+    result = cli("new", "T-13", "--from", str(folder))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    text, data = scenario_of(project, "T-13")
+    assert data["parameters_from"] == [{"path": "customer/my.cnf", "section": "mysqld"}]
+    assert "#   customer/broken.ini: not read as settings: line 1: invalid INI: expected a " \
+        "[section] header, e.g. [app], before the first key" in text.splitlines()
+    assert cli("validate", "scenarios/T-13").exit_code == 0
