@@ -18,6 +18,7 @@ bodies as they are read. On top of it, for a bundle:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import shutil
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from repro.config.data_limits import DataBounds
-from repro.plan.archives import CHUNK, Tally, check, refusal, walk
+from repro.plan.archives import CHUNK, Tally, refusal, walk
 from repro.plan.values import DataCopy
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2")
@@ -64,7 +65,7 @@ def extract(source: Path, into: Path, bounds: DataBounds) -> Extracted:
     # A first walk over the headers alone (a compressed tar is decompressed, under the
     # same bounds): a bundle over a bound, or holding a device, is refused before anything
     # is written, not after 8 GB or 100,000 files.
-    _refuse_special(copy, check(copy), 0)
+    _precheck(copy)
     tally = Tally(copy)
     out = Extracted()
     seen_skips = 0
@@ -95,7 +96,8 @@ def extract(source: Path, into: Path, bounds: DataBounds) -> Extracted:
                     while chunk := body.read(CHUNK):
                         sink.write(chunk)
             target.chmod(0o644)
-            os.utime(target, (entry.mtime, entry.mtime))
+            with contextlib.suppress(OverflowError, OSError):  # a date out of range
+                os.utime(target, (entry.mtime, entry.mtime))
         except (FileExistsError, IsADirectoryError, NotADirectoryError):
             raise refusal(copy, f"entry {entry.name!r} is a file and a folder at once in "
                           "the bundle (or lies under a file); refusing it") from None
@@ -103,6 +105,20 @@ def extract(source: Path, into: Path, bounds: DataBounds) -> Extracted:
             out.files.append(entry.name)
     _refuse_special(copy, tally, seen_skips)
     return out
+
+
+def _precheck(copy: DataCopy) -> None:
+    """Every refusal that headers can tell, before anything is written: bounds, entries
+    outside, links pointing out (a folder's too), devices."""
+    tally = Tally(copy)
+    for entry in walk(copy, tally):
+        if entry.kind == "symlink":
+            _check_link(copy, entry.name, entry.link)
+        if tally.consumed is not None and entry.open is not None:
+            with entry.open() as body:  # a compressed tar: read on to the next header
+                while body.read(CHUNK):
+                    pass
+    _refuse_special(copy, tally, 0)
 
 
 def _refuse_special(copy: DataCopy, tally: Tally, seen: int) -> int:
