@@ -16,6 +16,7 @@ from repro.cli import replay  # noqa: F401, E402
 from repro.cli import report  # noqa: F401, E402
 from repro.cli import case  # noqa: F401, E402
 from repro.cli import project  # noqa: F401, E402
+from repro.cli import new  # noqa: F401, E402
 from repro.cli import engine  # noqa: F401, E402
 from repro.cli import clock  # noqa: F401, E402
 from repro.cli import patches  # noqa: F401, E402

@@ -138,6 +138,9 @@ def refusal(copy: DataCopy, message: str) -> ConfigError:
 
 
 def _over(copy: DataCopy, what: str, key: str, suggested: str) -> ConfigError:
+    if copy.option:
+        return refusal(copy, f"{what}; raise it with `{copy.option} {key}={suggested}` "
+                       "(docs/data-limits.md)")
     where = f" on {copy.origin}" if copy.origin else " on its data entry"
     return refusal(copy, f"{what}; raise it with `limits: {{{key}: {suggested}}}`{where} "
                    "(docs/data-limits.md)")

@@ -41,6 +41,9 @@ class DataCopy:
     bounds: DataBounds = field(default_factory=DataBounds)  # size, entries, ratio
     origin: str = field(default="", compare=False)  # `data[i]` file:line, for refusals
     skipped: tuple[str, ...] = ()  # entries not copied (devices, fifos, sockets), said
+    # The command-line option that raises the bounds (`repro new --limit`), when they come
+    # from one rather than from the entry's `limits:`.
+    option: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
