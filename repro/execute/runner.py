@@ -57,6 +57,7 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
                              _exec_request(only) if only else None)
         with backend.open(spec) as sandbox:
             record.sandbox, record.kept = sandbox.name, keep
+            record.one_shot = only is not None
             record.enter_hint = sandbox.enter_hint()
             conditions.before_start(plan, backend, sandbox, record, say)
             if plan.files or own_data:

@@ -63,6 +63,7 @@ class RunRecord:
     error: str | None = None
     sandbox: str | None = None
     kept: bool = False
+    one_shot: bool = False  # its one step ran as the container's own process (no exec)
     enter_hint: str | None = None  # how a person enters a kept sandbox
     baseline_verdict: BaselineVerdict = BaselineVerdict.NONE
     baseline: dict[str, Any] | None = None  # the comparison with the baseline, as data
@@ -133,7 +134,7 @@ class RunRecord:
             "services": self.services,
             "facts": {"repro_version": __version__, "host_os": platform.platform(),
                       **self.facts},
-            "sandbox": {"name": self.sandbox, "kept": self.kept,
+            "sandbox": {"name": self.sandbox, "kept": self.kept, "one_shot": self.one_shot,
                         "network_egress": plan.egress,
                         "conditions": {**conditions_shown(plan.conditions, plan.limits),
                                        **self.conditions}},
