@@ -1,12 +1,13 @@
-"""The Docker engine as a sandbox backend: the port's Backend, over the modules beside it."""
+"""The Docker engine as a sandbox backend: the port's Backend, over the modules beside it
+(those a run does not need, imported when asked: gc, diagnose, bases, zone files)."""
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
 from repro.sandbox.api import Check, ImageInfo, ImageSpec, Leftover, SandboxSpec, Say
-from repro.sandbox.docker import bases, diagnose, gc, images, network_faults, sandbox, zoneinfo
 from repro.sandbox.docker import engine as engines
+from repro.sandbox.docker import images, sandbox
 from repro.signals import shielded
 
 
@@ -39,14 +40,20 @@ class DockerBackend:
         sandbox.check_session()
 
     def check_network_shaping(self, say: Say) -> None:
+        from repro.sandbox.docker import network_faults
+
         network_faults.check_shaping(self.engine, say)
 
     def collect(self, run_id: str | None, include_kept: bool, dry_run: bool,
                 force: bool) -> list[Leftover]:
+        from repro.sandbox.docker import gc
+
         return gc.collect(self.engine, run_id, include_kept=include_kept, dry_run=dry_run,
                           force=force)
 
     def collect_images(self, environment: str | None, dry_run: bool) -> list[Leftover]:
+        from repro.sandbox.docker import gc
+
         return gc.collect_images(self.engine, environment, dry_run)
 
     def prepare_clock(self, say: Say) -> None:
@@ -55,6 +62,8 @@ class DockerBackend:
         ensure_library(self.engine, say)
 
     def make_base(self, name: str, force: bool, say: Say) -> str:
+        from repro.sandbox.docker import bases
+
         ref = name if bases.is_base(name) else bases.PREFIX + name
         if force:
             return bases.create(self.engine, ref, say)
@@ -62,7 +71,11 @@ class DockerBackend:
         return ref
 
     def zone_file(self, zone: str, say: Say) -> bytes | None:
+        from repro.sandbox.docker import zoneinfo
+
         return zoneinfo.zone_file(self.engine, zone, say)
 
     def diagnose(self) -> list[Check]:
+        from repro.sandbox.docker import diagnose
+
         return diagnose.diagnose(self.engine)
