@@ -93,6 +93,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--out", type=Path, default=BENCH / "REPLAY_RESULTS.md")
     args = parser.parse_args()
+    # As installed from a wheel, repro runs from bytecode (not recompiled on every start
+    # under PYTHONDONTWRITEBYTECODE).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "repro")], check=True)
     root = Path(tempfile.mkdtemp(prefix="repro-bench-replay-"))
     try:
         project(root, args.count)
