@@ -80,9 +80,11 @@ def make_project(root: Path) -> dict[str, str]:
     return {str(root / "app.conf"): CONFIG, str(scenario / "lines.csv"): DATA}
 
 
-def timed(argv: list[str], cwd: Path | None = None, stdin: bytes | None = None) -> tuple:
+def timed(argv: list[str], cwd: Path | None = None, stdin: bytes | None = None,
+          env: dict[str, str] | None = None) -> tuple:
     started = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, input=stdin, capture_output=True, check=False)
+    done = subprocess.run(argv, cwd=cwd, input=stdin, capture_output=True, check=False,
+                          env=env)
     elapsed = time.perf_counter() - started
     if done.returncode in (130, -signal.SIGINT):
         raise KeyboardInterrupt  # the child got our Ctrl-C
@@ -97,9 +99,11 @@ def check_output(way: str, text: str) -> None:
         raise RuntimeError(f"{way}: the step output lacks {EXPECTED}: {text[:300]!r}")
 
 
-def via_repro(root: Path, copies: dict, tar: bytes) -> float:
+def via_repro(root: Path, copies: dict, tar: bytes, code: Path | None = None) -> float:
+    """`code`: a folder holding another version's `repro` package to run instead."""
+    env = {**os.environ, "PYTHONPATH": str(code)} if code is not None else None
     elapsed, out = timed([sys.executable, "-m", "repro", "run", "scenarios/bench", "--json"],
-                         cwd=root)
+                         cwd=root, env=env)
     result = json.loads(out)
     if not (result["status"] == "complete" and result["reproduced"] and result["ok"]):
         raise RuntimeError(f"repro run did not complete as expected: {result}")
@@ -141,6 +145,17 @@ def via_docker_run(root: Path, copies: dict, tar: bytes) -> float:
                           f"{writes}; {STEP}"])
     check_output("docker run", out)
     return elapsed
+
+
+def before(rev: str, folder: Path):  # noqa: ANN201 - a way like the others
+    """The `repro` package as of `rev`, byte-compiled in `folder`, as a way to time."""
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(BENCH.parent), "archive", rev, "repro"],
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder)], check=True)
+    return lambda root, copies, tar: via_repro(root, copies, tar, folder)
 
 
 def tar_of(copies: dict) -> bytes:
@@ -204,6 +219,8 @@ def report(args: argparse.Namespace, runs: dict, starts: dict, facts: dict) -> s
         f"- repro / CLI (medians): **{vs_cli:.2f}x** (target < 1.00x: {ok[vs_cli < 1]})",
         f"- repro / `docker run --rm` (medians): **{vs_run:.2f}x** "
         f"(target <= {TARGET_RUN_RATIO:.2f}x: {ok[vs_run <= TARGET_RUN_RATIO]})",
+        *(f"- {way} / `docker run --rm` (medians): {med[way] / med['docker run']:.2f}x "
+          "(the same rounds, for comparison)" for way in runs if way.startswith("repro ")),
         f"- minimal SDK script / CLI (medians): {med['sdk'] / med['cli']:.2f}x: the floor "
         "for any fresh Python process driving the engine through the docker SDK (interpreter "
         "plus `import docker`, see start-up below) lies above what four `docker` commands "
@@ -278,6 +295,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15, help="timed rounds (default 15)")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument("--before", metavar="GIT_REV",
+                        help="also time repro as of this revision, in the same rounds")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally below runs
     # As installed from a wheel, repro runs from bytecode; an editable checkout under
@@ -294,6 +313,9 @@ def main() -> int:
             root = Path(tmp)
             copies = make_project(root)
             tar = tar_of(copies)
+            if args.before:
+                ways[f"repro {args.before}"] = before(args.before, root / "before")
+                runs[f"repro {args.before}"] = []
             for i in range(args.rounds + 1):
                 order = list(ways)[i % len(ways):] + list(ways)[:i % len(ways)]
                 for way in order:

@@ -9,9 +9,13 @@ records say the same: status, exit code, stdout, stderr, oracle.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 
 import pytest
-from conftest import Project
+from conftest import Project, engine_names
 
 # What a step can see of where it runs (nothing that names the container or a time).
 LOOK_AROUND = """\
@@ -70,13 +74,19 @@ def test_the_step_sees_and_records_the_same_as_by_exec(project: Project) -> None
     assert project.leftovers() == []
 
 
-@pytest.mark.parametrize("run, timeout", [("sleep 30", "1s"), ("kill -KILL $$", "30s")])
-def test_a_killed_step_is_recorded_the_same(project: Project, run: str, timeout: str
-                                            ) -> None:
-    """A timeout (everything killed, `timed_out`) and a step killed by SIGKILL from
-    inside (exit 137, not mistaken for the sandbox removed from outside)."""
+@pytest.mark.parametrize("run, timeout, status", [
+    ("sleep 30", "1s", "timed_out"),
+    ("kill -KILL $$", "30s", "failed"),
+    ("dd if=/dev/zero of=/dev/null bs=200M count=1", "30s", "oom_killed"),
+])
+def test_a_killed_step_is_recorded_the_same(project: Project, run: str, timeout: str,
+                                            status: str) -> None:
+    """A timeout (everything killed, `timed_out`), a step killed by SIGKILL from inside
+    (exit 137, not mistaken for the sandbox removed from outside) and one the kernel
+    killed for lack of memory."""
     sid = project.scenario("killed", f"""\
         environment: bb
+        limits: {{memory: 64m}}
         steps:
           - {{name: slow, run: "echo begun; {run}", timeout: {timeout}}}
         oracle:
@@ -86,7 +96,32 @@ def test_a_killed_step_is_recorded_the_same(project: Project, run: str, timeout:
     assert fast["sandbox"]["one_shot"] is True and slow["sandbox"]["one_shot"] is False
     assert fast["status"] == slow["status"] == "complete", (fast["error"], slow["error"])
     assert _seen(fast) == _seen(slow)
-    assert fast["steps"][0]["exit_code"] == 137
+    assert (fast["steps"][0]["status"], fast["steps"][0]["exit_code"]) == (status, 137)
+    assert project.leftovers() == []
+
+
+def test_a_sandbox_killed_from_outside_is_no_verdict(project: Project) -> None:
+    sid = project.scenario("victim", """\
+        environment: bb
+        steps:
+          - {name: long, run: "echo begun; sleep 120"}
+        oracle:
+          any: [{step: long, exit_code: 0}]
+        """)
+    proc = subprocess.Popen([sys.executable, "-m", "repro", "run", f"scenarios/{sid}"],
+                            cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "NO_COLOR": "1"})
+    deadline = time.monotonic() + 60
+    while not _running(f"io.repro.scenario={sid}"):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the sandbox never started"
+        time.sleep(0.1)
+    time.sleep(0.5)  # the step runs
+    (name,) = engine_names("container", f"io.repro.scenario={sid}")
+    subprocess.run(["docker", "kill", name], capture_output=True, check=True)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, out + err
+    assert "was stopped or removed from outside during the run" in err
     assert project.leftovers() == []
 
 
@@ -102,6 +137,12 @@ def test_a_run_with_more_than_one_step_keeps_the_idle_container(project: Project
     fast, slow = _both(project, sid)
     assert fast["sandbox"]["one_shot"] is False and fast["reproduced"] is True
     assert _seen(fast) == _seen(slow)
+
+
+def _running(label: str) -> list[str]:
+    return subprocess.run(["docker", "ps", "--filter", f"label={label}", "--filter",
+                           "status=running", "--format", "{{.Names}}"], capture_output=True,
+                          text=True, check=True).stdout.split()
 
 
 def _indent(text: str, width: int) -> str:
