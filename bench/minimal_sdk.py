@@ -1,8 +1,8 @@
 """Baseline for bench/run_overhead.py: one sandbox run written directly against the Docker SDK.
 
-The same engine work as `repro run` for the benchmark's scenario, and nothing more:
-create (no network, repro's keep-alive PID 1), copy one tar in, start, exec one step with
-stdout/stderr separated, print its output, remove.
+The same engine work as `repro run` for the benchmark's one-step scenario, and nothing
+more: create (no network, the step as the container's command under the engine's init),
+copy one tar in, attach, start, wait, print the step's output, remove.
 
 usage: python bench/minimal_sdk.py IMAGE SHELL-COMMAND SRC=DEST [SRC=DEST ...]
 """
@@ -13,8 +13,6 @@ import tarfile
 
 import docker
 
-# Copied from repro/sandbox/docker_sandbox.py (KEEPALIVE), so both run the same PID 1.
-KEEPALIVE = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
 LABELS = {"bench": "repro-run-overhead"}
 
 
@@ -25,14 +23,21 @@ def main() -> int:
         for pair in copies:
             source, dest = pair.split("=", 1)
             tar.add(source, arcname=dest.lstrip("/"))
-    container = docker.from_env().containers.create(
-        image, entrypoint=KEEPALIVE, command=[], network_mode="none", labels=LABELS)
+    engine = docker.from_env()
+    container = engine.containers.create(
+        image, entrypoint=["sh", "-c", command], command=[], network_mode="none",
+        init=True, labels=LABELS)
     try:
         container.put_archive("/", payload.getvalue())
+        output = container.attach(stdout=True, stderr=True, stream=True, demux=True)
         container.start()
-        code, (out, err) = container.exec_run(["sh", "-c", command], demux=True)
-        sys.stdout.buffer.write(out or b"")
-        sys.stderr.buffer.write(err or b"")
+        out, err = [], []
+        for chunk_out, chunk_err in output:
+            out.append(chunk_out or b"")
+            err.append(chunk_err or b"")
+        code = container.wait()["StatusCode"]
+        sys.stdout.buffer.write(b"".join(out))
+        sys.stderr.buffer.write(b"".join(err))
     finally:
         container.remove(force=True)
     return code

@@ -67,7 +67,10 @@ def project(root: Path, count: int) -> None:
 
 
 def timed(cmd: list[str], cwd: Path) -> float:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    code = str(REPO)
+    if cmd[0] == "PYTHONPATH":  # another version of repro (--before)
+        code, cmd = cmd[1], cmd[2:]
+    env = {**os.environ, "PYTHONPATH": code, "NO_COLOR": "1"}
     began = time.perf_counter()
     done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     took = time.perf_counter() - began
@@ -87,16 +90,39 @@ def ways(root: Path, count: int) -> dict[str, list[str]]:
     }
 
 
+def before(rev: str, folder: Path) -> Path:
+    """The `repro` package as of `rev`, byte-compiled, in `folder`."""
+    import io
+    import tarfile
+
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "repro"],
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder)], check=True)
+    return folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--out", type=Path, default=BENCH / "REPLAY_RESULTS.md")
+    parser.add_argument("--before", metavar="GIT_REV",
+                        help="also time `--jobs 4` of repro as of this revision")
     args = parser.parse_args()
+    # As installed from a wheel, repro runs from bytecode (not recompiled on every start
+    # under PYTHONDONTWRITEBYTECODE).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "repro")], check=True)
     root = Path(tempfile.mkdtemp(prefix="repro-bench-replay-"))
     try:
         project(root, args.count)
         commands = ways(root, args.count)
+        if args.before:
+            commands[f"replay --jobs 4, {args.before}"] = [
+                "PYTHONPATH", str(before(args.before, root.parent / f"{root.name}-before")),
+                *commands["replay --jobs 4"]]
         load = os.getloadavg()[0]
         for cmd in commands.values():  # warm-up: the image cache, the page cache
             timed(cmd, root)
@@ -107,6 +133,7 @@ def main() -> None:
                 shutil.rmtree(root / ".repro", ignore_errors=True)  # records of this round
     finally:
         shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(root.parent / f"{root.name}-before", ignore_errors=True)
     report(args, times, load)
 
 
@@ -146,6 +173,11 @@ def report(args: argparse.Namespace, times: dict[str, list[float]], load: float)
         met = ratio >= target if sense == ">=" else ratio <= target
         lines.append(f"- {label} (medians): **{ratio:.2f}x** (target {sense} {target:.2f}x: "
                      f"{'met' if met else 'MISSED'})")
+    for name in med:
+        if name.startswith("replay --jobs 4, "):
+            lines.append(f"- {name} / docker run, 4 at a time (medians): "
+                         f"{med[name] / med['docker run, 4 at a time']:.2f}x (the same rounds, "
+                         "for comparison)")
     text = "\n".join(lines) + "\n"
     print(text)
     kept = ""  # notes written by hand below the marker survive a refresh of the figures

@@ -14,8 +14,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from repro.config.model import Environment, Scenario
 from repro.config.parameters import parse_cli_params
-from repro.config.project import find_project, project_root
+from repro.config.project import Loaded, find_project, project_root
 from repro.config.settings import project_settings
 from repro.errors import (
     EXIT_NOT_AS_EXPECTED,
@@ -61,10 +62,13 @@ class RunOutcome:
         return EXIT_OK if self.record.ok else EXIT_NOT_AS_EXPECTED
 
 
-def prepare(target: Path, params: list[str]) -> tuple[Plan, list[Normal] | None]:
+def prepare(target: Path, params: list[str], *, loaded: Loaded[Scenario] | None = None,
+            environments: dict[Path, Loaded[Environment]] | None = None
+            ) -> tuple[Plan, list[Normal] | None]:
     """The plan and the baseline it is compared with: a broken baseline fails now, not
-    after the run."""
-    plan = plan_scenario(target, parse_cli_params(params))
+    after the run. `loaded` and `environments`: see plan_scenario."""
+    plan = plan_scenario(target, parse_cli_params(params), loaded=loaded,
+                         environments=environments)
     expected = None
     if plan.baseline_path.is_file():  # comparing costs imports only when there is one
         from repro.compare import baseline

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from repro.config.yaml_source import display_path
 from repro.errors import Interrupted, ReproError, SandboxError
-from repro.execute import archive, clock, conditions, faults, owner, services, timeline
+from repro.execute import archive, clock, conditions, faults, one_shot, owner, services, timeline
 from repro.plan.values import ImagePlan, Plan, StepPlan
 from repro.results import oracle
 from repro.results import progress as shown
@@ -60,9 +60,12 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
         faults.prepare(plan, backend, say)
         clock.prepare(plan, backend, record, say)
         own_data = [d for d in plan.data if d.service is None]
-        spec = _sandbox_spec(plan, run_id, keep, info.id, service_images)
+        only = one_shot.step_for(plan, replay=replay, keep=keep, session=pause is not None)
+        spec = _sandbox_spec(plan, run_id, keep, info.id, service_images,
+                             _exec_request(only) if only else None)
         with backend.open(spec) as sandbox:
             record.sandbox, record.kept = sandbox.name, keep
+            record.one_shot = only is not None
             record.enter_hint = sandbox.enter_hint()
             conditions.before_start(plan, backend, sandbox, record, say)
             if plan.files or own_data:
@@ -189,14 +192,16 @@ def _image_spec(image: ImagePlan) -> api.ImageSpec:
 
 
 def _sandbox_spec(plan: Plan, run_id: str, keep: bool, image_id: str,
-                  service_images: dict[str, str]) -> api.SandboxSpec:
+                  service_images: dict[str, str],
+                  only: api.ExecRequest | None = None) -> api.SandboxSpec:
     main = api.ContainerSpec("sandbox", image_id, dict(plan.env), workdir=plan.workdir,
                              user=plan.user, limits=conditions.limits(plan.limits))
     return api.SandboxSpec(run_id, plan.scenario_id, conditions.applied(plan, main, True), tuple(
         conditions.applied(plan, api.ContainerSpec(
             svc.name, service_images[svc.name], dict(svc.env), command=svc.command,
             limits=conditions.limits(svc.limits)), False)
-        for svc in plan.services), egress=plan.egress, keep=keep, clock=clock.spec(plan))
+        for svc in plan.services), egress=plan.egress, keep=keep, clock=clock.spec(plan),
+        one_shot=only)
 
 
 def _exec_request(step: StepPlan) -> api.ExecRequest:

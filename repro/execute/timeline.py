@@ -240,7 +240,7 @@ class Scheduler:
                         at=ended, instance=instance, detail=_ending(status, code))
         if result is not None and status not in (StepStatus.STOPPED, StepStatus.INTERRUPTED):
             _refuse_unstarted(self.plan, step.name, code, out_path, err_path)
-            if code == oom.SIGKILLED and not result.timed_out:
+            if code == oom.SIGKILLED and not result.timed_out and not result.own_container:
                 check_alive(self.sandbox)  # killed because someone removed the sandbox?
         return StepObservation(step.name, command, status, code,
                                started if result is None else result.started, ended,

@@ -33,11 +33,20 @@ from repro.redact import Redactor
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".zip")
 
 
-def plan_scenario(target: Path, cli_params: dict[str, str] | None = None) -> Plan:
+def plan_scenario(target: Path, cli_params: dict[str, str] | None = None, *,
+                  loaded: Loaded[Scenario] | None = None,
+                  environments: dict[Path, Loaded[Environment]] | None = None) -> Plan:
+    """`loaded`: the scenario already read (a replay selects on it); `environments`: those
+    read for earlier plans of the same process, by path (a replay's scenarios share a few)."""
     from repro.config.project import scenario_file
 
-    scenario = load_scenario(scenario_file(target))
-    environment = load_environment(environment_file(scenario))
+    scenario = loaded or load_scenario(scenario_file(target))
+    path = environment_file(scenario).resolve()
+    environment = environments.get(path) if environments is not None else None
+    if environment is None:
+        environment = load_environment(path)
+        if environments is not None:
+            environments[path] = environment
     return build_plan(scenario, environment, cli_params or {})
 
 

@@ -7,15 +7,17 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from repro.config import logtime
 from repro.config.model import Clock, Environment, Scenario
 from repro.config.paths import outside
 from repro.config.project import Loaded, project_root
 from repro.config.yaml_source import Loc, Source, display_path
 from repro.errors import Problem
 from repro.plan.values import ClockPlan
+
+if TYPE_CHECKING:  # the log formats' patterns: compiled only when a clock needs them
+    from repro.config import logtime
 
 # What `repro plan` and the record say about how the clock is applied.
 THROUGH = ("libfaketime, preloaded into every container: it reaches programs dynamically "
@@ -53,6 +55,8 @@ def plan_clock(scen: Loaded[Scenario], envl: Loaded[Environment], text: Text,
         clock, src, base = envl.record.clock, envl.source, envl.base
     else:
         return None
+    from repro.config import logtime
+
     where = logtime.zone(clock.zone) if clock.zone else None  # checked when loaded
     if clock.at is not None:
         found = _written(clock.at, where, src, text, problems)
@@ -68,6 +72,8 @@ def plan_clock(scen: Loaded[Scenario], envl: Loaded[Environment], text: Text,
 def _written(value: str, where: Any, src: Source, text: Text,
              problems: list[Problem | str]) -> tuple[datetime, dict[str, Any]] | None:
     loc: Loc = ("clock", "at")
+    from repro.config import logtime
+
     known = len(problems)
     written = text(value, src, loc)
     if len(problems) > known:  # the template failed: that is the one problem to show
@@ -88,6 +94,8 @@ def _from_log(clock: Clock, where: Any, src: Source, base: Path, text: Text,
               problems: list[Problem | str]) -> tuple[datetime, dict[str, Any]] | None:
     loc: Loc = ("clock", "from_log")
     assert clock.from_log is not None
+    from repro.config import logtime
+
     known = len(problems)
     path = base / text(clock.from_log, src, loc)
     if len(problems) > known:
@@ -148,6 +156,8 @@ def _line(text: str, events: list[logtime.Event], match: str | None
     """The first line matching `match` (the first timestamped line without one), and the
     line whose timestamp it goes by: its own, or the nearest one above it (a stack trace
     line belongs to the entry that began above it)."""
+    from repro.config import logtime
+
     if match is None:
         return events[0], events[0]
     pattern = re.compile(match)
@@ -177,6 +187,7 @@ def log_timeline(path: Path, match: str | None, zone_name: str | None, year: int
     Naive timestamps count in `zone_name` (UTC if none: offsets only shift across a DST
     change), year-less ones from `year` (2000 if none: a leap year, so February 29th
     parses)."""
+    from repro.config import logtime
     from repro.config.yaml_source import read_input
     from repro.errors import ConfigError
 

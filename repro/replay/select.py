@@ -86,9 +86,11 @@ def select(paths: list[Path], criteria: Criteria, cwd: Path) -> list[Selected]:
         chosen = [s for s in chosen if set(s.record.tags) & set(criteria.tags)]
     problems: list[Problem | str] = []
     selected = []
+    environments: dict = {}  # each environment read once for all the scenarios using it
     for scenario in chosen:
         try:
-            plan, expected = pipeline.prepare(scenario.path, [])
+            plan, expected = pipeline.prepare(scenario.path, [], loaded=scenario,
+                                              environments=environments)
         except ConfigError as exc:
             problems += exc.problems
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
+import os
 import re
 import secrets
 import time
@@ -63,6 +63,7 @@ class RunRecord:
     error: str | None = None
     sandbox: str | None = None
     kept: bool = False
+    one_shot: bool = False  # its one step ran as the container's own process (no exec)
     enter_hint: str | None = None  # how a person enters a kept sandbox
     baseline_verdict: BaselineVerdict = BaselineVerdict.NONE
     baseline: dict[str, Any] | None = None  # the comparison with the baseline, as data
@@ -133,9 +134,9 @@ class RunRecord:
             "skipped_parameters": list(plan.skipped_parameters),
             "image": self.image,
             "services": self.services,
-            "facts": {"repro_version": __version__, "host_os": platform.platform(),
+            "facts": {"repro_version": __version__, "host_os": host_os(),
                       **self.facts},
-            "sandbox": {"name": self.sandbox, "kept": self.kept,
+            "sandbox": {"name": self.sandbox, "kept": self.kept, "one_shot": self.one_shot,
                         "network_egress": plan.egress,
                         "conditions": {**conditions_shown(plan.conditions, plan.limits),
                                        **self.conditions}},
@@ -192,3 +193,21 @@ class RunRecord:
         tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
         tmp.replace(self.path)  # readers never see half a record
         return self.path
+
+
+_HOST_OS: list[str] = []
+
+
+def host_os() -> str:
+    """What platform.platform() says (`Linux-6.1.0-x86_64-with-glibc2.36`), without the
+    `uname -p` process it starts on Linux: a fork and exec on every run for a processor
+    name Linux leaves empty."""
+    if not _HOST_OS:
+        uname = os.uname()
+        libc = os.confstr("CS_GNU_LIBC_VERSION") if "CS_GNU_LIBC_VERSION" in getattr(
+            os, "confstr_names", {}) else None
+        parts = [uname.sysname, uname.release, uname.machine]
+        if libc:
+            parts += ["with", libc.replace(" ", "")]
+        _HOST_OS.append("-".join(parts))
+    return _HOST_OS[0]

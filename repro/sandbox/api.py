@@ -98,6 +98,11 @@ class SandboxSpec:
     egress: bool = False  # False: no route out of the sandbox
     keep: bool = False  # leave everything in place after the run (for inspection)
     clock: Clock | None = None  # every container's wall clock; None: the real one
+    # The run's only process, when it has nothing else to run in the steps' container:
+    # the backend may run it as that container's own process (no idle PID 1, no exec).
+    # `main.start()` then waits for it, and `main.exec` with an equal request (its
+    # `stop` and `label` aside) is the one process it runs; see docs/performance.md.
+    one_shot: ExecRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,9 @@ class ExecResult:
     started: float  # epoch seconds
     ended: float
     stopped: bool = False  # ended by `ExecRequest.stop`
+    # It was the container's own process (SandboxSpec.one_shot): the container ended with
+    # it, and the backend has already told a kill from outside the run (SandboxError).
+    own_container: bool = False
 
 
 class Status(Enum):

@@ -52,3 +52,27 @@ def test_the_readme_states_the_suites_figures():
         len(phases) * len(signals), len(phases), len(signals))
     assert _readme_figure(r"planted in (\d+) channels and (\d+) encodings") == (
         len(channels), _encodings())
+
+
+# The README's speed figures, each the median the bench results file states for a ratio.
+SPEED = [("RESULTS.md", "repro / `docker run --rm`", "{}x a `docker run --rm`"),
+         ("REPLAY_RESULTS.md", "jobs 4 / docker run loop", "{}x a loop of `docker run --rm`"),
+         ("REPLAY_RESULTS.md", "jobs 4 / docker run, 4 at a time", "{}x the same loop four"),
+         ("REPLAY_RESULTS.md", "jobs 4 vs jobs 1", "{}x faster than `--jobs 1`")]
+
+
+def _median(results: str, ratio: str) -> str:
+    """The median column of the ratio's row in a results file's table of runs."""
+    text = (ROOT / "bench" / results).read_text()
+    row = next((line for line in text.splitlines() if line.startswith(f"| {ratio} |")), None)
+    assert row, f"bench/{results} has no median row for {ratio!r}"
+    found = re.search(r"\*\*(\d+\.\d+)x\*\*", row)
+    assert found, f"bench/{results}: no **median** in {row!r}"
+    return found.group(1)
+
+
+def test_the_readme_states_the_benchmarks_medians():
+    text = re.sub(r"\s+", " ", (ROOT / "README.md").read_text())
+    for results, ratio, phrase in SPEED:
+        expected = phrase.format(_median(results, ratio))
+        assert expected in text, f"the README should say {expected!r} (bench/{results})"

@@ -1,4 +1,5 @@
-"""The Docker engine as a sandbox backend: the port's Backend, over the modules beside it."""
+"""The Docker engine as a sandbox backend: the port's Backend, over the modules beside it
+(those a run does not need, imported when asked: gc, diagnose, bases, zone files)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,8 @@ from contextlib import AbstractContextManager
 from typing import IO
 
 from repro.sandbox.api import Check, ImageInfo, ImageSpec, Leftover, SandboxSpec, Say
-from repro.sandbox.docker import (
-    bases,
-    diagnose,
-    gc,
-    images,
-    network_faults,
-    portable,
-    sandbox,
-    zoneinfo,
-)
 from repro.sandbox.docker import engine as engines
+from repro.sandbox.docker import images, sandbox
 from repro.signals import shielded
 
 
@@ -51,14 +43,20 @@ class DockerBackend:
         sandbox.check_session()
 
     def check_network_shaping(self, say: Say) -> None:
+        from repro.sandbox.docker import network_faults
+
         network_faults.check_shaping(self.engine, say)
 
     def collect(self, run_id: str | None, include_kept: bool, dry_run: bool,
                 force: bool) -> list[Leftover]:
+        from repro.sandbox.docker import gc
+
         return gc.collect(self.engine, run_id, include_kept=include_kept, dry_run=dry_run,
                           force=force)
 
     def collect_images(self, environment: str | None, dry_run: bool) -> list[Leftover]:
+        from repro.sandbox.docker import gc
+
         return gc.collect_images(self.engine, environment, dry_run)
 
     def prepare_clock(self, say: Say) -> None:
@@ -67,6 +65,8 @@ class DockerBackend:
         ensure_library(self.engine, say)
 
     def make_base(self, name: str, force: bool, say: Say) -> str:
+        from repro.sandbox.docker import bases
+
         ref = name if bases.is_base(name) else bases.PREFIX + name
         if force:
             return bases.create(self.engine, ref, say)
@@ -74,20 +74,30 @@ class DockerBackend:
         return ref
 
     def zone_file(self, zone: str, say: Say) -> bytes | None:
+        from repro.sandbox.docker import zoneinfo
+
         return zoneinfo.zone_file(self.engine, zone, say)
 
     def support_images(self) -> list[str]:
+        from repro.sandbox.docker import bases
+
         return [bases.TOOLS]
 
     def save_image(self, ref: str, out: IO[bytes]) -> str:
+        from repro.sandbox.docker import portable
+
         return portable.save(self.engine, ref, out)
 
     def load_image(self, ref: str, image_id: str, source: Callable[[], IO[bytes]],
                    say: Say) -> bool:
+        from repro.sandbox.docker import portable
+
         loaded = portable.load(self.engine, ref, image_id, source, say)
         if loaded:
             self.engine.base_ids.pop(ref, None)  # looked up again, now it is there
         return loaded
 
     def diagnose(self) -> list[Check]:
+        from repro.sandbox.docker import diagnose
+
         return diagnose.diagnose(self.engine)

@@ -53,7 +53,8 @@ class DockerContainer:
     def __init__(self, engine: Engine, model: Any, address: str, what: str,
                  isolate: Callable[[Any], None] | None = None,
                  before_reconnect: Callable[[Any], None] | None = None,
-                 clock: Any = None, probe_in_log: bool = False):
+                 clock: Any = None, probe_in_log: bool = False,
+                 one_shot: ExecRequest | None = None):
         self.engine = engine
         self.model = model  # the SDK's Container
         self._address = address
@@ -65,6 +66,10 @@ class DockerContainer:
         self.clock = clock  # the run's clock (docker.clock.RunClock) or None
         self.probe_in_log = probe_in_log  # its PID 1 printed `date +%s` first
         self._has_shell: bool | None = None  # SHELL in its image (asked when needed)
+        # Created with this process as its own (SandboxSpec.one_shot): the exec of it starts
+        # the container (own_process.py); `start` has nothing to do before that.
+        self.one_shot = one_shot
+        self.runs_own = one_shot is not None
 
     @property
     def name(self) -> str:
@@ -75,6 +80,8 @@ class DockerContainer:
         return self._address
 
     def start(self) -> None:
+        if self.runs_own:
+            return  # it starts with its process, in exec
         with translated(f"starting {self.what}"):
             self.model.start()
         self.isolate()
@@ -135,6 +142,10 @@ class DockerContainer:
         counter (an old kernel), or once the container has stopped."""
         import docker
 
+        if self.runs_own:
+            from repro.sandbox.docker import own_process
+
+            return own_process.memory_kills(self)
         try:
             code, out = self.model.exec_run(OOM_COUNTER, user="0")
         except docker.errors.DockerException:
@@ -166,6 +177,14 @@ class DockerContainer:
     def exec(self, request: ExecRequest, stdout: IO[bytes], stderr: IO[bytes]) -> ExecResult:
         """Run a process; the container's env, workdir and user apply unless it overrides.
         On timeout it and everything it started are killed."""
+        if self.runs_own:
+            from repro.sandbox.docker import own_process
+
+            if self.one_shot is None or not own_process.same(self.one_shot, request):
+                raise SandboxError(f"{request.label or 'a process'}: {self.what} runs one "
+                                   "process of its own and takes no other")
+            self.one_shot = None  # the one process: it ran
+            return own_process.run(self, request, stdout, stderr)
         api = self.engine.client().api
         label = request.label or "a process"
         # Where the step may have to be killed but its pid cannot be seen from here.

@@ -46,6 +46,17 @@ def start(api: Any, exec_id: str) -> Attached:
     return Attached(sock, response.raw._fp.fp, response)
 
 
+def attach(api: Any, container_id: str, stdin: bool) -> Attached:
+    """Attach to a created container's output (and input), before it starts: a stream
+    like an exec's, read through the response's buffered file for the same reason."""
+    response = api._post(api._url("/containers/{0}/attach", container_id),
+                         headers={"Connection": "Upgrade", "Upgrade": "tcp"},
+                         params={"stdout": 1, "stderr": 1, "stream": 1,
+                                 "stdin": 1 if stdin else 0}, stream=True)
+    sock = api._get_raw_response_socket(response)
+    return Attached(sock, response.raw._fp.fp, response)
+
+
 def frames(output: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     """(stream, bytes) as the engine sent them, 1 for stdout and 2 for stderr; ends at the
     end of the stream (also when the socket is shut down under it)."""

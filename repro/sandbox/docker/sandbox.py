@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from repro.errors import Interrupted, SandboxError
-from repro.sandbox.api import ContainerSpec, Limits, NetworkShape, SandboxSpec
+from repro.sandbox.api import ContainerSpec, ExecRequest, Limits, NetworkShape, SandboxSpec
 from repro.sandbox.docker import clock as clocks
 from repro.sandbox.docker import isolation, labels
 from repro.sandbox.docker.container import DockerContainer
@@ -98,17 +98,27 @@ def container_name(run_id: str) -> str:
     return f"repro-{run_id}"
 
 
+def _entrypoint(own: ExecRequest | None, clock: clocks.RunClock | None) -> list[str]:
+    if own is not None:
+        return list(own.argv)
+    return KEEPALIVE_PROBING if clock else KEEPALIVE
+
+
 def _host_config(api: Any, network: str | None, spec: ContainerSpec,
-                 clock: clocks.RunClock | None = None) -> Any:
+                 clock: clocks.RunClock | None = None, init: bool = False) -> Any:
     import docker
 
     limits: Limits = spec.limits
     return api.create_host_config(
+        init=init or None,
         binds=clock.binds() if clock else None, network_mode=network or "none",
         security_opt=["no-new-privileges"] if spec.no_new_privileges else None,
         cap_drop=list(spec.cap_drop) or None, cap_add=list(spec.cap_add) or None,
         nano_cpus=int(limits.cpus * 1e9) if limits.cpus else None,
-        mem_limit=limits.memory, pids_limit=limits.pids, shm_size=limits.shm_size,
+        mem_limit=limits.memory, shm_size=limits.shm_size,
+        # The keep-alive holds two processes (its shell and a sleep), the init one: a step
+        # run under the init gets the same room below the limit as one run by exec.
+        pids_limit=limits.pids - 1 if init and limits.pids else limits.pids,
         ulimits=[docker.types.Ulimit(name=name, soft=soft, hard=hard)
                  for name, (soft, hard) in limits.ulimits.items()] or None,
         # A small disk: empty, writable by every user (like /tmp), programs may run there.
@@ -194,19 +204,25 @@ def open_sandbox(engine: Engine, spec: SandboxSpec) -> Iterator[DockerSandbox]:
             for svc in spec.services:
                 services[svc.name] = _create_service(engine, svc, name, run_labels, private,
                                                      clock)
+            # Its own process instead of the keep-alive only where nothing else must run
+            # in it before or beside that process (own_process.py).
+            own = spec.one_shot if not (clock or spec.services or private) else None
             created = api.create_container(
-                main.image, entrypoint=KEEPALIVE_PROBING if clock else KEEPALIVE, command=[],
+                main.image, entrypoint=_entrypoint(own, clock), command=[],
                 name=name, hostname=main.hostname or HOSTNAME, labels=run_labels,
                 environment=clock.environment(dict(main.env), main.image, service=False)
-                if clock else dict(main.env),
-                working_dir=main.workdir or None, user=main.user or None,
-                host_config=_host_config(api, name if network else None, main, clock),
+                if clock else {**main.env, **(own.env if own else {})},
+                working_dir=(own and own.workdir) or main.workdir or None,
+                user=(own and own.user) or main.user or None,
+                stdin_open=bool(own and own.stdin is not None),
+                host_config=_host_config(api, name if network else None, main, clock,
+                                         init=own is not None),
                 networking_config=api.create_networking_config(
                     {name: api.create_endpoint_config(aliases=[HOSTNAME])}) if network else None)
             container = DockerContainer(engine, _model(sdk, created, name), HOSTNAME,
                                         "the sandbox",
                                         **_isolation(engine, run_labels, "the sandbox", private),
-                                        clock=clock, probe_in_log=True)
+                                        clock=clock, probe_in_log=True, one_shot=own)
         if clock is not None:  # before anything starts: never run an image it would break
             clocks.require_supported([refused for refused in (
                 _clock_refusal(c, image) for c, image in

@@ -169,3 +169,16 @@ def test_write_leaves_a_complete_json_record_and_no_temporary_file(project, tmp_
     assert path == record.directory / "record.json"
     assert json.loads(path.read_text())["status"] == "complete"
     assert [p.name for p in record.directory.iterdir()] == ["record.json"]
+
+
+def test_host_os_says_what_platform_says_without_starting_a_process() -> None:
+    import platform
+    import subprocess
+    from unittest import mock
+
+    from repro.results import record
+
+    expected = platform.platform()  # starts `uname -p` on Linux (first call only)
+    record._HOST_OS.clear()
+    with mock.patch.object(subprocess, "Popen", side_effect=AssertionError("a process")):
+        assert record.host_os() == expected
