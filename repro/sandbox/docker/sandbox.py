@@ -116,9 +116,9 @@ def _host_config(api: Any, network: str | None, spec: ContainerSpec,
         cap_drop=list(spec.cap_drop) or None, cap_add=list(spec.cap_add) or None,
         nano_cpus=int(limits.cpus * 1e9) if limits.cpus else None,
         mem_limit=limits.memory, shm_size=limits.shm_size,
-        # The keep-alive holds two processes (its shell and a sleep), the init one: a step
-        # run under the init gets the same room below the limit as one run by exec.
-        pids_limit=limits.pids - 1 if init and limits.pids else limits.pids,
+        # As written: the step reads back the limit the environment set (the keep-alive's
+        # second process is no part of the customer's system to make room for).
+        pids_limit=limits.pids,
         ulimits=[docker.types.Ulimit(name=name, soft=soft, hard=hard)
                  for name, (soft, hard) in limits.ulimits.items()] or None,
         # A small disk: empty, writable by every user (like /tmp), programs may run there.
