@@ -11,6 +11,7 @@ from repro.config.conditions import Ulimit, condition_issues, ulimit_issues
 from repro.config.data_limits import DataLimits
 from repro.config.faults import Fault
 from repro.config.oracle_values import ValueRef, where_issues
+from repro.config.privacy import PrivacyRule
 from repro.config.schema import Invalid, did_you_mean, spec
 from repro.config.services import SERVICE_NAME, DbLoad, Query
 from repro.config.services import Ready as Ready  # re-exported: part of the records' API
@@ -312,6 +313,10 @@ class Environment:
                                "`clock` replaces it)")
     security: Security = spec(factory=Security, doc="Privileges of the run's containers "
                               "(safe by default)")
+    privacy: tuple[PrivacyRule, ...] = spec(factory=tuple, doc="Personal data in its "
+                                            "scenarios' customer files, pseudonymised by "
+                                            "`repro redact` (before a scenario's own rules; "
+                                            "docs/privacy.md)")
 
     def check(self) -> Issues:
         issues: Issues = [(("parameters", name), "parameter names must be identifiers "
@@ -700,6 +705,10 @@ class Scenario:
     extends: str | None = spec(None, doc="Another scenario's folder (e.g. ../ACME-4521): "
                                "inherit all of it but its id, and state only what differs "
                                "(parameters merge key by key; other keys replace)")
+    privacy: tuple[PrivacyRule, ...] = spec(factory=tuple, doc="Personal data in the "
+                                            "customer's files (by CSV column, JSON/YAML field, "
+                                            "SQL table.column or pattern), pseudonymised by "
+                                            "`repro redact` (docs/privacy.md)")
 
     def check(self) -> Issues:
         issues: Issues = condition_issues(self)
