@@ -19,6 +19,8 @@ _NAME = r'(?:"(?:[^"]|"")+"|`[^`]+`|[A-Za-z_][\w$]*)'
 _QUALIFIED = rf"{_NAME}(?:\s*\.\s*{_NAME})*"
 _INSERT = re.compile(rf"^\s*INSERT\s+(?:IGNORE\s+)?INTO\s+({_QUALIFIED})\s*(\(([^)]*)\))?\s*"
                      r"VALUES\s*", re.I | re.S)
+_STARTS = re.compile(r"^\s*(?:INSERT\s|CREATE\s+(?:UNLOGGED\s+|TEMP(?:ORARY)?\s+)?TABLE\s)",
+                     re.I)
 _COPY = re.compile(rf"^\s*COPY\s+(?:ONLY\s+)?({_QUALIFIED})\s*(?:\(([^)]*)\))?\s+FROM\s+stdin",
                    re.I)
 _CREATE = re.compile(rf"^\s*CREATE\s+(?:UNLOGGED\s+|TEMP(?:ORARY)?\s+)?TABLE\s+"
@@ -102,7 +104,7 @@ def rewrite(src: BinaryIO, out: BinaryIO, sql: dict[str, str], shown: str,
                 ".".join(table).lower(), [])
             replaced += _copy_block(lines, out, rules.targets(table, columns), token)
             continue
-        if not (_INSERT.match(line) or _CREATE.match(line)):
+        if not _STARTS.match(line):
             out.write(_enc(line))
             continue
         statement = line
@@ -117,6 +119,9 @@ def rewrite(src: BinaryIO, out: BinaryIO, sql: dict[str, str], shown: str,
             names = [c.split()[0] for c in _split_top(body) if c.split()]
             known[".".join(_parts(create.group(1))).lower()] = [
                 _unquote(n) for n in names if n.lower() not in _NOT_COLUMNS]
+            out.write(_enc(statement))
+            continue
+        if not _INSERT.match(statement):  # INSERT ... SELECT, say: no values to rewrite
             out.write(_enc(statement))
             continue
         new, count = _insert(statement, rules, known, token)
