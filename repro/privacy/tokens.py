@@ -30,6 +30,18 @@ _CC2 = {"20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", 
         "95", "98"}
 _CONSONANTS = "bdfghklmnprstvwz"
 _VOWELS = "aeiou"
+# Byte -> letter or digit tables: bytes.translate turns keyed bytes into text at C speed.
+_CONSONANT_OF = bytes(ord(_CONSONANTS[i % len(_CONSONANTS)]) for i in range(256))
+_VOWEL_OF = bytes(ord(_VOWELS[i % len(_VOWELS)]) for i in range(256))
+_DIGITS = bytes(48 + i % 10 for i in range(256))
+
+
+def _refill(value: str, new: str, keeps: Callable[[str], bool]) -> str:
+    """`new`'s characters in the places of `value`'s characters that `keeps` accepts."""
+    if len(new) == len(value):
+        return new
+    it = iter(new)
+    return "".join(next(it) if keeps(c) else c for c in value)
 
 
 def iban_valid(compact: str) -> bool:
@@ -39,8 +51,11 @@ def iban_valid(compact: str) -> bool:
     return _mod97(compact[4:] + compact[:4]) == 1
 
 
+_AS_NUMBER = {ord(c): str(10 + i) for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+
+
 def _mod97(text: str) -> int:
-    return int("".join(str(int(c, 36)) for c in text)) % 97
+    return int(text.translate(_AS_NUMBER)) % 97
 
 
 def country_code_length(digits: str) -> int:
@@ -85,7 +100,6 @@ class Tokens:
             "email": self.email, "phone": self.phone, "iban": self.iban, "ip": self.ip,
             "name": self.name}
         self.token = lru_cache(maxsize=CACHE_SIZE)(self._token)
-        self.token_bytes = lru_cache(maxsize=CACHE_SIZE)(self._token_bytes)
 
     def _token(self, kind: str, value: str) -> str:
         """The token of `value` as data of `kind`; blank stays blank, spaces around stay."""
@@ -95,7 +109,8 @@ class Tokens:
         start = value.index(core[0])
         return value[:start] + self._by_kind[kind](core) + value[start + len(core):]
 
-    def _token_bytes(self, kind: str, value: bytes) -> bytes:
+    def token_bytes(self, kind: str, value: bytes) -> bytes:
+        """`token` on bytes (a CSV column caches these itself)."""
         return self._token(kind, value.decode("utf-8", "surrogateescape")).encode(
             "utf-8", "surrogateescape")
 
@@ -114,39 +129,38 @@ class Tokens:
     # ---- kinds ---------------------------------------------------------------------
 
     def email(self, value: str) -> str:
-        found = list(EMAIL.finditer(value))
-        if found and (len(found) > 1 or found[0].group() != value):  # "Max <max@x.de>"
-            return EMAIL.sub(lambda m: self.email(m.group()), value)
+        if not EMAIL.fullmatch(value):  # "Max <max@x.de>", or no address at all
+            found = EMAIL.search(value)
+            if found:
+                return EMAIL.sub(lambda m: self.email(m.group()), value)
         return self._digest("email", value.lower()).hex()[:12] + "@" + TOKEN_DOMAIN
 
+    def _digits(self, kind: str, value: str, size: int) -> str:
+        return self._stream(kind, value, size).translate(_DIGITS).decode()
+
     def phone(self, value: str) -> str:
-        digits = [c for c in value if c.isdigit()]
+        digits = "".join(filter(str.isdigit, value))
         if len(digits) < 4:
             return self.other(value)
-        keep = ""
-        if value.lstrip().startswith("+"):
-            keep = "".join(digits[:country_code_length("".join(digits))])
-        plain = "".join(digits)
-        head = keep + PHONE_MARK if keep else "0" + PHONE_MARK
-        fresh = (head + "".join(str(b % 10) for b in self._stream("phone", plain, len(digits))))
-        new = fresh[:len(digits)]
-        it = iter(new)
-        return "".join(next(it) if c.isdigit() else c for c in value)
+        keep = digits[:country_code_length(digits)] if value.lstrip().startswith("+") else ""
+        new = ((keep or "0") + PHONE_MARK + self._digits("phone", digits, len(digits)))
+        return _refill(value, new[:len(digits)], str.isdigit)
 
     def iban(self, value: str) -> str:
-        compact = "".join(c for c in value if c.isalnum()).upper()
+        compact = "".join(filter(str.isalnum, value)).upper()
         if not IBAN_SHAPE.match(compact):
             return self.other(value)
         bban = compact[4:]
-        stream = self._stream("iban", compact, len(bban))
-        mark = "".join("0" if c.isdigit() else "X" for c in bban[:4])
-        rest = "".join(str(b % 10) if c.isdigit() else chr(65 + b % 26)
-                       for c, b in zip(bban[4:], stream[4:], strict=True))
-        body = mark + rest
+        if bban.isdigit():  # most countries: the fast way
+            body = "0000" + self._digits("iban", compact, len(bban))[4:]
+        else:  # letters where the country's format has them (GB, NL, FR...)
+            stream = self._stream("iban", compact, len(bban))
+            body = "".join("0" if c.isdigit() else "X" for c in bban[:4]) + "".join(
+                chr(48 + b % 10) if c.isdigit() else chr(65 + b % 26)
+                for c, b in zip(bban[4:], stream[4:], strict=True))
         check = 98 - _mod97(body + compact[:2] + "00")
-        new = compact[:2] + f"{check:02d}" + body
-        it = iter(new)  # back into the value's own spacing (groups of four, say)
-        return "".join(next(it) if c.isalnum() else c for c in value)
+        # back into the value's own spacing (groups of four, say)
+        return _refill(value, compact[:2] + f"{check:02d}" + body, str.isalnum)
 
     def ip(self, value: str) -> str:
         try:
@@ -166,17 +180,19 @@ class Tokens:
     def _word(self, word: str) -> str:
         if word.isdigit():
             return word
-        stream = self._stream("name", word.lower(), max(len(word), 4))
-        letters = []
-        for i, b in enumerate(stream):
-            pool = _CONSONANTS if (i + stream[0]) % 2 == 0 else _VOWELS
-            letters.append(pool[b % len(pool)])
-        made = "".join(letters)
+        size = max(len(word), 4)
+        stream = self._stream("name", word.lower(), size)
+        made = bytearray(size)  # consonants and vowels by turns, from the keyed bytes
+        first, second = (_CONSONANT_OF, _VOWEL_OF) if stream[0] & 1 else (_VOWEL_OF,
+                                                                         _CONSONANT_OF)
+        made[0::2] = stream[0::2].translate(first)
+        made[1::2] = stream[1::2].translate(second)
+        text = made.decode()
         if word.isupper() and len(word) > 1:
-            return made.upper()
+            return text.upper()
         if word[:1].isupper():
-            return made.capitalize()
-        return made
+            return text.capitalize()
+        return text
 
     def other(self, value: str) -> str:
         """A value not of its declared shape: each letter and digit replaced by one of the

@@ -141,3 +141,18 @@ def test_json_json_lines_and_yaml_fields():
         assert got["customers"][0]["phone"] == int(T.token("phone", "4930123456"))
         assert got["owner"]["name"] == T.token("name", "Max Müller")
         assert got["customers"][0]["id"] == 1
+
+
+def test_the_fast_path_and_the_careful_path_write_the_same(monkeypatch):
+    rows = [["id", "who", "mail", "iban"]] + [
+        [str(i), f"Kunde {i % 9}", f"k{i % 13}@firma.de", "DE89370400440532013000"]
+        for i in range(400)]
+    data = _rows(rows, ",") + b"1,short\n" + _rows(rows[1:50], ",")  # one short line
+    columns = {"who": "name", "mail": "email", "iban": "iban"}
+    monkeypatch.setattr(csv_file, "CHUNK", 1000)
+    fast, count = _csv(data, columns)
+    monkeypatch.setattr(csv_file, "_plain", lambda *args: -1)
+    careful, _ = _csv(data, columns)
+    assert fast == careful and count == 449 * 3
+    assert b"@firma.de" not in fast and b"DE89370400440532013000" not in fast
+    assert b"\n1,short\n" in fast
