@@ -23,11 +23,12 @@ def rewrite(src: BinaryIO, out: BinaryIO, kinds: tuple[str, ...],
 
     def shaped(m: re.Match[str]) -> str:
         nonlocal count
-        kind, value = m.lastgroup or "", m.group()
-        if not detect.genuine(kind, value) or is_token(kind, value):
-            return value
+        kind, whole = m.lastgroup or "", m.group()
+        value = detect.trimmed(kind, whole)
+        if not value or is_token(kind, value):
+            return whole
         count += 1
-        return token(kind, value)
+        return token(kind, value) + whole[len(value):]
 
     def by_pattern(kind: str) -> Callable[[re.Match[str]], str]:
         def replace(m: re.Match[str]) -> str:

@@ -113,7 +113,7 @@ def test_a_custom_format_dump_is_refused_in_one_line():
 def test_lines_of_a_log_by_shape_and_by_pattern(monkeypatch):
     monkeypatch.setattr(text_file, "CHUNK", 16)
     log = ('login customer="Max Müller" <max@firma.de> from 8.8.4.4 via 10.0.0.1\n'
-           "callback +49 30 1234567 on 2024-03-01, iban DE89370400440532013000\n")
+           "callback +49 30 1234567 on 2024-03-01, iban DE89 3704 0044 0532 0130 00 EUR\n")
     out = io.BytesIO()
     count = text_file.rewrite(io.BytesIO(log.encode()), out, ("email", "ip", "phone", "iban"),
                               {'customer="([^"]+)"': "name"}, T.token)
@@ -121,7 +121,7 @@ def test_lines_of_a_log_by_shape_and_by_pattern(monkeypatch):
     assert text == (f'login customer="{T.token("name", "Max Müller")}" '
                     f'<{T.token("email", "max@firma.de")}> from {T.token("ip", "8.8.4.4")} '
                     f"via 10.0.0.1\ncallback {T.token('phone', '+49 30 1234567')} on "
-                    f"2024-03-01, iban {T.token('iban', 'DE89370400440532013000')}\n")
+                    f"2024-03-01, iban {T.token('iban', 'DE89 3704 0044 0532 0130 00')} EUR\n")
     assert count == 5
 
 

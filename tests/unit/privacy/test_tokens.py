@@ -89,7 +89,8 @@ def test_detectors_find_the_real_thing_not_look_alikes():
     finder = detect.finder(["email", "iban", "ip", "phone"])
     text = ("max@firma.de 8.8.4.4 +49 30 1234567 DE89370400440532013000 "
             "DE89370400440532013001 01.03.2024 2024-03-01 .. 2024-03-28 10.1.2.3 12:30:45 "
-            "v1.4.2 0171 2345678")
+            "v1.4.2 0171 2345678 GB29 NWBK 6016 1331 9268 19 EUR")
     found = [(m.kind, m.value) for m in detect.find(finder, text)]
     assert found == [("email", "max@firma.de"), ("ip", "8.8.4.4"), ("phone", "+49 30 1234567"),
-                     ("iban", "DE89370400440532013000"), ("phone", "0171 2345678")]
+                     ("iban", "DE89370400440532013000"), ("phone", "0171 2345678"),
+                     ("iban", "GB29 NWBK 6016 1331 9268 19")]
