@@ -22,6 +22,7 @@ SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cach
              ".ruff_cache", ".pytest_cache", ".import_linter_cache", ".tox"}
 TARBALLS = (".tar.gz", ".tgz", ".tar")
 BINARY_SNIFF = 8192
+CHUNK = 1 << 20
 # Domains reserved for examples and tests (RFC 2606, RFC 6761).
 _RESERVED_DOMAIN = re.compile(r"(?:^|\.)(?:example\.(?:com|org|net)|example|test|invalid|"
                               r"localhost)$", re.I)
@@ -34,6 +35,9 @@ SECRET_SHAPES = {
     "Google API key": r"\bAIza[0-9A-Za-z_\-]{35}\b",
 }
 _SECRETS = re.compile("|".join(f"(?:{p})" for p in SECRET_SHAPES.values()))
+# Literals one of which every secret shape contains: the regex runs only on text holding one.
+_SECRET_HINTS = ("PRIVATE KEY", "AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
+                 "github_pat_", "xox", "AIza")
 
 
 @dataclass(frozen=True)
@@ -142,35 +146,63 @@ class Scanner:
         except (tarfile.TarError, OSError, EOFError) as exc:
             yield Finding(shown, 0, "unreadable archive", str(exc)[:80])
 
-    def _stream(self, handle: IO[bytes], shown: str, allowed_secrets: set[str]
+    def _stream(self, handle: IO[bytes], shown: str, allowed_secrets: Collection[str]
                 ) -> Iterator[Finding]:
+        """A megabyte of whole lines at a time; the line of a finding counted from the
+        newlines before it."""
         head = handle.read(BINARY_SNIFF)
         if b"\0" in head:
             return  # binary: images, databases; out of reach of a line scan
-        rest = handle.readline() if head and not head.endswith(b"\n") else b""
-        lines = (head + rest).splitlines()
-        for number, raw in enumerate(_chain(lines, handle), 1):
-            yield from self.line(raw.decode("utf-8", "replace"), shown, number,
-                                 allowed_secrets)
+        line, carry = 1, head
+        while True:
+            chunk = handle.read(CHUNK)
+            data = carry + chunk
+            cut = data.rfind(b"\n") + 1 if chunk else len(data)
+            if chunk and cut == 0:
+                carry = data
+                continue
+            text, carry = data[:cut].decode("utf-8", "replace"), data[cut:]
+            seen, at = line, 0
+            for pos, kind, masked in self.chunk(text, allowed_secrets):
+                seen += text.count("\n", at, pos)
+                at = pos
+                yield Finding(shown, seen, kind, masked)
+            line += text.count("\n")
+            if not chunk:
+                return
 
-    def line(self, text: str, shown: str, number: int, allowed_secrets: Collection[str] = ()
-             ) -> Iterator[Finding]:
-        for found in detect.find(self._pattern, text):
-            if not self.allowed(found.kind, found.value):
-                yield Finding(shown, number, found.kind, mask(found.kind, found.value))
-        for m in _SECRETS.finditer(text):
+    def chunk(self, text: str, allowed_secrets: Collection[str] = ()
+              ) -> list[tuple[int, str, str]]:
+        """(position, kind, masked value) of each finding in `text`, in order."""
+        out = [(m.start, m.kind, mask(m.kind, m.value)) for m in detect.find_all(text)
+               if not self.allowed(m.kind, m.value)]
+        for m in _SECRETS.finditer(text) if any(h in text for h in _SECRET_HINTS) else ():
             kind = next(k for k, p in SECRET_SHAPES.items() if re.search(p, m.group()))
-            yield Finding(shown, number, kind, "***")
+            out.append((m.start(), kind, "***"))
         for form, secret in self._secret_forms:
-            if form in text and secret not in allowed_secrets:
-                yield Finding(shown, number, "secret parameter value", "***")
-                break
+            if secret in allowed_secrets:
+                continue
+            pos = text.find(form)
+            while pos >= 0:
+                out.append((pos, "secret parameter value", "***"))
+                pos = text.find(form, pos + len(form))
+        out.sort()
+        return _one_secret_a_line(out, text)
 
 
-def _chain(first: list[bytes], handle: IO[bytes]) -> Iterator[bytes]:
-    yield from first
-    for line in handle:
-        yield line.rstrip(b"\r\n")
+def _one_secret_a_line(found: list[tuple[int, str, str]], text: str
+                       ) -> list[tuple[int, str, str]]:
+    """A secret's forms overlap (the value and its quoted form): one finding a line."""
+    out: list[tuple[int, str, str]] = []
+    lines_with_secret: set[int] = set()
+    for item in found:
+        if item[1] == "secret parameter value":
+            start = text.rfind("\n", 0, item[0])
+            if start in lines_with_secret:
+                continue
+            lines_with_secret.add(start)
+        out.append(item)
+    return out
 
 
 def _walk(folder: Path) -> Iterator[Path]:

@@ -84,3 +84,26 @@ def find(pattern: re.Pattern[str], text: str) -> Iterator[Match]:
         value = trimmed(kind, m.group())
         if value:
             yield Match(kind, m.start(), m.start() + len(value), value)
+
+
+# E-mails found from their `@` (a literal the regex engine finds fast), the local part
+# then read backwards: many times faster than a pattern starting with a character class.
+_DOMAIN = re.compile(r"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w-])")
+_LOCAL = re.compile(r"[A-Za-z0-9._%+-]+\Z")
+_NOT_EMAIL = finder(("iban", "ip", "phone"))
+
+
+def find_all(text: str) -> list[Match]:
+    """Every kind in `text`, in order; what lies inside an e-mail is part of it."""
+    emails = []
+    for m in _DOMAIN.finditer(text):
+        local = _LOCAL.search(text, max(0, m.start() - 64), m.start())
+        if local is not None:
+            emails.append(Match("email", local.start(), m.end(), text[local.start():m.end()]))
+    out, i = list(emails), 0
+    for other in find(_NOT_EMAIL, text):  # both in order: one pass drops the overlaps
+        while i < len(emails) and emails[i].end <= other.start:
+            i += 1
+        if i == len(emails) or emails[i].start >= other.end:
+            out.append(other)
+    return sorted(out, key=lambda m: m.start)

@@ -69,10 +69,10 @@ def is_token(kind: str, value: str) -> bool:
     if kind == "email":
         return value.lower().endswith("@" + TOKEN_DOMAIN)
     if kind == "iban":
-        compact = "".join(c for c in value if c.isalnum()).upper()
-        return bool(re.fullmatch(r"[0X]{4}", compact[4:8]))
+        compact = "".join(filter(str.isalnum, value)).upper()
+        return bool(_IBAN_MARK.fullmatch(compact, 4, 8))
     if kind == "phone":
-        digits = "".join(c for c in value if c.isdigit())
+        digits = "".join(filter(str.isdigit, value))
         if value.lstrip().startswith("+"):
             return digits[country_code_length(digits):].startswith(PHONE_MARK)
         return digits.startswith("0" + PHONE_MARK)
@@ -87,6 +87,7 @@ def is_token(kind: str, value: str) -> bool:
     return False
 
 
+_IBAN_MARK = re.compile(r"[0X]{4}")
 _TOKEN_V4 = ipaddress.ip_network("10.0.0.0/8")
 _TOKEN_V6 = ipaddress.ip_network("2001:db8::/32")
 
