@@ -6,7 +6,10 @@ project whose scenario names those three columns, and runs the real command line
 (`python -m repro redact`) on it. Wall time gives the throughput; the child's peak RSS
 comes from getrusage(RUSAGE_CHILDREN).
 
-    python bench/redact_speed.py [--size 1G] [--distinct 50000] [--keep]
+    python bench/redact_speed.py [--size 1G] [--distinct 50000] [--csv FILE] [--audit]
+
+`repro redact --no-audit` is timed (the rewriting); with --audit, `repro audit` of the
+copy is timed after it.
 
 Results: bench/REDACT_RESULTS.md.
 """
@@ -84,6 +87,9 @@ def main() -> int:
     parser.add_argument("--size", default="1G", help="CSV size (e.g. 200M, 1G)")
     parser.add_argument("--distinct", type=int, default=50000, help="distinct customers")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--csv", type=Path, help="use this export instead of generating one")
+    parser.add_argument("--audit", action="store_true", help="also time `repro audit` of "
+                        "the copy")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="redact-bench-"))
     try:
@@ -95,14 +101,19 @@ def main() -> int:
         (project / "scenarios" / "BENCH" / "scenario.yaml").write_text(SCENARIO)
         csv_path = inbox / "export.csv"
         started = time.perf_counter()
-        lines = generate(csv_path, _size(args.size), args.distinct)
+        if args.csv:
+            os.link(args.csv, csv_path) if args.csv.stat().st_dev == inbox.stat().st_dev \
+                else shutil.copy(args.csv, csv_path)
+            print(f"export: {args.csv}", flush=True)
+        else:
+            lines = generate(csv_path, _size(args.size), args.distinct)
+            print(f"generated {lines} lines, {args.distinct} distinct customers in "
+                  f"{time.perf_counter() - started:.0f}s", flush=True)
         size = csv_path.stat().st_size
-        print(f"generated {size / 1e6:.0f} MB, {lines} lines, {args.distinct} distinct "
-              f"customers in {time.perf_counter() - started:.0f}s", flush=True)
         env = {**os.environ, "PYTHONPATH": str(REPO), "REPRO_PRIVACY_KEY": "bench-key-" + "0" * 32}
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "repro", "redact", "scenarios/BENCH",
-                               "--from", str(inbox)], cwd=project, env=env,
+                               "--from", str(inbox), "--no-audit"], cwd=project, env=env,
                               capture_output=True, text=True)
         took = time.perf_counter() - started
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -112,9 +123,19 @@ def main() -> int:
             return 1
         print(done.stdout.strip())
         # CPU time too: on a shared machine the wall clock also counts others' work.
-        print(f"redact: {took:.1f}s wall, {size / took / 1e6:.1f} MB/s; {cpu:.1f}s CPU, "
-              f"{size / cpu / 1e6:.1f} MB/s of CPU; peak RSS {peak:.0f} MiB; load average "
-              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(f"redact: {size / 1e6:.0f} MB in {took:.1f}s wall, {size / took / 1e6:.1f} MB/s; "
+              f"{cpu:.1f}s CPU, {size / cpu / 1e6:.1f} MB/s of CPU; peak RSS {peak:.0f} MiB; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+        if args.audit:
+            started = time.perf_counter()
+            scan = subprocess.run([sys.executable, "-m", "repro", "audit",
+                                   "scenarios/BENCH/customer"], cwd=project, env=env,
+                                  capture_output=True, text=True)
+            took = time.perf_counter() - started
+            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+            spent = usage.ru_utime + usage.ru_stime - cpu
+            print(f"audit: exit {scan.returncode}, {took:.1f}s wall, {size / took / 1e6:.1f} "
+                  f"MB/s; {spent:.1f}s CPU, {size / spent / 1e6:.1f} MB/s of CPU")
         return 0
     finally:
         if args.keep:

@@ -24,7 +24,10 @@ def redact(scenario: Path = ScenarioArg,
            force: bool = typer.Option(False, "--force", help="Replace copies made before."),
            delete_originals: bool = typer.Option(
                False, "--delete-originals", help="Delete the originals once every copy is "
-               "written and the audit of the copies is clean.")) -> int:
+               "written and the audit of the copies is clean."),
+           no_audit: bool = typer.Option(
+               False, "--no-audit", help="Do not scan the copies (gigabytes of export: "
+               "`repro audit` them later); the originals are then never deleted.")) -> int:
     """Pseudonymise the customer's files into the scenario by its `privacy:` rules."""
     from repro.config.project import project_root
     from repro.privacy import audit, pseudonymise
@@ -36,7 +39,10 @@ def redact(scenario: Path = ScenarioArg,
         findings.extend(scanner.paths(paths))
         return [str(f) for f in findings]
 
-    done = pseudonymise.redact(scenario, source, to, force, delete_originals, check)
+    if no_audit and delete_originals:
+        raise ConfigError("--delete-originals needs the audit of the copies: drop --no-audit")
+    done = pseudonymise.redact(scenario, source, to, force, delete_originals,
+                               None if no_audit else check)
     say(f"key: {done.key_source}")
     for item in done.files:
         what = ("copied as it is (no rule names it)" if item.how == "copied" else

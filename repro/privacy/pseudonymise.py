@@ -154,7 +154,7 @@ def redact(scenario: Path, inbox: Path | None, to: str = "customer", force: bool
     done = Redaction(sid, inbox, source)
     for original, rel, target, way in jobs:
         done.files.append(_one(original, rel, target, way, tokens))
-    findings = audit([f.target for f in done.files]) if audit else []
+    findings = audit([f.target for f in done.files]) if audit else ["not audited"]
     if delete_originals and not findings:
         for original, *_ in jobs:
             original.unlink()

@@ -86,6 +86,11 @@ def test_redact_refuses_originals_inside_the_project_and_keeps_them_when_the_aud
     assert "audit: scenarios/S/customer/call.log:1: email m***@f***.de" in missed.stderr
     assert "max.mueller" not in missed.stdout + missed.stderr
     assert sorted(p.name for p in inbox.iterdir()) == ["call.log", "people.csv"]
+    both = cli("redact", "S", "--from", str(inbox), "--force", "--no-audit",
+               "--delete-originals")
+    assert both.exit_code == 2 and "--delete-originals needs the audit" in both.stderr
+    unchecked = cli("redact", "S", "--from", str(inbox), "--force", "--no-audit")
+    assert unchecked.exit_code == 0 and "audit:" not in unchecked.stderr
 
 
 def test_redact_without_rules_says_what_to_add(project, cli, inbox):
