@@ -42,6 +42,13 @@ def rewrite(src: BinaryIO, out: BinaryIO, columns: dict[str, str], delimiter: st
     their tokens; returns the number of values replaced."""
     header = src.readline()
     out.write(header)
+    delim, targets = plan_columns(header, columns, delimiter, shown)
+    return body(src, out, delim, targets, token)
+
+
+def plan_columns(header: bytes, columns: dict[str, str], delimiter: str | None, shown: str
+                 ) -> tuple[bytes, list[tuple[int, str]]]:
+    """The delimiter and (index, kind) of each column named by the rule."""
     delim = delimiter or sniff_delimiter(header, shown)
     names = header_columns(header, delim)
     targets: list[tuple[int, str]] = []
@@ -52,7 +59,7 @@ def rewrite(src: BinaryIO, out: BinaryIO, columns: dict[str, str], delimiter: st
             raise ConfigError(Problem(shown, 1, "", f"no column {column!r} in the header"
                                       f"{hint}; check the rule's `columns:` or `delimiter:`"))
         targets.append((index, kind))
-    return _body(src, out, delim.encode(), targets, token)
+    return delim.encode(), targets
 
 
 def _index(names: list[str], column: str) -> int | None:
@@ -81,7 +88,7 @@ class _Cache(dict[bytes, bytes]):
 Plan = list[tuple[int, _Cache]]
 
 
-def _body(src: BinaryIO, out: BinaryIO, delim: bytes, targets: list[tuple[int, str]],
+def body(src: BinaryIO, out: BinaryIO, delim: bytes, targets: list[tuple[int, str]],
           token: Token) -> int:
     plan: Plan = [(i, _Cache(kind, token)) for i, kind in targets]
     last = max(i for i, _ in targets)

@@ -28,7 +28,7 @@ from repro.config.project import (
 )
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Problem
-from repro.privacy import csv_file, sql_file, structured_file, text_file
+from repro.privacy import csv_file, csv_parallel, sql_file, structured_file, text_file
 from repro.privacy.key import load_key
 from repro.privacy.tokens import Tokens
 
@@ -153,7 +153,7 @@ def redact(scenario: Path, inbox: Path | None, to: str = "customer", force: bool
     tokens = Tokens(key)
     done = Redaction(sid, inbox, source)
     for original, rel, target, way in jobs:
-        done.files.append(_one(original, rel, target, way, tokens))
+        done.files.append(_one(original, rel, target, way, tokens, key))
     findings = audit([f.target for f in done.files]) if audit else ["not audited"]
     if delete_originals and not findings:
         for original, *_ in jobs:
@@ -168,12 +168,18 @@ def _files(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def _one(original: Path, rel: str, target: Path, way: _Way | None, tokens: Tokens) -> FileDone:
+def _one(original: Path, rel: str, target: Path, way: _Way | None, tokens: Tokens,
+         key: bytes) -> FileDone:
     target.parent.mkdir(parents=True, exist_ok=True)
     with original.open("rb") as src, _replacing(target) as out:
         if way is None:
             shutil.copyfileobj(src, out, 1 << 20)
             return FileDone(target, "copied")
+        if way.how == "columns" and csv_parallel.usable(original):
+            count = csv_parallel.rewrite(original, out, way.columns, way.delimiter, rel, key,
+                                         target.parent)
+            if count is not None:
+                return FileDone(target, way.how, count)
         return FileDone(target, way.how, _rewrite(way, src, out, rel, tokens))
 
 

@@ -131,3 +131,34 @@ def test_audit_names_file_and_line_with_values_masked(project, cli, monkeypatch,
     assert (clean.exit_code, clean.stdout) == (0, "")
     missing = cli("audit", "nowhere")
     assert missing.exit_code == 2 and "nowhere: no such file or folder" in missing.stderr
+
+
+@pytest.mark.parametrize("quote", [False, True])
+def test_a_big_csv_split_among_processes_reads_as_one(project, cli, monkeypatch, quote,
+                                                      tmp_path_factory):
+    from repro.privacy import csv_file, csv_parallel
+    from repro.privacy.tokens import Tokens
+
+    key = "parallel-test-key-0123456789"
+    monkeypatch.setenv("REPRO_PRIVACY_KEY", key)
+    monkeypatch.setattr(csv_parallel, "MIN_SIZE", 0)
+    monkeypatch.setattr(csv_parallel, "workers", lambda: 3)
+    project.environment("e", ENV)
+    project.scenario("S", SCENARIO)
+    inbox = tmp_path_factory.mktemp("inbox")
+    lines = [f"{i};Kunde {i % 17};k{i % 23}@firma.de" for i in range(3000)]
+    if quote:
+        lines[1500] = '1500;"Kunde; mit Semikolon";q@firma.de'
+    original = ("id;name;email\n" + "\n".join(lines) + "\n").encode()
+    (inbox / "big.csv").write_bytes(original)
+    assert csv_parallel.usable(inbox / "big.csv")
+
+    result = cli("redact", "S", "--from", str(inbox))
+    assert result.exit_code == 0, result.stderr
+    import io
+    expected = io.BytesIO()
+    csv_file.rewrite(io.BytesIO(original), expected, {"email": "email", "name": "name"}, None,
+                     "big.csv", Tokens(key.encode()).token_bytes)
+    written = (project.root / "scenarios/S/customer/big.csv").read_bytes()
+    assert written == expected.getvalue() and written.count(b"\n") == 3001
+    assert not list((project.root / "scenarios/S/customer").glob(".*"))  # no part left
