@@ -146,7 +146,12 @@ def redact(scenario: Path, inbox: Path | None, to: str = "customer", force: bool
             raise ConfigError(Problem(display_path(target), None, "", "exists already; "
                                       "`--force` replaces it (the same key gives the same "
                                       "tokens)"))
-        jobs.append((original, rel, target, _way(rel, rules)))
+        way = _way(rel, rules)
+        if way is not None and way.how == "sql":  # refused before anything is written
+            with original.open("rb") as head:
+                if head.read(len(sql_file.PG_CUSTOM_MAGIC)) == sql_file.PG_CUSTOM_MAGIC:
+                    sql_file.refuse_custom_format(display_path(original))
+        jobs.append((original, rel, target, way))
     if not jobs:
         raise ConfigError(Problem(display_path(inbox), None, "", "the folder is empty"))
     key, source = load_key()
@@ -176,20 +181,21 @@ def _one(original: Path, rel: str, target: Path, way: _Way | None, tokens: Token
             shutil.copyfileobj(src, out, 1 << 20)
             return FileDone(target, "copied")
         if way.how == "columns" and csv_parallel.usable(original):
-            count = csv_parallel.rewrite(original, out, way.columns, way.delimiter, rel, key,
-                                         target.parent)
+            count = csv_parallel.rewrite(original, out, way.columns, way.delimiter,
+                                         display_path(original), key, target.parent)
             if count is not None:
                 return FileDone(target, way.how, count)
-        return FileDone(target, way.how, _rewrite(way, src, out, rel, tokens))
+        return FileDone(target, way.how, _rewrite(way, src, out, display_path(original),
+                                                  tokens))
 
 
-def _rewrite(way: _Way, src: BinaryIO, out: BinaryIO, rel: str, tokens: Tokens) -> int:
+def _rewrite(way: _Way, src: BinaryIO, out: BinaryIO, shown: str, tokens: Tokens) -> int:
     if way.how == "columns":
-        return csv_file.rewrite(src, out, way.columns, way.delimiter, rel, tokens.token_bytes)
+        return csv_file.rewrite(src, out, way.columns, way.delimiter, shown, tokens.token_bytes)
     if way.how == "fields":
-        return structured_file.rewrite(src, out, way.fields, rel, tokens.token)
+        return structured_file.rewrite(src, out, way.fields, shown, tokens.token)
     if way.how == "sql":
-        return sql_file.rewrite(src, out, way.sql, rel, tokens.token)
+        return sql_file.rewrite(src, out, way.sql, shown, tokens.token)
     return text_file.rewrite(src, out, way.text, way.patterns, tokens.token)
 
 

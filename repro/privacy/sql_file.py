@@ -84,13 +84,17 @@ class SqlRules:
         return out
 
 
+def refuse_custom_format(shown: str) -> None:
+    raise ConfigError(Problem(shown, None, "", "a PostgreSQL custom-format dump cannot be "
+                              "pseudonymised; ask for a plain one (pg_dump --format=plain) "
+                              "or restore it and dump it plain"))
+
+
 def rewrite(src: BinaryIO, out: BinaryIO, sql: dict[str, str], shown: str,
             token: Token) -> int:
     head = src.read(len(PG_CUSTOM_MAGIC))
     if head == PG_CUSTOM_MAGIC:
-        raise ConfigError(Problem(shown, None, "", "a PostgreSQL custom-format dump cannot "
-                                  "be pseudonymised; ask for a plain one (pg_dump "
-                                  "--format=plain) or restore it and dump it plain"))
+        refuse_custom_format(shown)
     rules = SqlRules(sql)
     known: dict[str, list[str]] = {}  # table -> columns, from CREATE TABLE
     replaced = 0

@@ -162,3 +162,16 @@ def test_a_big_csv_split_among_processes_reads_as_one(project, cli, monkeypatch,
     written = (project.root / "scenarios/S/customer/big.csv").read_bytes()
     assert written == expected.getvalue() and written.count(b"\n") == 3001
     assert not list((project.root / "scenarios/S/customer").glob(".*"))  # no part left
+
+
+def test_a_custom_format_dump_is_refused_before_anything_is_written(project, cli, inbox):
+    project.environment("e", ENV)
+    project.scenario("S", SCENARIO + "  - files: customer/crm.dump\n    sql: {c.email: email}\n")
+    (inbox / "crm.dump").write_bytes(b"PGDMP\x01\x0e\x00\x04binary")
+    result = cli("redact", "S", "--from", str(inbox))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"repro: error: {inbox / 'crm.dump'}: a PostgreSQL custom-format dump cannot be "
+        "pseudonymised; ask for a plain one (pg_dump --format=plain) or restore it and dump "
+        "it plain"]
+    assert not (project.root / "scenarios/S/customer").exists()
