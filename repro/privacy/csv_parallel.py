@@ -4,7 +4,8 @@ The body is cut into byte ranges at line ends; each worker rewrites its range in
 part file next to the target (the same key gives the same tokens in every process), and
 the parts are appended in order. A quote anywhere means a field may span lines, and a
 cut could fall inside it: a worker meeting one stops, and the file takes the one-process
-path instead."""
+path instead. Workers are spawned, not forked: a fork of a process with threads (a test
+runner's, say) can hang on a lock another thread held."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from repro.privacy import csv_file
 from repro.privacy.tokens import Tokens
 
 MIN_SIZE = 64 << 20  # below this, starting processes costs more than it saves
-_key = b""  # the worker's key, inherited from the parent (fork)
+_key = b""  # the worker's key, set by `_start` in each worker
 
 
 class _Quoted(Exception):
@@ -45,9 +46,8 @@ def workers() -> int:
 
 
 def usable(path: Path) -> bool:
-    """Big enough to be worth it, on a system that can fork."""
-    return path.stat().st_size >= MIN_SIZE and workers() >= 2 and \
-        "fork" in multiprocessing.get_all_start_methods()
+    """Big enough to be worth it, with more than one CPU."""
+    return path.stat().st_size >= MIN_SIZE and workers() >= 2
 
 
 def rewrite(path: Path, out: BinaryIO, columns: dict[str, str], delimiter: str | None,
@@ -68,11 +68,9 @@ def rewrite(path: Path, out: BinaryIO, columns: dict[str, str], delimiter: str |
         cuts.append(size)
     ranges = [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
     parts = [parts_dir / f".{path.name}.part{n}.tmp" for n in range(len(ranges))]
-    global _key
-    _key = key
     try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(len(ranges)) as pool:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(len(ranges), initializer=_start, initargs=(key,)) as pool:
             counts = pool.starmap(_work, [(str(path), a, b, delim, targets, str(part))
                                           for (a, b), part in zip(ranges, parts, strict=True)])
         if min(counts) < 0:
@@ -86,6 +84,11 @@ def rewrite(path: Path, out: BinaryIO, columns: dict[str, str], delimiter: str |
     finally:
         for part in parts:
             part.unlink(missing_ok=True)
+
+
+def _start(key: bytes) -> None:
+    global _key
+    _key = key
 
 
 def _work(path: str, start: int, end: int, delim: bytes, targets: list[tuple[int, str]],
