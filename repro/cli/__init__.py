@@ -21,6 +21,7 @@ from repro.cli import engine  # noqa: F401, E402
 from repro.cli import clock  # noqa: F401, E402
 from repro.cli import patches  # noqa: F401, E402
 from repro.cli import start  # noqa: F401, E402
+from repro.cli import privacy  # noqa: F401, E402
 # isort: on
 
 

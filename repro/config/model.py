@@ -11,6 +11,7 @@ from repro.config.conditions import Ulimit, condition_issues, ulimit_issues
 from repro.config.data_limits import DataLimits
 from repro.config.faults import Fault
 from repro.config.oracle_values import ValueRef, where_issues
+from repro.config.privacy import PrivacyRule
 from repro.config.schema import Invalid, did_you_mean, spec
 from repro.config.services import SERVICE_NAME, DbLoad, Query
 from repro.config.services import Ready as Ready  # re-exported: part of the records' API
@@ -312,6 +313,10 @@ class Environment:
                                "`clock` replaces it)")
     security: Security = spec(factory=Security, doc="Privileges of the run's containers "
                               "(safe by default)")
+    privacy: tuple[PrivacyRule, ...] = spec(factory=tuple, doc="Personal data in its "
+                                            "scenarios' customer files, pseudonymised by "
+                                            "`repro redact` (before a scenario's own rules; "
+                                            "docs/privacy.md)")
 
     def check(self) -> Issues:
         issues: Issues = [(("parameters", name), "parameter names must be identifiers "
@@ -705,6 +710,10 @@ class Scenario:
     retention: float | None = spec(None, parse=units.duration, schema=_DURATION_SCHEMA,
                                    doc="Keep this scenario's run records this long, e.g. "
                                    "30d; older ones are deleted after each of its runs")
+    privacy: tuple[PrivacyRule, ...] = spec(factory=tuple, doc="Personal data in the "
+                                            "customer's files (by CSV column, JSON/YAML field, "
+                                            "SQL table.column or pattern), pseudonymised by "
+                                            "`repro redact` (docs/privacy.md)")
 
     def check(self) -> Issues:
         issues: Issues = condition_issues(self)
