@@ -34,6 +34,7 @@ from repro.results.progress import Emit
 from repro.results.reader import runs_dir
 from repro.results.record import RunRecord
 from repro.sandbox import backends
+from repro.signals import shielded
 
 if TYPE_CHECKING:  # comparing is imported only by runs that have a baseline
     from repro.case.pack import Packed
@@ -105,13 +106,16 @@ def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool =
                                    pause=compare_then_pause if pause is not None else None,
                                    purpose=purpose, runs=runs_dir(home), case=case,
                                    progress=progress)
-    if error is None and pause is None and replay and expected is not None:
-        try:
-            compared[0] = _compare(plan, expected, record)
-        except ReproError as exc:  # e.g. a capture's key column is missing
-            record.status, record.error, error = RunStatus.ERROR, str(exc), exc
-        record.write()
-    _after_run(plan, record, home, say)
+    try:
+        if error is None and pause is None and replay and expected is not None:
+            try:
+                compared[0] = _compare(plan, expected, record)
+            except ReproError as exc:  # e.g. a capture's key column is missing
+                record.status, record.error, error = RunStatus.ERROR, str(exc), exc
+            record.write()
+    finally:  # a Ctrl-C during the comparison still leaves the line, and never half of it
+        with shielded():
+            _after_run(plan, record, home, say)
     return RunOutcome(record, compared[0],
                       None if error is None else error.redacted(plan.redactor))
 

@@ -84,7 +84,9 @@ class Project:
               ) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "repro", *args], cwd=self.root,
                               capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "NO_COLOR": "1", **(env or {})})
+                              env={**os.environ, "NO_COLOR": "1", "REPRO_INBOX": str(
+                                  self.root.with_name(f"{self.root.name}-inbox")),
+                                  **(env or {})})
 
     def run_json(self, sid: str, *extra: str) -> tuple[int, dict, str]:
         done = self.repro("run", f"scenarios/{sid}", "--json", *extra)

@@ -33,6 +33,9 @@ def test_a_bundle_becomes_a_scenario_that_reproduces_the_ticket(project, tmp_pat
     made = project.repro("new", sid, "--from", str(bundle), "--env", "invoicer")
     assert made.returncode == 0, made.stderr
     assert "oracle           step reproduce: 'ValueError: invalid amount'" in made.stdout
+    kept = project.root.with_name(f"{project.root.name}-inbox") / sid  # outside the project
+    assert f"originals kept outside the project in {kept}" in made.stderr
+    assert (kept / "settings.ini").read_bytes() == (BUNDLE / "settings.ini").read_bytes()
     valid = project.repro("validate", f"scenarios/{sid}")
     assert valid.returncode == 0, valid.stderr
 

@@ -14,6 +14,13 @@ from repro.cli import app
 from repro.plan.build import plan_scenario
 from repro.results.observations import StepObservation
 
+
+@pytest.fixture(autouse=True)
+def _inbox(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`repro new --from` keeps the customer's originals in the inbox: never the home's."""
+    monkeypatch.setenv("REPRO_INBOX", str(tmp_path_factory.mktemp("inbox")))
+
+
 # A representative environment: every kind of parameter, a template file, inline content.
 APP_ENV = """\
 description: demo app

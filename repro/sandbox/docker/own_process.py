@@ -128,7 +128,9 @@ def _events(container: DockerContainer, kind: str, since: float | None) -> list[
     with translated(f"reading the events of {container.what}"):
         if since is None:
             since = container.started_at()
-        return list(api.events(since=int(since) - 1, until=int(time.time()) + 1,
+        # Up to now, to the nanosecond: a whole second ahead, the engine streams until then
+        # (a crashed step's run waited up to 2 s for nothing).
+        return list(api.events(since=int(since) - 1, until=f"{time.time():.9f}",
                                filters={"container": container.model.id, "event": kind},
                                decode=True))
 

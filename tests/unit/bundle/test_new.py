@@ -377,3 +377,31 @@ def test_a_my_cnf_with_a_key_in_two_sections_is_read_by_its_best_section(
     assert "#   customer/broken.ini: not read as settings: line 1: invalid INI: expected a " \
         "[section] header, e.g. [app], before the first key" in text.splitlines()
     assert cli("validate", "scenarios/T-13").exit_code == 0
+
+
+def test_the_originals_wait_outside_the_project_and_personal_data_is_pointed_out(
+        project, cli, tmp_path_factory, monkeypatch):
+    invoicer(project)
+    inbox = tmp_path_factory.mktemp("inbox")
+    monkeypatch.setenv("REPRO_INBOX", str(inbox))
+    bundle = tmp_path_factory.mktemp("in") / "bundle"
+    shutil.copytree(DEMO, bundle)
+    (bundle / "contacts.csv").write_text("name;email;iban\nJane Roe;jane.roe@acme-gmbh.de;"
+                                         "DE89370400440532013000\n")
+
+    result = cli("new", "ACME-PD", "--from", str(bundle))
+
+    assert result.exit_code == 0, result.stderr
+    customer = project.root / "scenarios/ACME-PD/customer"
+    kept = inbox / "ACME-PD"
+    assert sorted(p.relative_to(kept) for p in kept.rglob("*")) == \
+        sorted(p.relative_to(customer) for p in customer.rglob("*"))
+    assert (kept / "contacts.csv").read_bytes() == (bundle / "contacts.csv").read_bytes()
+    warning = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert len(warning) == 1 and "2 finding(s) of personal data" in warning[0], result.stderr
+    assert "repro redact ACME-PD --force" in warning[0]
+    # Made again (--force), the originals already kept are left as they are.
+    (kept / "contacts.csv").write_text("changed\n")
+    again = cli("new", "ACME-PD", "--from", str(bundle), "--force")
+    assert again.exit_code == 0 and (kept / "contacts.csv").read_text() == "changed\n"
+    assert "exists already: left as it is" in again.stderr
