@@ -54,6 +54,10 @@ def redact(scenario: Path = ScenarioArg,
         say(f"{len(findings)} finding(s) in the copies: add `privacy:` rules for them and "
             f"run again with --force; the originals in {shown(done.inbox)} are kept")
         return EXIT_NOT_AS_EXPECTED
+    if delete_originals and done.unscanned:
+        say(f"originals kept in {shown(done.inbox)}: {len(done.unscanned)} file(s) copied as "
+            f"they are cannot be scanned for personal data (binary), e.g. "
+            f"{shown(done.unscanned[0])}; check them, then delete the originals yourself")
     if done.deleted:
         say(f"originals deleted from {shown(done.inbox)}")
     return EXIT_OK

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from repro.errors import ConfigError, Problem
 from repro.privacy import detect
 from repro.privacy.tokens import is_token
 from repro.redact import forms
+from repro.report.terminal import printable
 
 ALLOW_FILE = ".privacy-allow"
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache",
@@ -47,8 +49,8 @@ class Finding:
     kind: str
     masked: str
 
-    def __str__(self) -> str:
-        return f"{self.where}:{self.line}: {self.kind} {self.masked}"
+    def __str__(self) -> str:  # names come from files and archives: no terminal escapes
+        return printable(f"{self.where}:{self.line}: {self.kind} {self.masked}")
 
 
 def mask(kind: str, value: str) -> str:
@@ -78,22 +80,35 @@ class Allowed:
     """Synthetic values: tokens, reserved examples, and the project's `.privacy-allow`
     (one value a line, or `re:REGEX`; `#` starts a comment)."""
 
-    def __init__(self, lines: Iterable[str] = ()):
+    def __init__(self, lines: Iterable[str] = (), source: str = ALLOW_FILE):
         self.values: set[str] = set()
         self.patterns: list[re.Pattern[str]] = []
-        for raw in lines:
+        for number, raw in enumerate(lines, 1):
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
             if line.startswith("re:"):
-                self.patterns.append(re.compile(line[3:]))
+                try:
+                    self.patterns.append(re.compile(line[3:]))
+                except re.error as exc:
+                    raise ConfigError(Problem(source, number, "", f"not a regular expression "
+                                              f"after `re:` ({exc})")) from None
             else:
                 self.values.add(line.lower())
 
     @classmethod
     def of_project(cls, root: Path) -> Allowed:
+        from repro.config.yaml_source import display_path
+
         path = root / ALLOW_FILE
-        return cls(path.read_text(encoding="utf-8").splitlines() if path.is_file() else [])
+        if not path.is_file():
+            return cls()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(Problem(display_path(path), None, "", f"cannot be read as UTF-8 "
+                                      f"text ({exc.__class__.__name__})")) from None
+        return cls(text.splitlines(), display_path(path))
 
     def __call__(self, kind: str, value: str) -> bool:
         if kind == "email" and _RESERVED_DOMAIN.search(value.rpartition("@")[2]):
@@ -131,7 +146,12 @@ class Scanner:
             yield from self._tarball(path, shown)
             return
         allowed_secrets = {s for s, files in self.secrets.items() if path.resolve() in files}
-        with path.open("rb") as handle:
+        try:
+            handle = path.open("rb")
+        except OSError as exc:  # a finding: what cannot be read cannot be called clean
+            yield Finding(shown, 0, "unreadable file", exc.strerror or str(exc))
+            return
+        with handle:
             yield from self._stream(handle, shown, allowed_secrets)
 
     def _tarball(self, path: Path, shown: str) -> Iterator[Finding]:

@@ -73,6 +73,9 @@ class Redaction:
     key_source: str
     files: list[FileDone] = field(default_factory=list)
     deleted: bool = False
+    # Copied as they are and out of the audit's reach (binary: an archive, a spreadsheet, a
+    # database): the originals are never deleted on the strength of a scan that missed them.
+    unscanned: list[Path] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -160,11 +163,19 @@ def redact(scenario: Path, inbox: Path | None, to: str = "customer", force: bool
     for original, rel, target, way in jobs:
         done.files.append(_one(original, rel, target, way, tokens, key))
     findings = audit([f.target for f in done.files]) if audit else ["not audited"]
-    if delete_originals and not findings:
+    done.unscanned = [f.target for f in done.files if f.how == "copied" and _binary(f.target)]
+    if delete_originals and not findings and not done.unscanned:
         for original, *_ in jobs:
             original.unlink()
         done.deleted = True
     return done
+
+
+def _binary(path: Path) -> bool:
+    from repro.privacy.audit import BINARY_SNIFF
+
+    with path.open("rb") as head:
+        return b"\0" in head.read(BINARY_SNIFF)
 
 
 def _files(folder: Path) -> Iterator[Path]:

@@ -175,3 +175,43 @@ def test_a_custom_format_dump_is_refused_before_anything_is_written(project, cli
         "pseudonymised; ask for a plain one (pg_dump --format=plain) or restore it and dump "
         "it plain"]
     assert not (project.root / "scenarios/S/customer").exists()
+
+
+def test_originals_stay_when_a_copy_is_out_of_the_audits_reach(project, cli, inbox):
+    # A zipped export no rule names is copied as it is, and a line scan cannot read it: a
+    # clean audit says nothing about it, so the originals are not deleted.
+    project.environment("e", ENV)
+    project.scenario("S", SCENARIO)
+    (inbox / "more.zip").write_bytes(b"PK\x03\x04\x00\x00" + b"max.mueller@firma.de")
+    result = cli("redact", "S", "--from", str(inbox), "--delete-originals")
+    assert result.exit_code == 0, result.stderr
+    assert "cannot be scanned for personal data (binary), e.g. scenarios/S/customer/more.zip" \
+        in result.stderr
+    assert sorted(p.name for p in inbox.iterdir()) == ["more.zip", "people.csv"]
+
+
+def test_audit_bad_input_is_one_line_and_names_are_shown_not_sent(project, cli, monkeypatch):
+    project.write("scenarios/S/notes\x1b[2J.txt", "call max.mueller@firma.de\n")
+    result = cli("audit", "scenarios")
+    assert result.exit_code == 1
+    assert "scenarios/S/notes\\x1b[2J.txt:1: email m***@f***.de" in result.stdout
+    assert "\x1b" not in result.stdout + result.stderr
+    locked = project.write("scenarios/S/locked.txt", "x\n")
+    opened = Path.open
+
+    def refused(self: Path, *args: object, **kwargs: object) -> object:
+        if self.name == locked.name:  # as for a file of another user (root reads anything)
+            raise PermissionError(13, "Permission denied")
+        return opened(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refused)
+    unreadable = cli("audit", "scenarios")
+    assert unreadable.exit_code == 1
+    assert "scenarios/S/locked.txt:0: unreadable file Permission denied" in unreadable.stdout
+    monkeypatch.setattr(Path, "open", opened)
+    project.write(".privacy-allow", "re:([a-z]\n")
+    bad = cli("audit", "scenarios")
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("repro: error: .privacy-allow:1: not a regular expression"), \
+        bad.stderr
+    assert len(bad.stderr.splitlines()) == 1
