@@ -72,7 +72,10 @@ def run(scenario: Path = ScenarioArg,
 
         terminal.summary(outcome.record, outcome.comparison)
     if html and outcome.record.path.is_file():
-        _write_page(outcome.record, as_json)
+        try:
+            _write_page(outcome.record, as_json)
+        except (OSError, ReproError) as exc:  # the run's verdict and exit code still stand
+            say(f"warning: no report page: {exc}")
     if outcome.error is not None:
         raise outcome.error
     return outcome.exit_code

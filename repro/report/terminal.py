@@ -199,7 +199,10 @@ def _baseline_section(record: RunRecord, comparison: Comparison | None, s: Style
                       out: TextIO) -> None:
     if comparison is None:
         folder = display_path(record.plan.scenario_path.parent)
-        print(s.dim(f"\nbaseline: none (record one with `repro baseline {folder}`)"), file=out)
+        hint = f"record one with `repro baseline {folder}`"
+        if record.case is not None:  # its folder was a temporary one, gone by now
+            hint = "the case holds none: record one in its project, then pack it again"
+        print(s.dim(f"\nbaseline: none ({hint})"), file=out)
         return
     if comparison.verdict == ChannelVerdict.MATCH:
         print(f"\nbaseline: {s.good('match')} ({len(comparison.channels)} channels)", file=out)

@@ -67,6 +67,15 @@ def test_a_reproduced_run_as_expected(record):
     ]
 
 
+def test_a_case_without_a_baseline_does_not_point_at_its_temporary_folder(record):
+    record.reproduced = True
+    record.case = {"file": "/mail/ACME.tar.gz", "sha256": "ab" * 32}
+    lines = shown(record).splitlines()
+    assert "baseline: none (the case holds none: record one in its project, then pack it " \
+        "again)" in lines
+    assert not any("repro baseline" in line for line in lines)
+
+
 @pytest.mark.parametrize("reproduced, verdict", [
     (False, "NOT REPRODUCED  (expected: reproduces) -> NOT as expected"),
     (None, "ERROR  (expected: reproduces) -> NOT as expected"),
