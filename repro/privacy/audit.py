@@ -15,6 +15,7 @@ from typing import IO
 
 from repro.errors import ConfigError, Problem
 from repro.privacy import detect
+from repro.privacy.text_file import line_blocks
 from repro.privacy.tokens import is_token
 from repro.redact import forms
 from repro.report.terminal import printable
@@ -24,7 +25,6 @@ SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cach
              ".ruff_cache", ".pytest_cache", ".import_linter_cache", ".tox"}
 TARBALLS = (".tar.gz", ".tgz", ".tar")
 BINARY_SNIFF = 8192
-CHUNK = 1 << 20
 # Domains reserved for examples and tests (RFC 2606, RFC 6761).
 _RESERVED_DOMAIN = re.compile(r"(?:^|\.)(?:example\.(?:com|org|net)|example|test|invalid|"
                               r"localhost)$", re.I)
@@ -173,23 +173,15 @@ class Scanner:
         head = handle.read(BINARY_SNIFF)
         if b"\0" in head:
             return  # binary: images, databases; out of reach of a line scan
-        line, carry = 1, head
-        while True:
-            chunk = handle.read(CHUNK)
-            data = carry + chunk
-            cut = data.rfind(b"\n") + 1 if chunk else len(data)
-            if chunk and cut == 0:
-                carry = data
-                continue
-            text, carry = data[:cut].decode("utf-8", "replace"), data[cut:]
+        line = 1
+        for block in line_blocks(handle, head):
+            text = block.decode("utf-8", "replace")
             seen, at = line, 0
             for pos, kind, masked in self.chunk(text, allowed_secrets):
                 seen += text.count("\n", at, pos)
                 at = pos
                 yield Finding(shown, seen, kind, masked)
             line += text.count("\n")
-            if not chunk:
-                return
 
     def chunk(self, text: str, allowed_secrets: Collection[str] = ()
               ) -> list[tuple[int, str, str]]:

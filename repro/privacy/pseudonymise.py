@@ -10,7 +10,6 @@ originals are deleted only on request and only when that scan found nothing."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from repro.config.project import (
 )
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Problem
+from repro.globs import glob_regex
 from repro.privacy import csv_file, csv_parallel, sql_file, structured_file, text_file
 from repro.privacy.key import load_key
 from repro.privacy.tokens import Tokens
@@ -40,23 +40,6 @@ def default_inbox(scenario_id: str) -> Path:
     """Where a scenario's originals wait when `--from` is not given."""
     base = os.environ.get(INBOX_VAR) or str(Path.home() / "repro-inbox")
     return Path(base) / scenario_id
-
-
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A glob over relative paths: `*` and `?` stay within a folder, `**/` spans any."""
-    out, i = "", 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out, i = out + "(?:.*/)?", i + 3
-        elif pattern.startswith("**", i):
-            out, i = out + ".*", i + 2
-        elif pattern[i] == "*":
-            out, i = out + "[^/]*", i + 1
-        elif pattern[i] == "?":
-            out, i = out + "[^/]", i + 1
-        else:
-            out, i = out + re.escape(pattern[i]), i + 1
-    return re.compile(out + r"\Z")
 
 
 @dataclass

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
+from typing import IO, BinaryIO
 
 from repro.privacy import detect
 from repro.privacy.tokens import is_token
@@ -40,20 +40,28 @@ def rewrite(src: BinaryIO, out: BinaryIO, kinds: tuple[str, ...],
             return token(kind, m.group())
         return replace
 
-    carry = b""
-    while True:
-        chunk = src.read(CHUNK)
-        data = carry + chunk
-        cut = data.rfind(b"\n") + 1 if chunk else len(data)
-        if chunk and cut == 0:
-            carry = data
-            continue
-        text = data[:cut].decode("utf-8", "surrogateescape")
-        carry = data[cut:]
+    for block in line_blocks(src):
+        text = block.decode("utf-8", "surrogateescape")
         for pattern, kind in compiled:  # the rule's own patterns first: they know more
             text = pattern.sub(by_pattern(kind), text)
         if finder is not None:
             text = finder.sub(shaped, text)
         out.write(text.encode("utf-8", "surrogateescape"))
+    return count
+
+
+def line_blocks(src: IO[bytes], first: bytes = b"") -> Iterator[bytes]:
+    """The stream in blocks of whole lines (about CHUNK bytes; the last may end without a
+    newline), `first` being what was already read of it."""
+    carry = first
+    while True:
+        chunk = src.read(CHUNK)
+        data = carry + chunk
         if not chunk:
-            return count
+            if data:
+                yield data
+            return
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield data[:cut]
+        carry = data[cut:]

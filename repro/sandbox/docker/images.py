@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from repro.errors import SandboxError
+from repro.globs import glob_regex
 from repro.sandbox.api import ImageInfo, ImageSpec, Say
 from repro.sandbox.docker import bases, dockerfile, labels, transfer
 from repro.sandbox.docker.engine import Engine, translated
@@ -90,26 +91,6 @@ def _local_or_pull(engine: Engine, ref: str, say: Say) -> str:
             f"bookworm` or `FROM {bases.PREFIX}busybox` (see `repro base --help`)") from None
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """A .dockerignore pattern as a regex: `**` any depth, `*` and `?` within a name."""
-    out, i = "", 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out, i = out + "(?:.*/)?", i + 3
-        elif pattern.startswith("**", i):
-            out, i = out + ".*", i + 2
-        elif pattern[i] == "*":
-            out, i = out + "[^/]*", i + 1
-        elif pattern[i] == "?":
-            out, i = out + "[^/]", i + 1
-        elif pattern[i] == "[" and "]" in pattern[i + 1:]:
-            end = pattern.index("]", i + 1)
-            out, i = out + "[" + pattern[i + 1:end].replace("!", "^", 1) + "]", end + 1
-        else:
-            out, i = out + re.escape(pattern[i]), i + 1
-    return re.compile(out + r"\Z")
-
-
 def ignore_matcher(context: Path) -> Callable[[str], bool]:
     """Docker's .dockerignore semantics: last matching pattern wins, `!` re-includes, a
     pattern matching a folder covers everything below it."""
@@ -122,7 +103,7 @@ def ignore_matcher(context: Path) -> Callable[[str], bool]:
                 continue
             negate = line.startswith("!")
             pattern = posixpath.normpath(line.lstrip("!").strip()).lstrip("/")
-            rules.append((negate, _glob_regex(pattern)))
+            rules.append((negate, glob_regex(pattern)))
 
     def ignored(rel: str) -> bool:
         parts = rel.split("/")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.privacy import audit
+from repro.privacy import text_file
 from repro.privacy.key import key_path
 
 ENV = "image: busybox\n"
@@ -103,7 +103,7 @@ def test_redact_without_rules_says_what_to_add(project, cli, inbox):
 
 @pytest.mark.parametrize("chunk", [7, 1 << 20])
 def test_audit_names_file_and_line_with_values_masked(project, cli, monkeypatch, chunk):
-    monkeypatch.setattr(audit, "CHUNK", chunk)  # lines counted across chunks too
+    monkeypatch.setattr(text_file, "CHUNK", chunk)  # lines counted across chunks too
     project.environment("e", ENV + "parameters:\n  token: {default: s3cr3t-Tok-991, "
                         "secret: true}\n")
     project.scenario("S", SCENARIO)
