@@ -128,7 +128,7 @@ def _after_run(plan: Plan, record: RunRecord, home: Path, say: Say) -> None:
     try:
         access_log.append(home, record)
     except OSError as exc:
-        say(f"could not append to {access_log.log_path(home)}: {exc}")
+        say(f"warning: could not append to {access_log.log_path(home)}: {exc}")
     if plan.retention is not None:
         gone = history.apply_retention(runs_dir(home), plan.scenario_id, plan.retention)
         if gone:

@@ -24,6 +24,7 @@ from repro.report import terminal
 from repro.results import progress as ev
 from repro.results.outcome import StepStatus
 
+WARNING = "warning:"  # said even when quiet
 HEARTBEAT = 10.0  # seconds between plain "still running" lines of a long step
 TAIL_BYTES = 4096  # read from the end of a step's output for its last line
 
@@ -177,7 +178,8 @@ class Lines:
             print(f"repro: {shown}", file=self.out, flush=True)
 
     def say(self, message: str) -> None:
-        if self.verbosity is not Verbosity.QUIET:
+        # Quiet hides progress, never a warning (the run went on, but something is off).
+        if self.verbosity is not Verbosity.QUIET or message.startswith(WARNING):
             self._print(message)
 
     def emit(self, event: ev.Event) -> None:
