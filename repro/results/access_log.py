@@ -61,13 +61,22 @@ def _shown(path: Path, project: Path) -> str:
         return display_path(path)
 
 
+# A file's digest by what identifies its content on disk: a replay hashes a file its
+# scenarios share, or one repeated N times, once (a gigabyte costs about a second).
+_DIGESTS: dict[tuple[str, int, int, int, int], str] = {}
+
+
 def _sha256(path: Path) -> tuple[str | None, int | None]:
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as src:
-            while chunk := src.read(_CHUNK):
-                digest.update(chunk)
-        return digest.hexdigest(), path.stat().st_size
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if key not in _DIGESTS:
+            digest = hashlib.sha256()
+            with path.open("rb") as src:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+            _DIGESTS[key] = digest.hexdigest()
+        return _DIGESTS[key], stat.st_size
     except OSError:  # gone or unreadable: the line still says the run named it
         return None, None
 

@@ -77,3 +77,24 @@ def test_parallel_writers_never_interleave_or_lose_a_line(project, tmp_path):
     assert len(entries) == writers * each
     assert all(len(e["files"]) == 304 for e in entries)
     assert len(lines[0]) > 32 * 1024
+
+
+def test_a_file_is_hashed_once_until_it_changes(project, tmp_path, monkeypatch):
+    record = _record(project, tmp_path)
+    opened: list[str] = []
+    real_open = Path.open
+
+    def counting(self: Path, *args, **kwargs):
+        opened.append(self.name)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", counting)
+    first = access_log.customer_files(record)
+    again = access_log.customer_files(record)  # a replay's next run of the same data
+    assert again == first and opened.count("one.csv") == 1
+    (project.root / "scenarios/R/customer/one.csv").write_text("1,2,3\n")  # changed
+    opened.clear()
+    changed = {f["path"]: f for f in access_log.customer_files(record)}
+    assert opened == ["one.csv"]  # only the changed file is read again
+    assert changed["scenarios/R/customer/one.csv"]["sha256"] == \
+        hashlib.sha256(b"1,2,3\n").hexdigest()
