@@ -61,7 +61,7 @@ def _as_sent(root: Path, customer: Path, ticket: str) -> None:
     if size > SCAN_LIMIT:  # its scan takes minutes: not now
         found = None
     else:
-        scanner = audit.Scanner(audit.Allowed.of_project(root), audit.project_secrets(root))
+        scanner = audit.Scanner.of_project(root)
         found = sum(1 for _ in scanner.paths([customer]))
     if found == 0:
         say(f"{shown}/ holds the bundle as sent; `repro audit` finds no personal data or "

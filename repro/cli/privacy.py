@@ -78,7 +78,7 @@ def audit_cmd(paths: list[Path] | None = typer.Argument(  # noqa: UP007 - typer 
     for target in targets:
         if not target.exists():
             raise ConfigError(Problem(str(target), None, "", "no such file or folder"))
-    scanner = audit.Scanner(audit.Allowed.of_project(root), audit.project_secrets(root))
+    scanner = audit.Scanner.of_project(root)
     count = 0
     for finding in scanner.paths(targets):
         print(finding)

@@ -125,6 +125,11 @@ class Scanner:
     allowed: Allowed
     secrets: dict[str, set[Path]]  # a secret value -> the files allowed to hold it
 
+    @classmethod
+    def of_project(cls, root: Path) -> Scanner:
+        """With the project's allow-list and its secret parameters' values."""
+        return cls(Allowed.of_project(root), project_secrets(root))
+
     def __post_init__(self) -> None:
         self._pattern = detect.finder(("email", "iban", "ip", "phone"))
         self._secret_forms = sorted(((f, s) for s in self.secrets for f in forms(s)),
