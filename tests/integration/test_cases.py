@@ -136,6 +136,16 @@ def test_case_with_images_loads_the_image_instead_of_building(project: Project) 
         inspected = subprocess.run(["docker", "image", "inspect", built_ref],
                                    capture_output=True)
         assert inspected.returncode == 0  # it is back, under its cache tag
+
+        # Where the tag names another image, the run still gets the case's own.
+        subprocess.run(["docker", "tag", "repro-base/busybox", built_ref], check=True,
+                       capture_output=True)
+        again = _run_json(elsewhere, str(case))
+        assert again["rc"] == 0, again["stderr"]
+        assert f"image {built_ref} here is another image" in again["stderr"]
+        tagged = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", built_ref],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        assert tagged == manifest["images"][0]["id"]
     finally:
         subprocess.run(["docker", "rmi", built_ref], capture_output=True)
 

@@ -136,7 +136,10 @@ def test_off_a_terminal_the_same_facts_are_plain_lines(project: Project) -> None
         "repro: build plain: Step 3/4 : RUN echo built > /built",
         "repro: build plain: Step 4/4 : LABEL io.repro.cache-key=" +
         said[5].rsplit("=", 1)[-1]]
-    assert re.fullmatch(r"repro: image repro-env/plain:\w+ built in \d+\.\d\ds", said[6])
+    key = said[5].rsplit("=", 1)[-1]  # the image is tagged by its cache key
+    assert re.fullmatch(r"[0-9a-f]{12,64}", key), said[5]
+    assert re.fullmatch(r"repro: image repro-env/plain:(\w+) built in \d+\.\d\ds", said[6])
+    assert key.startswith(said[6].split(":")[2].split()[0]), (said[5], said[6])
     assert said[7:] == [f"repro: waiting for service db: command {COUNTED} (up to 60s)",
                         said[8], said[9]]
     assert re.fullmatch(r"repro: service db ready after \d\.\d\ds", said[8])

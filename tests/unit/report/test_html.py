@@ -98,6 +98,7 @@ def test_the_excerpt_accounts_for_every_line_and_is_bounded():
     b[10], b[2000] = "x", "y"
     b.insert(4000, "inserted")
     found = excerpt.excerpt(textdiff.opcodes(a, b), a, b)
+    assert any(block["t"] == "fold" for block in found["blocks"])  # long stretches folded
     covered = 0
     for block in found["blocks"]:
         if block["t"] == "fold":
