@@ -1,8 +1,10 @@
-"""Baseline for bench/run_overhead.py: one sandbox run written directly against the Docker SDK.
+"""Baseline for the benchmarks: one sandbox run written directly against the Docker SDK.
 
-The same engine work as `repro run` for the benchmark's one-step scenario, and nothing
-more: create (no network, the step as the container's command under the engine's init),
-copy one tar in, attach, start, wait, print the step's output, remove.
+The same engine work as `repro run` for a one-step scenario, and nothing more: create (no
+network, the step as the container's command under the engine's init), copy one tar in,
+attach, start, wait, read the step's output, remove. Low-level API calls only (the
+high-level `containers.create` adds an inspect that repro does not make), so this is the
+least any Python program driving the engine through the SDK pays for the same work.
 
 usage: python bench/minimal_sdk.py IMAGE SHELL-COMMAND SRC=DEST [SRC=DEST ...]
 """
@@ -16,30 +18,42 @@ import docker
 LABELS = {"bench": "repro-run-overhead"}
 
 
-def main() -> int:
-    image, command, *copies = sys.argv[1:]
-    payload = io.BytesIO()
-    with tarfile.open(fileobj=payload, mode="w") as tar:
-        for pair in copies:
-            source, dest = pair.split("=", 1)
+def tar_of(copies: dict[str, str]) -> bytes:
+    """A tar holding each source file at its destination path."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for source, dest in copies.items():
             tar.add(source, arcname=dest.lstrip("/"))
-    engine = docker.from_env()
-    container = engine.containers.create(
-        image, entrypoint=["sh", "-c", command], command=[], network_mode="none",
-        init=True, labels=LABELS)
+    return buffer.getvalue()
+
+
+def one_run(api: docker.APIClient, image: str, command: str, payload: bytes
+            ) -> tuple[int, bytes, bytes]:
+    """One sandbox run: exit status, stdout, stderr."""
+    host = api.create_host_config(network_mode="none", init=True)
+    cid = api.create_container(image, entrypoint=["sh", "-c", command], command=[],
+                               host_config=host, labels=LABELS)["Id"]
     try:
-        container.put_archive("/", payload.getvalue())
-        output = container.attach(stdout=True, stderr=True, stream=True, demux=True)
-        container.start()
+        api.put_archive(cid, "/", payload)
+        output = api.attach(cid, stdout=True, stderr=True, stream=True, demux=True)
+        api.start(cid)
         out, err = [], []
         for chunk_out, chunk_err in output:
             out.append(chunk_out or b"")
             err.append(chunk_err or b"")
-        code = container.wait()["StatusCode"]
-        sys.stdout.buffer.write(b"".join(out))
-        sys.stderr.buffer.write(b"".join(err))
+        code = api.wait(cid)["StatusCode"]
     finally:
-        container.remove(force=True)
+        api.remove_container(cid, force=True)
+    return code, b"".join(out), b"".join(err)
+
+
+def main() -> int:
+    image, command, *pairs = sys.argv[1:]
+    payload = tar_of(dict(pair.split("=", 1) for pair in pairs))
+    api = docker.APIClient()  # picks the API version with one /version round trip
+    code, out, err = one_run(api, image, command, payload)
+    sys.stdout.buffer.write(out)
+    sys.stderr.buffer.write(err)
     return code
 
 

@@ -4,6 +4,8 @@ the same container work done with `docker run --rm`, sequentially and four at a 
 40 scenarios on the busybox base, each writing its config file (/etc/app/app.conf, from a
 template) and running one step that reads it. The `docker run` side does the same work
 per scenario: a container with no network writes the file and cats it, then is removed.
+The SDK floor (bench/sdk_many.py) makes only the engine calls a replay makes, from one
+Python process: the least the engine asks of any program doing this work through the SDK.
 Every way is timed as a whole command from the shell (interpreter start and imports
 included for repro), interleaved round-robin after one warm-up round, in one run of this
 script, so the ratios compare like with like on the same machine at the same moment.
@@ -35,6 +37,17 @@ TARGETS = {  # ratio: (numerator, denominator, at most / at least, value)
     "jobs 4 / docker run loop": ("replay --jobs 4", "docker run loop", "<=", 0.6),
     "jobs 4 / docker run, 4 at a time": ("replay --jobs 4", "docker run, 4 at a time", "<=",
                                          1.0),
+}
+FLOORS = {  # ratio: (numerator, denominator): the same ratios for the engine work alone
+    "SDK floor 4 at a time / docker run, 4 at a time": ("SDK floor, 4 at a time",
+                                                        "docker run, 4 at a time"),
+    "SDK floor 4 at a time / docker run loop": ("SDK floor, 4 at a time", "docker run loop"),
+    "SDK floor speed-up, 4 at a time over 1": ("SDK floor, 1 at a time",
+                                               "SDK floor, 4 at a time"),
+    "docker run speed-up, 4 at a time over the loop": ("docker run loop",
+                                                       "docker run, 4 at a time"),
+    "replay --jobs 4 / SDK floor 4 at a time (repro's own share)": ("replay --jobs 4",
+                                                                    "SDK floor, 4 at a time"),
 }
 ENVIRONMENT = """\
 image: repro-base/busybox
@@ -87,6 +100,10 @@ def ways(root: Path, count: int) -> dict[str, list[str]]:
         "replay --jobs 4": [sys.executable, "-m", "repro", "replay", "--jobs", "4"],
         "docker run loop": ["bash", "-c", f"for i in $(seq {count}); do sh one.sh; done"],
         "docker run, 4 at a time": ["bash", "-c", f"seq {count} | xargs -P 4 -n 1 sh one.sh"],
+        "SDK floor, 1 at a time": [sys.executable, str(BENCH / "sdk_many.py"), "--jobs", "1",
+                                   "--count", str(count)],
+        "SDK floor, 4 at a time": [sys.executable, str(BENCH / "sdk_many.py"), "--jobs", "4",
+                                   "--count", str(count)],
     }
 
 
@@ -158,7 +175,10 @@ def report(args: argparse.Namespace, times: dict[str, list[float]], load: float)
         "",
         f"{args.count} scenarios (busybox, a templated config file, one step reading it); "
         "the docker side: one `docker run --rm --network none` per scenario writing the "
-        "same file and reading it. Whole commands timed from the shell, interleaved "
+        "same file and reading it; the SDK floor: `bench/sdk_many.py`, the engine calls a "
+        "one-step replay makes (create with init and no network, copy the config in, "
+        "attach, start, wait, remove) from threads of one Python process, with no YAML, "
+        "plan, record or oracle. Whole commands timed from the shell, interleaved "
         "rounds after one warm-up.",
         "",
         f"## wall time in seconds over {args.rounds} rounds",
@@ -173,6 +193,9 @@ def report(args: argparse.Namespace, times: dict[str, list[float]], load: float)
         met = ratio >= target if sense == ">=" else ratio <= target
         lines.append(f"- {label} (medians): **{ratio:.2f}x** (target {sense} {target:.2f}x: "
                      f"{'met' if met else 'MISSED'})")
+    lines += ["", "What the engine itself allows, in the same rounds (no target):", ""]
+    for label, (num, den) in FLOORS.items():
+        lines.append(f"- {label} (medians): {med[num] / med[den]:.2f}x")
     for name in med:
         if name.startswith("replay --jobs 4, "):
             lines.append(f"- {name} / docker run, 4 at a time (medians): "
