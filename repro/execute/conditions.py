@@ -1,5 +1,6 @@
 """Carry a plan's conditions into the sandbox: the containers' settings (timezone, locale,
-hostname, small disks, limits), the zone file an image lacks, and a locale to compile."""
+hostname, small disks, limits), the zone file an image lacks, and the images with the
+run's locale compiled in."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from repro.sandbox import api
 ZONEINFO = "/usr/share/zoneinfo"
 
 # Is the locale there? If not, can this image compile it? One shell run as root; the exit
-# code says which (the last line of output is localedef's complaint, when it fails).
+# code says which (the last line of output is localedef's complaint, when it fails). It
+# runs once per image and locale: the backend keeps the result as an image of its own.
 LOCALE_SCRIPT = r"""
 want=$1 norm=$2 source=$3 charmap=$4
 if command -v locale >/dev/null 2>&1 && locale -a 2>/dev/null | grep -qixF -e "$want" -e "$norm"
@@ -32,6 +34,7 @@ fi
 localedef -i "$source" -f "${charmap:-UTF-8}" "$want" 2>&1 || exit 6
 exit 10
 """
+COMPILED = 10  # LOCALE_SCRIPT's exit when it compiled the locale
 _PACKAGE = "Debian/Ubuntu: install the package `locales` in the image"
 _LACKS = {
     3: "its C library is musl (Alpine), which cannot compile locales; replay it on a "
@@ -93,27 +96,45 @@ def before_start(plan: Plan, backend: api.Backend, sandbox: api.Sandbox, record:
     record.conditions["zone_file"] = delivered
 
 
-def prepare_locale(plan: Plan, sandbox: api.Sandbox, record: RunRecord) -> None:
-    """Compile the run's locale in the steps' container if the image has not, before the
-    first step; stop with what the image lacks when it cannot."""
+def with_locale(plan: Plan, backend: api.Backend, images: dict[str, str], record: RunRecord,
+                say: Callable[[str], None]) -> dict[str, str]:
+    """The image each container (by role) starts from: with the run's locale compiled in
+    where its image lacks it, made once per image and locale, then cached.
+
+    The steps' container must have it: the run stops in one line when its image cannot.
+    A service whose image cannot runs without it (in C, as glibc does then), which is
+    said as a warning and in the record."""
     wanted = plan.conditions.locale_to_prepare
     if wanted is None:
-        return
+        return images
     name, _, modifier = wanted.partition("@")
     source, _, codeset = name.partition(".")
     suffix = f"@{modifier}" if modifier else ""
     norm = f"{source}.{codeset.lower().replace('-', '')}{suffix}" if codeset else wanted
-    argv = ("sh", "-c", LOCALE_SCRIPT, "locale", wanted, norm, source + suffix, codeset)
-    out = io.BytesIO()
-    result = sandbox.main.exec(api.ExecRequest(argv, user="0", timeout=120,
-                                               label=f"the locale {wanted}"), out, out)
-    code = result.exit_code
-    if code in (0, 10):
-        record.conditions["locale_prepared"] = "generated" if code == 10 else "image"
-        return
-    said = out.getvalue().decode("utf-8", "replace").strip().splitlines()
-    reason = _LACKS.get(code or 0) or (
-        f"localedef failed: {said[-1][:160]}" if said else f"the check exited {code}")
-    where = plan.conditions.where("locale")
-    raise ConfigError(where.problem("locale", f"the image cannot provide the locale "
-                                    f"{wanted}: {reason}"))
+    change = api.ImageChange(f"the locale {wanted}", f"locale {wanted}", LOCALE_SCRIPT,
+                             (wanted, norm, source + suffix, codeset), changed=COMPILED)
+    chosen, services = dict(images), {}
+    for role, image in images.items():
+        made = backend.change_image(image, change, say)
+        if made.exit_code in (0, COMPILED):
+            chosen[role] = made.id
+            prepared = "generated" if made.exit_code == COMPILED else "image"
+        else:
+            said = made.output.strip().splitlines()
+            reason = _LACKS.get(made.exit_code) or (
+                f"localedef failed: {said[-1][:160]}" if said
+                else f"the check exited {made.exit_code}")
+            if role == "sandbox":
+                where = plan.conditions.where("locale")
+                raise ConfigError(where.problem("locale", "the image cannot provide the "
+                                                f"locale {wanted}: {reason}"))
+            say(f"warning: service {role!r} runs without the locale {wanted} (in C): its "
+                f"image cannot provide it: {reason}")
+            prepared = f"unavailable: {reason}"
+        if role == "sandbox":
+            record.conditions["locale_prepared"] = prepared
+        else:
+            services[role] = prepared
+    if services:
+        record.conditions["locale_prepared_services"] = services
+    return chosen

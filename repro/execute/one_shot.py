@@ -31,8 +31,6 @@ def step_for(plan: Plan, *, replay: bool, keep: bool, session: bool) -> StepPlan
         return None
     if plan.services or plan.loads or plan.queries or plan.clock is not None:
         return None
-    if plan.conditions.locale_to_prepare is not None:
-        return None  # a localedef runs first
     if len(plan.timeline) != 1 or len(plan.steps) != 1:
         return None
     entry, step = plan.timeline[0], plan.steps[0]

@@ -56,13 +56,14 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
             service_images[svc.name] = svc_info.id
             record.services[svc.name] = {"image": svc_info.ref, "image_id": svc_info.id,
                                          "built": svc_info.built}
+        images = conditions.with_locale(plan, backend, {"sandbox": info.id, **service_images},
+                                        record, say)
         archive.say_skipped(plan.data, say)
         faults.prepare(plan, backend, say)
         clock.prepare(plan, backend, record, say)
         own_data = [d for d in plan.data if d.service is None]
         only = one_shot.step_for(plan, replay=replay, keep=keep, session=pause is not None)
-        spec = _sandbox_spec(plan, run_id, keep, info.id, service_images,
-                             _exec_request(only) if only else None)
+        spec = _sandbox_spec(plan, run_id, keep, images, _exec_request(only) if only else None)
         with backend.open(spec) as sandbox:
             record.sandbox, record.kept = sandbox.name, keep
             record.one_shot = only is not None
@@ -82,7 +83,6 @@ def run(plan: Plan, say: Say, *, backend: Backend, keep: bool = False,
                 record.timeline.add(events.READY, "services",
                                     detail=", ".join(s.name for s in plan.services))
             starting()
-            conditions.prepare_locale(plan, sandbox, record)
             clock.check(plan, sandbox, record, say)
             started = clock.start(plan, sandbox, record)  # a shell without steps: now
             if replay:
@@ -191,14 +191,14 @@ def _image_spec(image: ImagePlan) -> api.ImageSpec:
 
 
 
-def _sandbox_spec(plan: Plan, run_id: str, keep: bool, image_id: str,
-                  service_images: dict[str, str],
+def _sandbox_spec(plan: Plan, run_id: str, keep: bool, images: dict[str, str],
                   only: api.ExecRequest | None = None) -> api.SandboxSpec:
-    main = api.ContainerSpec("sandbox", image_id, dict(plan.env), workdir=plan.workdir,
+    """`images`: the image id of each container, by role ("sandbox" for the steps')."""
+    main = api.ContainerSpec("sandbox", images["sandbox"], dict(plan.env), workdir=plan.workdir,
                              user=plan.user, limits=conditions.limits(plan.limits))
     return api.SandboxSpec(run_id, plan.scenario_id, conditions.applied(plan, main, True), tuple(
         conditions.applied(plan, api.ContainerSpec(
-            svc.name, service_images[svc.name], dict(svc.env), command=svc.command,
+            svc.name, images[svc.name], dict(svc.env), command=svc.command,
             limits=conditions.limits(svc.limits)), False)
         for svc in plan.services), egress=plan.egress, keep=keep, clock=clock.spec(plan),
         one_shot=only)

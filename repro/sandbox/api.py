@@ -50,6 +50,27 @@ class ImageInfo:
 
 
 @dataclass(frozen=True)
+class ImageChange:
+    """A shell script run once as root in an image; when it exits `changed`, what it
+    changed is kept as an image of its own (cached by the base image and `key`), which
+    the run's containers start from instead. Any other exit keeps the base image."""
+
+    what: str  # for people: "the locale de_DE.UTF-8"
+    key: str  # the change, for the cache: same base and key, same result
+    script: str  # run by `sh -c`, as root
+    args: tuple[str, ...]  # its $1, $2, ...
+    changed: int  # the exit code saying the script changed the image
+
+
+@dataclass(frozen=True)
+class ChangedImage:
+    id: str  # the image to start containers from (the base's id when nothing changed)
+    exit_code: int  # the script's (`changed`, or why nothing was kept)
+    output: str  # the script's last lines, for a failure's message
+    cached: bool  # found made by an earlier run
+
+
+@dataclass(frozen=True)
 class ContainerSpec:
     """One container of a run: the steps' container or a service."""
 
@@ -274,6 +295,11 @@ class Backend(Protocol):
                       on_output: Say | None = None) -> ImageInfo:
         """Find, pull, build (cached) or make offline the image; SandboxError if not.
         `on_output` gets each line of a build's output as it comes (progress)."""
+
+    def change_image(self, base: str, change: ImageChange, say: Say) -> ChangedImage:
+        """Run `change` in image `base` (an ImageInfo.id) and keep what it changed, once:
+        the same base and key later answer from the cache, including "nothing to
+        change" (an exit of 0). SandboxError when the engine cannot run it at all."""
 
     def open(self, spec: SandboxSpec) -> AbstractContextManager[Sandbox]:
         """Create the sandbox; on leaving, remove everything it made (unless kept), even

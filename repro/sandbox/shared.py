@@ -16,17 +16,19 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, contextmanager
-from typing import IO
+from typing import IO, Any, TypeVar
 
 from repro.errors import Interrupted
 from repro.sandbox.api import (
     Backend,
+    ChangedImage,
     Check,
     ClockReach,
     Container,
     ContainerState,
     ExecRequest,
     ExecResult,
+    ImageChange,
     ImageInfo,
     ImageSpec,
     Leftover,
@@ -35,6 +37,8 @@ from repro.sandbox.api import (
     SandboxSpec,
     Say,
 )
+
+T = TypeVar("T")
 
 
 class Cancel:
@@ -89,33 +93,44 @@ class SharedBackend:
         self.inner = inner
         self.cancel = cancel
         self._lock = threading.Lock()
-        self._images: dict[tuple[object, ...], Future[ImageInfo]] = {}
+        self._answers: dict[tuple[object, ...], Future[Any]] = {}
         self._once: dict[str, Future[None]] = {}
 
     def prepare_image(self, image: ImageSpec, environment: str, say: Say,
                       on_output: Say | None = None) -> ImageInfo:
         """The first caller prepares it; the others wait for the same answer (found ready
         for them: only the first one built it)."""
+        info, first = self._first(("image", *_image_key(image)), lambda: self.inner.prepare_image(
+            image, environment, say, on_output))
+        return info if first else dataclasses.replace(info, built=False, seconds=0.0)
+
+    def change_image(self, base: str, change: ImageChange, say: Say) -> ChangedImage:
+        """Made once for every job that needs it at the same moment, like an image."""
+        made, first = self._first(("change", base, change.key), lambda: self.inner.change_image(
+            base, change, say))
+        return made if first else dataclasses.replace(made, cached=True)
+
+    def _first(self, key: tuple[object, ...], compute: Callable[[], T]) -> tuple[T, bool]:
+        """compute()'s answer, computed by the first caller only (the others wait for it),
+        and whether this caller was the first; a failure is not remembered."""
         self.cancel.check()
-        key = _image_key(image)
         with self._lock:
-            future = self._images.get(key)
+            future = self._answers.get(key)
             first = future is None
             if future is None:
-                future = self._images[key] = Future()
+                future = self._answers[key] = Future()
         if first:
             try:
-                future.set_result(self.inner.prepare_image(image, environment, say,
-                                                                on_output))
+                future.set_result(compute())
             except BaseException as exc:
-                with self._lock:  # a failure is not remembered: the next run tries again
-                    del self._images[key]
+                with self._lock:  # the next run tries again
+                    del self._answers[key]
                 future.set_exception(exc)
                 raise
-            return future.result()
-        info = future.result()
+            return future.result(), True
+        answer = future.result()
         self.cancel.check()
-        return dataclasses.replace(info, built=False, seconds=0.0)
+        return answer, False
 
     def _one_at_a_time(self, what: str, action: Callable[[], None]) -> None:
         """Done once for the whole replay when it succeeds; a failure is retried."""

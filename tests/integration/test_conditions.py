@@ -4,6 +4,8 @@ ulimits, shared memory, hostname, and a step the kernel kills for memory."""
 
 from __future__ import annotations
 
+import subprocess
+
 from conftest import Project
 
 # 2024-01-15 12:00 UTC (winter) and 2024-07-15 12:00 UTC (summer).
@@ -100,21 +102,78 @@ expect: fixed
 """
 
 
-def test_a_locale_the_image_can_compile_is_generated_before_the_steps(project: Project
-                                                                      ) -> None:
+LOCALES_IMAGE = {"locales-image/Dockerfile": (
+    "FROM repro-base/debian:bookworm\n"
+    "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
+    "--no-install-recommends locales && apt-get clean && rm -rf /var/lib/apt/lists/*\n")}
+
+
+def test_a_locale_the_image_lacks_is_compiled_into_a_cached_image_for_steps_and_services(
+        project: Project) -> None:
+    # The service prints the weekday in the run's locale; it is ready only if German.
     project.env("withlocales", """\
         image: {build: {context: locales-image}}
-        """, files={"locales-image/Dockerfile": (
-        "FROM repro-base/debian:bookworm\n"
-        "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
-        "--no-install-recommends locales && apt-get clean && rm -rf /var/lib/apt/lists/*\n")})
+        services:
+          day:
+            image: {build: {context: locales-image}}
+            command: ["sh", "-c", "date -d @1705320000 +%A; exec sleep 600"]
+            ready: {log: "^Montag$", timeout: 30s}
+        """, files=LOCALES_IMAGE)
+    project.env("alone", "image: {build: {context: locales-image}}\n", files=LOCALES_IMAGE)
     sid = project.scenario("LOC", "environment: withlocales\nlocale: de_DE.UTF-8\n"
                            + LOCALE_STEP)
     code, result, stderr = project.run_json(sid)
     assert code == 0, stderr
     record = project.record(result)
     assert record["steps"][0]["stdout"] == "de_DE.UTF-8 de_DE.UTF-8\nMontag\n"
+    conditions = record["sandbox"]["conditions"]
+    assert conditions["locale_prepared"] == "generated"
+    assert conditions["locale_prepared_services"] == {"day": "generated"}
+    # Made once per image and locale (the service shares the steps' image): drop it, and
+    # the next run makes it again, once; the one after finds it.
+    base = record["image"]["id"].removeprefix("sha256:")[:12]
+    derived = subprocess.run(["docker", "images", "-q", "--filter",
+                              f"reference=repro-changed:{base}-*"],
+                             capture_output=True, text=True, check=True).stdout.split()
+    assert len(derived) == 1
+    subprocess.run(["docker", "rmi", "-f", *derived], capture_output=True, check=True)
+    sid = project.scenario("LOC2", "environment: alone\nlocale: de_DE.UTF-8\n" + LOCALE_STEP)
+    done = project.repro("run", f"scenarios/{sid}")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("preparing the locale de_DE.UTF-8 in image") == 1, done.stderr
+    # From the cache: nothing compiled, and a one-step run can be the container's own
+    # process again.
+    code, result, stderr = project.run_json(sid)
+    assert code == 0, stderr
+    record = project.record(result)
+    assert record["steps"][0]["stdout"] == "de_DE.UTF-8 de_DE.UTF-8\nMontag\n"
     assert record["sandbox"]["conditions"]["locale_prepared"] == "generated"
+    assert "preparing the locale" not in stderr
+    assert record["sandbox"]["one_shot"] is True
+
+
+def test_an_image_with_the_locale_keeps_its_own_and_is_not_checked_twice(project: Project
+                                                                         ) -> None:
+    files = {**LOCALES_IMAGE, "has/Dockerfile": (
+        "FROM repro-base/debian:bookworm\n"
+        "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
+        "--no-install-recommends locales && apt-get clean && rm -rf /var/lib/apt/lists/* "
+        "&& localedef -i de_DE -f UTF-8 de_DE.UTF-8\n")}
+    project.env("has", "image: {build: {context: has}}\n", files=files)
+    sid = project.scenario("HAS", "environment: has\nlocale: de_DE.UTF-8\n" + LOCALE_STEP)
+    for _ in range(2):
+        code, result, stderr = project.run_json(sid)
+        assert code == 0, stderr
+        record = project.record(result)
+        assert record["sandbox"]["conditions"]["locale_prepared"] == "image"
+        assert record["steps"][0]["stdout"] == "de_DE.UTF-8 de_DE.UTF-8\nMontag\n"
+    same = f"repro-changed:{record['image']['id'].removeprefix('sha256:')[:12]}-"
+    tags = subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}",
+                           "--filter", f"reference={same}*"], capture_output=True, text=True,
+                          check=True).stdout.split()
+    assert len(tags) == 1 and tags[0].endswith("-same")  # the image itself, named once more
+    listed = project.repro("gc", "--images", "--dry-run")  # a dry run: nothing is removed
+    assert f"would remove image tag {tags[0]}" in listed.stdout
 
 
 def test_a_locale_the_image_cannot_provide_stops_the_run_in_one_line(project: Project

@@ -19,12 +19,14 @@ from typing import IO
 from repro import tarball
 from repro.errors import SandboxError
 from repro.sandbox.api import (
+    ChangedImage,
     Check,
     ClockReach,
     ContainerSpec,
     ContainerState,
     ExecRequest,
     ExecResult,
+    ImageChange,
     ImageInfo,
     ImageSpec,
     Leftover,
@@ -254,6 +256,10 @@ class FakeBackend:
         self.shaping_checked = 0
         self.shaping_refused: str | None = None  # check_network_shaping's SandboxError
         self.clocks_prepared = 0
+        # change_image: the script's exit code by image id (default: nothing to change),
+        # and each change asked for, as (image, change).
+        self.change_exits: dict[str, tuple[int, str]] = {}
+        self.changes: list[tuple[str, ImageChange]] = []
         # What diagnose() reports: a healthy engine unless a test says otherwise.
         self.checks = [Check("engine", True, "fake engine 1.0"),
                        Check("storage", True, "fake driver, 100.0 GiB free")]
@@ -265,6 +271,12 @@ class FakeBackend:
             on_output("Step 1/1 : FROM fake")
         ref = image.ref or f"fake/{environment}:built"
         return ImageInfo(ref, f"id-of-{ref}", image.ref is None, 0.0)
+
+    def change_image(self, base: str, change: ImageChange, say: Say) -> ChangedImage:
+        self.changes.append((base, change))
+        code, output = self.change_exits.get(base, (0, ""))
+        made = f"{base}+{change.key}" if code == change.changed else base
+        return ChangedImage(made, code, output, cached=False)
 
     def _container(self, spec: ContainerSpec, name: str) -> FakeContainer:
         return self.containers.get(spec.name) or FakeContainer(name, spec.name)

@@ -7,7 +7,16 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import IO
 
-from repro.sandbox.api import Check, ImageInfo, ImageSpec, Leftover, SandboxSpec, Say
+from repro.sandbox.api import (
+    ChangedImage,
+    Check,
+    ImageChange,
+    ImageInfo,
+    ImageSpec,
+    Leftover,
+    SandboxSpec,
+    Say,
+)
 from repro.sandbox.docker import engine as engines
 from repro.sandbox.docker import images, sandbox
 from repro.signals import shielded
@@ -32,6 +41,11 @@ class DockerBackend:
     def prepare_image(self, image: ImageSpec, environment: str, say: Say,
                       on_output: Say | None = None) -> ImageInfo:
         return images.ensure(self.engine, image, environment, say, on_output)
+
+    def change_image(self, base: str, change: ImageChange, say: Say) -> ChangedImage:
+        from repro.sandbox.docker import changes
+
+        return changes.change(self.engine, base, change, say)
 
     def open(self, spec: SandboxSpec) -> AbstractContextManager[sandbox.DockerSandbox]:
         return sandbox.open_sandbox(self.engine, spec)

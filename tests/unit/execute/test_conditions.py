@@ -123,26 +123,50 @@ def test_when_the_engine_cannot_count_a_137_stays_a_plain_failure(project):
     assert record.steps[0].status == "failed"
 
 
-def test_a_locale_is_compiled_before_the_first_step(project):
-    main = FakeContainer("main", "sandbox")
-    main.answer("localedef", Answer(10))
-    record, error = runner.run(make_plan(project, "locale: de_DE.UTF-8"), lambda _: None,
-                               backend=FakeBackend({"sandbox": main}))
+def test_the_steps_start_from_an_image_with_the_locale_compiled_in(project):
+    backend = FakeBackend()
+    backend.change_exits["id-of-busybox"] = (10, "")  # compiled; postgres had it already
+    said: list[str] = []
+    record, error = runner.run(make_plan(project, "locale: de_DE.UTF-8"), said.append,
+                               backend=backend)
     assert error is None
-    check = main.execs[0]
-    assert check.user == "0" and check.argv[-4:] == ("de_DE.UTF-8", "de_DE.utf8", "de_DE",
-                                                     "UTF-8")
+    assert [base for base, _ in backend.changes] == ["id-of-busybox", "id-of-postgres:16"]
+    change = backend.changes[0][1]
+    assert change.args == ("de_DE.UTF-8", "de_DE.utf8", "de_DE", "UTF-8")
+    assert "localedef" in change.script and change.changed == 10
+    (spec,) = backend.specs
+    assert spec.main.image == "id-of-busybox+locale de_DE.UTF-8"
+    assert spec.services[0].image == "id-of-postgres:16"  # the image's own locale is kept
     assert record.conditions["locale_prepared"] == "generated"
+    assert record.conditions["locale_prepared_services"] == {"db": "image"}
+    assert not any("warning" in line for line in said)
+    assert "localedef" not in str(backend.sandboxes[0].main.execs)  # nothing left to do
+
+
+def test_a_service_whose_image_cannot_have_the_locale_runs_without_it_and_says_so(project):
+    backend = FakeBackend()
+    backend.change_exits["id-of-postgres:16"] = (3, "")  # musl
+    said: list[str] = []
+    record, error = runner.run(make_plan(project, "locale: de_DE.UTF-8"), said.append,
+                               backend=backend)
+    assert error is None and record.conditions["locale_prepared"] == "image"
+    reason = "its C library is musl (Alpine), which cannot compile locales"
+    assert record.conditions["locale_prepared_services"]["db"].startswith(
+        f"unavailable: {reason}")
+    assert [line for line in said if line.startswith("warning:")] == [
+        "warning: service 'db' runs without the locale de_DE.UTF-8 (in C): its image cannot "
+        f"provide it: {reason}; replay it on a glibc-based image (Debian, Ubuntu)"]
 
 
 def test_an_image_that_cannot_compile_the_locale_stops_the_run_in_one_line(project):
-    main = FakeContainer("main", "sandbox")
-    main.answer("localedef", Answer(5))
+    backend = FakeBackend()
+    backend.change_exits["id-of-busybox"] = (5, "")
     record, error = runner.run(make_plan(project, "locale: de_DE.UTF-8"), lambda _: None,
-                               backend=FakeBackend({"sandbox": main}))
+                               backend=backend)
     assert isinstance(error, ConfigError) and error.exit_code == 2
     assert str(error) == (
         "scenarios/T-1/scenario.yaml:2: locale: the image cannot provide the locale "
         "de_DE.UTF-8: it has no locale sources in /usr/share/i18n (Debian/Ubuntu: install "
         "the package `locales` in the image)")
+    assert backend.specs == []  # no sandbox was made
     assert record.steps == [] and record.status == "error"
