@@ -63,15 +63,21 @@ def ulimit_issues(ulimits: dict[str, Ulimit]) -> Issues:
 
 
 def tmpfs_sizes(tmpfs: dict[str, str]) -> dict[str, int]:
-    """path -> bytes, for paths and sizes already checked."""
-    return {path: units.size(raw) for path, raw in tmpfs.items()}
+    """path -> bytes; a size Docker would not take is left out (tmpfs_issues says it)."""
+    sizes = {}
+    for path, raw in tmpfs.items():
+        try:
+            sizes[path] = units.size(raw)
+        except Invalid:
+            continue
+    return sizes
 
 
-def condition_issues(record: Any) -> Issues:
-    """The checks an environment or scenario's conditions need before any rendering:
-    tmpfs paths and sizes, and the literal (untemplated) locale and hostname."""
+def tmpfs_issues(tmpfs: dict[str, str]) -> Issues:
+    """Small disks (of the steps' container or a service): absolute paths, no system
+    folder, sizes Docker takes."""
     issues: Issues = []
-    for path, raw in record.tmpfs.items():
+    for path, raw in tmpfs.items():
         if not path.startswith("/"):
             issues.append((("tmpfs", path), f"must be an absolute path, got {path!r}"))
         elif path.rstrip("/") in ("", "/proc", "/sys", "/dev"):
@@ -80,6 +86,13 @@ def condition_issues(record: Any) -> Issues:
             units.size(raw)
         except Invalid as exc:
             issues.append((("tmpfs", path), str(exc)))
+    return issues
+
+
+def condition_issues(record: Any) -> Issues:
+    """The checks an environment or scenario's conditions need before any rendering:
+    tmpfs paths and sizes, and the literal (untemplated) locale and hostname."""
+    issues = tmpfs_issues(record.tmpfs)
     for key, problem in (("locale", locale_problem), ("hostname", hostname_problem)):
         value = getattr(record, key)
         if value is not None and "{" not in value:

@@ -15,7 +15,7 @@ from repro.config.checks import (
     absolute,
     one_of,
 )
-from repro.config.conditions import Ulimit, condition_issues, ulimit_issues
+from repro.config.conditions import Ulimit, condition_issues, tmpfs_issues, ulimit_issues
 from repro.config.privacy import PrivacyRule
 from repro.config.rules import Rule
 from repro.config.schema import Invalid, did_you_mean, spec
@@ -265,6 +265,12 @@ class Service:
     ready: Ready | None = spec(None, doc="Readiness check (default: started is ready)")
     depends_on: tuple[str, ...] = spec(factory=tuple, doc="Services that must be ready first")
     limits: Limits = spec(factory=Limits, doc="Resource limits")
+    tmpfs: dict[str, str] = spec(factory=dict, doc="Small disks of this service: absolute "
+                                 "path -> size, e.g. /var/lib/postgresql/data: 64m (starts "
+                                 "empty)")
+
+    def check(self) -> Issues:
+        return tmpfs_issues(self.tmpfs)
 
 
 @dataclass(frozen=True)

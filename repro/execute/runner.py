@@ -199,7 +199,7 @@ def _sandbox_spec(plan: Plan, run_id: str, keep: bool, images: dict[str, str],
     return api.SandboxSpec(run_id, plan.scenario_id, conditions.applied(plan, main, True), tuple(
         conditions.applied(plan, api.ContainerSpec(
             svc.name, images[svc.name], dict(svc.env), command=svc.command,
-            limits=conditions.limits(svc.limits)), False)
+            limits=conditions.limits(svc.limits), tmpfs=dict(svc.tmpfs)), False)
         for svc in plan.services), egress=plan.egress, keep=keep, clock=clock.spec(plan),
         one_shot=only)
 

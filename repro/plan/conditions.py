@@ -112,10 +112,7 @@ def plan_conditions(scen: Loaded[Scenario] | None, envl: Loaded[Environment], te
             break
     tmpfs: dict[str, int] = {}
     for record, source in layers:
-        try:
-            tmpfs.update(tmpfs_sizes(record.tmpfs))
-        except Exception:  # noqa: BLE001 - already reported by the record's check
-            continue
+        tmpfs.update(tmpfs_sizes(record.tmpfs))
         for path in record.tmpfs:
             at = ("tmpfs", path)
             origins[f"tmpfs {path}"] = Where(source.file_of(at), source.line(at))
@@ -123,9 +120,9 @@ def plan_conditions(scen: Loaded[Scenario] | None, envl: Loaded[Environment], te
                       tmpfs, origins)
 
 
-def hidden_by_tmpfs(conditions: Conditions, path: str) -> str | None:
+def hidden_by(tmpfs: dict[str, int], path: str) -> str | None:
     """The tmpfs path that would hide a file copied to `path` before the start."""
-    for mount in conditions.tmpfs:
+    for mount in tmpfs:
         root = mount.rstrip("/")
         if path == root or path.startswith(root + "/"):
             return mount
@@ -137,16 +134,20 @@ def refuse_hidden_writes(conditions: Conditions, files: tuple[Any, ...],
                          problems: list[Problem | str]) -> None:
     """Files and data land before the start; a tmpfs mounted at the start hides them."""
     for i, f in enumerate(files):
-        mount = hidden_by_tmpfs(conditions, f.path)
+        mount = hidden_by(conditions.tmpfs, f.path)
         if mount:
             problems.append(envl.source.problem(("files", i, "path"), f"{f.path} is inside "
                             f"the tmpfs {mount}, which starts empty: write it elsewhere"))
     for i, d in enumerate(data):
-        mount = None if d.service else hidden_by_tmpfs(conditions, d.to)
+        service = envl.record.services.get(d.service) if d.service else None
+        tmpfs = conditions.tmpfs if d.service is None else (
+            tmpfs_sizes(service.tmpfs) if service is not None else {})
+        mount = hidden_by(tmpfs, d.to)
         if mount:
-            problems.append(scen.source.problem(("data", i, "to"), f"{d.to} is inside the "
-                            f"tmpfs {mount}, which starts empty: load the data elsewhere "
-                            "and copy it there in a step"))
+            whose = "the" if d.service is None else f"service {d.service}'s"
+            problems.append(scen.source.problem(("data", i, "to"), f"{d.to} is inside "
+                            f"{whose} tmpfs {mount}, which starts empty: load the data "
+                            "elsewhere and copy it there in a step"))
 
 
 def _problem(key: str, value: str) -> str | None:

@@ -73,7 +73,8 @@ def _fields(plan: Plan) -> dict[str, Any]:
         "services": [{"name": s.name, "image": _image_text(s.image, mask),
                       "env": {k: mask(v) for k, v in s.env.items()},
                       "files": [f.path for f in s.files], "depends_on": list(s.depends_on),
-                      "ready": None if s.ready is None else describe_ready(s.ready)}
+                      "ready": None if s.ready is None else describe_ready(s.ready),
+                      **({"tmpfs": dict(s.tmpfs)} if s.tmpfs else {})}
                      for s in plan.services],
         "load": [{"service": ld.service, "kind": ld.kind, "from": display_path(ld.source),
                   "database": ld.database, "user": ld.user, "table": ld.table,

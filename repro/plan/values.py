@@ -127,6 +127,7 @@ class ServicePlan:
     ready: Ready | None
     depends_on: tuple[str, ...]
     limits: Limits
+    tmpfs: dict[str, int] = field(default_factory=dict)  # path -> bytes (small disks)
 
 
 @dataclass(frozen=True)

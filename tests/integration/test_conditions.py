@@ -236,3 +236,30 @@ def test_the_customers_small_machine(project: Project) -> None:
     done = project.repro("run", f"scenarios/{sid}")
     assert "OOM     import" in done.stdout
     assert "killed by the kernel: out of memory within limits.memory (64 MiB)" in done.stdout
+
+
+def test_a_service_on_the_customers_full_disk(project: Project) -> None:
+    # The service writes 2 MB to its 1 MB disk at start: it is ready only once its own
+    # log says the disk is full (without the tmpfs the write succeeds and it never is).
+    project.env("fulldb", """\
+        image: repro-base/busybox
+        services:
+          db:
+            image: repro-base/busybox
+            tmpfs: {/var/lib/db: 1m}
+            command: "dd if=/dev/zero of=/var/lib/db/t bs=1k count=2048; exec sleep 600"
+            ready: {log: "No space left on device", timeout: 20s}
+        """)
+    sid = project.scenario("FULLDB", """\
+        environment: fulldb
+        steps:
+          - {name: here, run: "df -k /var/lib/db 2>&1 | tail -1; test ! -e /var/lib/db"}
+        oracle: {any: [{step: here, failed: true}]}
+        expect: fixed
+        """)
+    code, result, stderr = project.run_json(sid)
+    assert code == 0, stderr
+    record = project.record(result)
+    assert record["status"] == "complete"
+    assert record["steps"][0]["status"] == "ok"  # the steps' container has no such disk
+    assert project.leftovers() == []

@@ -172,3 +172,54 @@ def test_validate_checks_an_environment_alone(project, cli):
     done = cli("validate", "environments/app.yaml")
     assert done.exit_code == 2
     assert "environments/app.yaml:8: timezone: unknown timezone 'Mars/Olympus'" in done.stderr
+
+
+SERVICE_ENV = """\
+image: busybox
+services:
+  db:
+    image: postgres:16
+    tmpfs: {/var/lib/postgresql/data: 64m}
+    files:
+      - {path: /var/lib/postgresql/data/postgresql.auto.conf, content: "x"}
+      - {path: /etc/db.conf, content: "y"}
+"""
+
+
+def test_a_service_gets_its_own_small_disk_and_nothing_is_written_under_it(project):
+    project.environment("app", SERVICE_ENV)
+    project.write("scenarios/T-1/dump.csv", "x\n")
+    project.scenario("T-1", SCENARIO.format(
+        extra="data: [{from: dump.csv, to: /var/lib/postgresql/data/in.csv, service: db}]"))
+    with pytest.raises(ConfigError) as excinfo:
+        plan_scenario(Path("T-1"))
+    assert errors_of(excinfo) == [
+        "environments/app.yaml:7: services.db.files[0].path: /var/lib/postgresql/data/"
+        "postgresql.auto.conf is inside the service's tmpfs /var/lib/postgresql/data, which "
+        "starts empty: write it elsewhere",
+        "scenarios/T-1/scenario.yaml:2: data[0].to: /var/lib/postgresql/data/in.csv is inside "
+        "service db's tmpfs /var/lib/postgresql/data, which starts empty: load the data "
+        "elsewhere and copy it there in a step"]
+    # Written elsewhere, it plans: the service's disk, not the steps' container's.
+    project.environment("app", SERVICE_ENV.replace(
+        "/var/lib/postgresql/data/postgresql.auto.conf", "/etc/pg.conf"))
+    project.scenario("T-1", SCENARIO.format(extra=""))
+    plan = plan_scenario(Path("T-1"))
+    (db,) = plan.services
+    assert db.tmpfs == {"/var/lib/postgresql/data": 64 * 1024**2}
+    assert plan.conditions.tmpfs == {}
+    assert plan_dict(plan)["services"][0]["tmpfs"] == {"/var/lib/postgresql/data": 64 * 1024**2}
+
+
+def test_a_bad_service_tmpfs_is_located(project):
+    project.environment("app", "image: busybox\nservices:\n  db:\n    image: postgres:16\n"
+                        "    tmpfs: {/proc: 1m, data: 2x}\n")
+    project.scenario("T-1", SCENARIO.format(extra=""))
+    with pytest.raises(ConfigError) as excinfo:
+        plan_scenario(Path("T-1"))
+    assert errors_of(excinfo) == [
+        "environments/app.yaml:5: services.db.tmpfs./proc: cannot replace a system folder "
+        "with a tmpfs",
+        "environments/app.yaml:5: services.db.tmpfs.data: must be an absolute path, got 'data'",
+        "environments/app.yaml:5: services.db.tmpfs.data: expected a size like 64m, 512k or "
+        "1g, got '2x'"]
