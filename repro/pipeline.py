@@ -130,10 +130,12 @@ def _after_run(plan: Plan, record: RunRecord, home: Path, say: Say) -> None:
     except OSError as exc:
         say(f"warning: could not append to {access_log.log_path(home)}: {exc}")
     if plan.retention is not None:
-        gone = history.apply_retention(runs_dir(home), plan.scenario_id, plan.retention)
+        from_case = record.case is not None
+        gone = history.apply_retention(runs_dir(home), plan.scenario_id, plan.retention,
+                                       from_case)
         if gone:
-            say(f"retention: deleted {len(gone)} run record(s) of {plan.scenario_id} "
-                f"older than {_age(plan.retention)}")
+            say(f"retention: deleted {len(gone)} run record(s) of {plan.scenario_id}"
+                f"{' (from cases)' if from_case else ''} older than {_age(plan.retention)}")
 
 
 def _age(seconds: float) -> str:

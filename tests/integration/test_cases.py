@@ -269,6 +269,21 @@ def test_audit_log_has_one_whole_line_per_parallel_run(project: Project) -> None
     assert oct((project.root / ".repro" / "audit.log").stat().st_mode & 0o777) == "0o600"
 
 
+def _old_record(runs: Path, sid: str, days: float, status: str = "complete",
+                case: str | None = None) -> Path:
+    """A run record of `sid` started `days` ago (from the case file `case`, if given)."""
+    folder = runs / f"{sid}-old-{days}-{status}-{case or 'project'}"
+    folder.mkdir(parents=True)
+    started = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days)
+    (folder / "record.json").write_text(json.dumps({
+        "format": 1, "run_id": folder.name, "status": status,
+        "scenario": {"id": sid, "path": f"scenarios/{sid}"}, "started_at":
+        started.isoformat(), "reproduced": True, "ok": True,
+        "baseline": {"verdict": "none"}, "steps": [], "captures": [],
+        **({"case": {"file": f"/elsewhere/{case}", "sha256": "0" * 64}} if case else {})}))
+    return folder
+
+
 def test_retention_prunes_the_scenarios_old_records_after_a_run(project: Project) -> None:
     body = """\
         environment: bb
@@ -287,15 +302,7 @@ def test_retention_prunes_the_scenarios_old_records_after_a_run(project: Project
     runs = project.root / ".repro" / "runs"
 
     def old(sid: str, days: float, status: str = "complete") -> Path:
-        folder = runs / f"{sid}-old-{days}-{status}"
-        folder.mkdir(parents=True)
-        started = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days)
-        (folder / "record.json").write_text(json.dumps({
-            "format": 1, "run_id": folder.name, "status": status,
-            "scenario": {"id": sid, "path": f"scenarios/{sid}"}, "started_at":
-            started.isoformat(), "reproduced": True, "ok": True,
-            "baseline": {"verdict": "none"}, "steps": [], "captures": []}))
-        return folder
+        return _old_record(runs, sid, days, status)
 
     gone = [old(kept_by_scenario, 40), old(by_project, 11)]
     stays = [old(kept_by_scenario, 20), old(by_project, 5), old(other, 400),
@@ -312,3 +319,43 @@ def test_retention_prunes_the_scenarios_old_records_after_a_run(project: Project
     rc, _, stderr = project.run_json(by_project)
     assert rc == 2 and "repro.yaml:1: retention: expected a duration" in stderr, stderr
     assert len(stderr.strip().splitlines()) == 1
+
+
+_HI = """\
+    environment: bb
+    steps:
+      - name: hi
+        run: echo hi
+    oracle:
+      any:
+        - step: hi
+          stdout: hi
+    """
+
+
+def test_a_case_run_prunes_only_records_of_runs_from_cases(project: Project) -> None:
+    """A case's scenario is not the project's, whatever its id: each run's retention
+    reaches the records of its own kind only."""
+    sid = project.scenario("ret", _HI + "retention: 10d\n")
+    case = project.root / "ret.tar.gz"
+    assert project.repro("pack", f"scenarios/{sid}", "-o", str(case)).returncode == 0
+    runs = project.root / ".repro" / "runs"
+    own = _old_record(runs, sid, 40)  # the project's own run of the same scenario
+    gone = [_old_record(runs, sid, 40, case="ret.tar.gz"),
+            _old_record(runs, sid, 40, case="ret-packed-before.tar.gz")]
+    recent = _old_record(runs, sid, 5, case="ret.tar.gz")
+
+    there = _run_json(project.root, case.name)
+    assert there["rc"] == 0, there["stderr"]
+    assert f"retention: deleted 2 run record(s) of {sid} (from cases) older than 10d" in \
+        there["stderr"]
+    assert [f for f in gone if f.exists()] == []
+    assert own.exists() and recent.exists()
+    assert json.loads((project.root / there["record"]).read_text())["case"]["file"] == \
+        str(case)
+
+    # and a run of the project's scenario leaves the records of runs from cases alone
+    later = _old_record(runs, sid, 41, case="ret.tar.gz")
+    rc, _, stderr = project.run_json(sid)
+    assert rc == 0 and f"retention: deleted 1 run record(s) of {sid} older than 10d" in stderr
+    assert not own.exists() and later.exists() and recent.exists()
