@@ -288,27 +288,33 @@ def store_baseline(plan: Plan, recording: Recording) -> Path:
 
 
 def diff_runs(first: str, second: str) -> tuple[Comparison, list[str]]:
-    """Two run records through the rulebook of the first run's scenario (as it is now)."""
-    from repro.compare import baseline
+    """Two run records through the rulebook of the first run's scenario (as it is now;
+    for a run from a case, whose temporary project is gone, the rules its record keeps)."""
     from repro.compare.channels import from_record
     from repro.compare.diff import compare
     from repro.compare.normalise import Rulebook
+    from repro.plan import rulebook
     from repro.results import reader
 
     notes = []
     root = project_root(Path.cwd())
     run_a, run_b = reader.find(first, root), reader.find(second, root)
+    rules: tuple = ()
+    captures = None
     try:
-        plan: Plan | None = plan_scenario(Path(run_a.scenario_path))
+        if run_a.case is not None:
+            if run_a.compare is None:
+                raise ConfigError(f"it ran from the case {Path(run_a.case.get('file', '?')).name}"
+                                  " and its record keeps no rules (an older repro wrote it)")
+            rules, captures = rulebook.from_dict(run_a.compare, str(run_a.folder /
+                                                                     reader.RECORD_FILE))
+        else:
+            plan = plan_scenario(Path(run_a.scenario_path))
+            rules, captures = plan.rules, rulebook.capture_plans(plan)
     except ConfigError as exc:
-        plan = None
         notes.append(f"no normalisation rules applied: the scenario of {run_a.run_id} "
                      f"cannot be loaded ({exc.lines()[0]})")
-    if plan is not None:
-        book = Rulebook(plan.rules)
-        sides = [baseline.channels_of(plan, r) for r in (run_a, run_b)]
-    else:
-        book = Rulebook([])
-        sides = [from_record(r) for r in (run_a, run_b)]
-    comparison = compare(sides[0], sides[1], book=book, labels=(run_a.run_id, run_b.run_id))
+    sides = [from_record(r, captures) for r in (run_a, run_b)]
+    comparison = compare(sides[0], sides[1], book=Rulebook(rules),
+                         labels=(run_a.run_id, run_b.run_id))
     return comparison, notes

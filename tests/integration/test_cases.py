@@ -79,7 +79,13 @@ def test_demo_case_runs_elsewhere_as_in_the_project(tmp_path: Path) -> None:
     assert {f["path"] for f in line["files"]} == {
         "scenarios/ACME-4521/customer/settings.ini",
         "scenarios/ACME-4521/customer/invoice-lines-2024-03.csv"}
-    assert not Path(record["scenario"]["path"]).exists()  # the temporary project is gone
+    # Paths as in the case's project (its temporary folder is gone), as the audit log has
+    assert record["scenario"]["path"] == "scenarios/ACME-4521/scenario.yaml"
+    assert {d["from"] for d in record["data"]} == {
+        "scenarios/ACME-4521/customer/invoice-lines-2024-03.csv"}
+    assert record["parameters_from"] and all(
+        o.startswith("scenarios/ACME-4521/customer/settings.ini:")
+        for o in record["parameters_from"].values())
     _no_leftovers(elsewhere)
     _no_leftovers(origin)
 
@@ -359,3 +365,56 @@ def test_a_case_run_prunes_only_records_of_runs_from_cases(project: Project) -> 
     rc, _, stderr = project.run_json(sid)
     assert rc == 0 and f"retention: deleted 1 run record(s) of {sid} older than 10d" in stderr
     assert not own.exists() and later.exists() and recent.exists()
+
+
+def test_a_case_runs_record_is_compared_and_shown_once_its_folder_is_gone(
+        project: Project) -> None:
+    """Two runs of a case differ only where its rules say (a uuid on stdout, a field of
+    a JSON capture): `repro diff` finds them equal with the rules the records keep, though
+    the project's scenario of the same id has none; `report` and `runs` name the case."""
+    sid = project.scenario("cmp", """\
+        environment: bb
+        steps:
+          - name: ids
+            run: >-
+              cat /proc/sys/kernel/random/uuid;
+              printf '{"at": "%s", "n": 1}' "$(cat /proc/sys/kernel/random/uuid)"
+              > /tmp/out.txt
+        capture:
+          - {path: /tmp/out.txt, type: json}
+        normalize:
+          - {mask: uuid, channels: [steps.ids.stdout]}
+          - {ignore_fields: [at], channels: [files.out.txt]}
+        oracle:
+          any:
+            - {step: ids, exit_code: 0}
+        """)
+    case = project.root / "cmp.tar.gz"
+    assert project.repro("pack", f"scenarios/{sid}", "-o", str(case)).returncode == 0
+    yaml = project.root / "scenarios" / sid / "scenario.yaml"  # the project's: no rules now
+    yaml.write_text(yaml.read_text().split("normalize:")[0] + "oracle:\n  any:\n"
+                    "    - {step: ids, exit_code: 0}\n")
+    first, second = (_run_json(project.root, case.name) for _ in range(2))
+    assert first["rc"] == 0 and second["rc"] == 0, first["stderr"] + second["stderr"]
+
+    diff = project.repro("diff", first["run_id"], second["run_id"])
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+    assert diff.stdout.startswith("match: 4 channels equal") and diff.stderr == ""
+    # the project's scenario, without rules, sees them differ: the rules came from the case
+    own = [project.run_json(sid)[1]["run_id"] for _ in range(2)]
+    assert project.repro("diff", *own).returncode == 1
+
+    text = (project.root / first["record"]).read_text()
+    record = json.loads(text)
+    assert "repro-case-" not in text  # nothing names the temporary project
+    assert (record["scenario"]["path"], record["environment"]["path"]) == \
+        (f"scenarios/{sid}/scenario.yaml", "environments/bb.yaml")
+
+    page = project.repro("report", first["run_id"])
+    assert page.returncode == 0, page.stderr
+    html = (project.root / page.stdout.strip()).read_text()
+    assert f"<code>scenarios/{sid}/scenario.yaml</code> in the case" in html
+    assert f"<code>{case}</code>" in html and record["case"]["sha256"] in html
+    listed = project.repro("runs").stdout.splitlines()
+    assert sum(f"(case {case.name})" in row for row in listed) == 2, listed
+    assert sum(row.startswith("20") and "(case" not in row for row in listed) == 2, listed
