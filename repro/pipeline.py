@@ -175,26 +175,57 @@ def unpack_case(case: Path, dest: Path) -> Unpacked:
     return unpack(case, dest)
 
 
+@dataclass(frozen=True)
+class OpenCase:
+    """A case checked and unpacked into a temporary project, planned: what runs it."""
+
+    file: Path  # the case file
+    unpacked: Unpacked
+    plan: Plan
+    expected: list[Normal] | None  # its baseline
+    home: Path  # the project that keeps the run's record (`case_home`)
+    named: dict  # the case as the record and the audit line name it
+
+    @property
+    def where(self) -> dict:
+        """`pipeline.run`'s arguments that record a run as this case's."""
+        return {"home": self.home, "case": self.named}
+
+
 @contextmanager
-def open_case(case: Path, params: list[str], say: Say
-              ) -> Iterator[tuple[Plan, list[Normal] | None, Path, Backend, dict]]:
-    """A case checked and unpacked into a temporary project (removed afterwards), its
-    images loaded where the engine lacks them: the plan, its baseline, the project that
-    keeps the run's record (`case_home`), the backend to run on and the case as the
-    record names it."""
+def case_opened(case: Path, params: list[str]) -> Iterator[OpenCase]:
+    """The case checked and unpacked into a temporary project (removed afterwards) and
+    planned; refused before the engine is asked anything. Its images are not loaded
+    (`load_case_images`)."""
     from repro.case import unpack
 
-    with unpack.opened(case) as unpacked:  # refused before the engine is asked anything
-        backend = backends.default()
-        if unpacked.manifest.images:
-            loaded = unpack.load_images(unpacked, backend, say)
-            say(f"images from the case: {len(loaded)} loaded, "
-                f"{len(unpacked.manifest.images) - len(loaded)} already here")
+    with unpack.opened(case) as unpacked:
         plan, expected = prepare(unpacked.scenario, params)
         home = case_home(case)
         if plan.retention is None:  # the scenario's own, else that of where records go
             plan = replace(plan, retention=project_settings(home).retention)
-        yield plan, expected, home, backend, unpacked.named(case)
+        yield OpenCase(case, unpacked, plan, expected, home, unpacked.named(case))
+
+
+def load_case_images(opened: OpenCase, backend: Backend, say: Say) -> None:
+    """The case's images onto the engine, those it lacks only."""
+    from repro.case import unpack
+
+    if opened.unpacked.manifest.images:
+        loaded = unpack.load_images(opened.unpacked, backend, say)
+        say(f"images from the case: {len(loaded)} loaded, "
+            f"{len(opened.unpacked.manifest.images) - len(loaded)} already here")
+
+
+@contextmanager
+def open_case(case: Path, params: list[str], say: Say, backend: Backend | None = None
+              ) -> Iterator[tuple[OpenCase, Backend]]:
+    """A case opened (`case_opened`), its images loaded where the engine (`backend`, or
+    the default one) lacks them: the case and the backend to run it on."""
+    with case_opened(case, params) as opened:
+        backend = backend or backends.default()
+        load_case_images(opened, backend, say)
+        yield opened, backend
 
 
 def case_home(case: Path) -> Path:

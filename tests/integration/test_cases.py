@@ -418,3 +418,58 @@ def test_a_case_runs_record_is_compared_and_shown_once_its_folder_is_gone(
     listed = project.repro("runs").stdout.splitlines()
     assert sum(f"(case {case.name})" in row for row in listed) == 2, listed
     assert sum(row.startswith("20") and "(case" not in row for row in listed) == 2, listed
+
+
+def test_shell_and_replay_take_a_case_and_refuse_a_changed_one(project: Project) -> None:
+    sid = project.scenario("both", """\
+        environment: bb
+        data:
+          - from: customer/orders.csv
+            to: /srv/orders.csv
+        steps:
+          - name: count
+            run: wc -l /srv/orders.csv
+        oracle:
+          any:
+            - {step: count, stdout: "3 /srv/orders.csv"}
+        """, files={"customer/orders.csv": "id,amount\n1,10\n2,20\n"})
+    other = project.scenario("folder", _HI)
+    case = project.root / "both.tar.gz"
+    assert project.repro("pack", f"scenarios/{sid}", "-o", str(case)).returncode == 0
+    shutil.rmtree(project.root / "scenarios" / sid)  # the case alone holds it now
+    data = f"project/scenarios/{sid}/customer/orders.csv"
+    bad = _retar(case, project.root / "changed.tar.gz", {data: b"id,amount\n1,10\n2,21\n"})
+    scratch = project.root / "scratch"  # where the cases are unpacked (TMPDIR)
+    scratch.mkdir()
+    env = {**os.environ, "NO_COLOR": "1", "TMPDIR": str(scratch)}
+
+    def repro(*args: str, script: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "repro", *args], cwd=project.root,
+                              input=script, capture_output=True, text=True, timeout=300,
+                              env=env)
+
+    for command in (["shell", bad.name], ["replay", bad.name, f"scenarios/{other}"]):
+        done = repro(*command)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1, (command, done.stderr)
+        assert f"{bad.name}: {data}: its sha256 differs from the manifest's" in lines[0]
+    assert not (project.root / ".repro" / "runs").exists()  # nothing ran
+    assert list(scratch.iterdir()) == []
+
+    shell = repro("shell", case.name, script="cat /srv/orders.csv; exit 7\n")
+    assert shell.returncode == 7, shell.stderr  # the shell's own exit status
+    assert "REPRODUCED  (expected: reproduces) -> as expected" in shell.stdout
+    assert shell.stdout.rstrip().endswith("id,amount\n1,10\n2,20")
+    assert list(scratch.iterdir()) == []
+
+    replayed = repro("replay", case.name, f"scenarios/{other}", "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    results = {r["scenario"]: r for r in json.loads(replayed.stdout)}
+    assert {s: r["verdict"] for s, r in results.items()} == \
+        {sid: "REPRODUCED", other: "REPRODUCED"}
+    assert list(scratch.iterdir()) == []
+    from_case = json.loads((project.root / results[sid]["record"]).read_text())
+    assert from_case["case"]["file"] == str(case)
+    assert "case" not in json.loads((project.root / results[other]["record"]).read_text())
+    shelled = [e for e in _audit(project.root) if e["purpose"] == "shell"]
+    assert [e["case"]["file"] for e in shelled] == [str(case)]
