@@ -152,6 +152,14 @@ def test_case_with_images_loads_the_image_instead_of_building(project: Project) 
         tagged = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", built_ref],
                                 capture_output=True, text=True, check=True).stdout.strip()
         assert tagged == manifest["images"][0]["id"]
+
+        # A replay loads a case's images as a run does, before its runs start.
+        subprocess.run(["docker", "rmi", built_ref], check=True, capture_output=True)
+        replayed = _repro(elsewhere, "replay", str(case), "--json")
+        assert replayed.returncode == 0, replayed.stderr
+        assert f"loading image {built_ref} from the case" in replayed.stderr
+        [result] = json.loads(replayed.stdout)
+        assert (result["scenario"], result["verdict"]) == (sid, "REPRODUCED")
     finally:
         subprocess.run(["docker", "rmi", built_ref], capture_output=True)
 
