@@ -130,10 +130,12 @@ def _after_run(plan: Plan, record: RunRecord, home: Path, say: Say) -> None:
     except OSError as exc:
         say(f"warning: could not append to {access_log.log_path(home)}: {exc}")
     if plan.retention is not None:
-        gone = history.apply_retention(runs_dir(home), plan.scenario_id, plan.retention)
+        from_case = record.case is not None
+        gone = history.apply_retention(runs_dir(home), plan.scenario_id, plan.retention,
+                                       from_case)
         if gone:
-            say(f"retention: deleted {len(gone)} run record(s) of {plan.scenario_id} "
-                f"older than {_age(plan.retention)}")
+            say(f"retention: deleted {len(gone)} run record(s) of {plan.scenario_id}"
+                f"{' (from cases)' if from_case else ''} older than {_age(plan.retention)}")
 
 
 def _age(seconds: float) -> str:
@@ -173,26 +175,57 @@ def unpack_case(case: Path, dest: Path) -> Unpacked:
     return unpack(case, dest)
 
 
+@dataclass(frozen=True)
+class OpenCase:
+    """A case checked and unpacked into a temporary project, planned: what runs it."""
+
+    file: Path  # the case file
+    unpacked: Unpacked
+    plan: Plan
+    expected: list[Normal] | None  # its baseline
+    home: Path  # the project that keeps the run's record (`case_home`)
+    named: dict  # the case as the record and the audit line name it
+
+    @property
+    def where(self) -> dict:
+        """`pipeline.run`'s arguments that record a run as this case's."""
+        return {"home": self.home, "case": self.named}
+
+
 @contextmanager
-def open_case(case: Path, params: list[str], say: Say
-              ) -> Iterator[tuple[Plan, list[Normal] | None, Path, Backend, dict]]:
-    """A case checked and unpacked into a temporary project (removed afterwards), its
-    images loaded where the engine lacks them: the plan, its baseline, the project that
-    keeps the run's record (`case_home`), the backend to run on and the case as the
-    record names it."""
+def case_opened(case: Path, params: list[str]) -> Iterator[OpenCase]:
+    """The case checked and unpacked into a temporary project (removed afterwards) and
+    planned; refused before the engine is asked anything. Its images are not loaded
+    (`load_case_images`)."""
     from repro.case import unpack
 
-    with unpack.opened(case) as unpacked:  # refused before the engine is asked anything
-        backend = backends.default()
-        if unpacked.manifest.images:
-            loaded = unpack.load_images(unpacked, backend, say)
-            say(f"images from the case: {len(loaded)} loaded, "
-                f"{len(unpacked.manifest.images) - len(loaded)} already here")
+    with unpack.opened(case) as unpacked:
         plan, expected = prepare(unpacked.scenario, params)
         home = case_home(case)
         if plan.retention is None:  # the scenario's own, else that of where records go
             plan = replace(plan, retention=project_settings(home).retention)
-        yield plan, expected, home, backend, unpacked.named(case)
+        yield OpenCase(case, unpacked, plan, expected, home, unpacked.named(case))
+
+
+def load_case_images(opened: OpenCase, backend: Backend, say: Say) -> None:
+    """The case's images onto the engine, those it lacks only."""
+    from repro.case import unpack
+
+    if opened.unpacked.manifest.images:
+        loaded = unpack.load_images(opened.unpacked, backend, say)
+        say(f"images from the case: {len(loaded)} loaded, "
+            f"{len(opened.unpacked.manifest.images) - len(loaded)} already here")
+
+
+@contextmanager
+def open_case(case: Path, params: list[str], say: Say, backend: Backend | None = None
+              ) -> Iterator[tuple[OpenCase, Backend]]:
+    """A case opened (`case_opened`), its images loaded where the engine (`backend`, or
+    the default one) lacks them: the case and the backend to run it on."""
+    with case_opened(case, params) as opened:
+        backend = backend or backends.default()
+        load_case_images(opened, backend, say)
+        yield opened, backend
 
 
 def case_home(case: Path) -> Path:
@@ -286,27 +319,33 @@ def store_baseline(plan: Plan, recording: Recording) -> Path:
 
 
 def diff_runs(first: str, second: str) -> tuple[Comparison, list[str]]:
-    """Two run records through the rulebook of the first run's scenario (as it is now)."""
-    from repro.compare import baseline
+    """Two run records through the rulebook of the first run's scenario (as it is now;
+    for a run from a case, whose temporary project is gone, the rules its record keeps)."""
     from repro.compare.channels import from_record
     from repro.compare.diff import compare
     from repro.compare.normalise import Rulebook
+    from repro.plan import rulebook
     from repro.results import reader
 
     notes = []
     root = project_root(Path.cwd())
     run_a, run_b = reader.find(first, root), reader.find(second, root)
+    rules: tuple = ()
+    captures = None
     try:
-        plan: Plan | None = plan_scenario(Path(run_a.scenario_path))
+        if run_a.case is not None:
+            if run_a.compare is None:
+                raise ConfigError(f"it ran from the case {Path(run_a.case.get('file', '?')).name}"
+                                  " and its record keeps no rules (an older repro wrote it)")
+            rules, captures = rulebook.from_dict(run_a.compare, str(run_a.folder /
+                                                                     reader.RECORD_FILE))
+        else:
+            plan = plan_scenario(Path(run_a.scenario_path))
+            rules, captures = plan.rules, rulebook.capture_plans(plan)
     except ConfigError as exc:
-        plan = None
         notes.append(f"no normalisation rules applied: the scenario of {run_a.run_id} "
                      f"cannot be loaded ({exc.lines()[0]})")
-    if plan is not None:
-        book = Rulebook(plan.rules)
-        sides = [baseline.channels_of(plan, r) for r in (run_a, run_b)]
-    else:
-        book = Rulebook([])
-        sides = [from_record(r) for r in (run_a, run_b)]
-    comparison = compare(sides[0], sides[1], book=book, labels=(run_a.run_id, run_b.run_id))
+    sides = [from_record(r, captures) for r in (run_a, run_b)]
+    comparison = compare(sides[0], sides[1], book=Rulebook(rules),
+                         labels=(run_a.run_id, run_b.run_id))
     return comparison, notes

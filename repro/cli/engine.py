@@ -113,7 +113,7 @@ def runs_cmd(scenario: str | None = typer.Option(None, "--scenario", help="Only 
         return EXIT_OK
     for run in found[:limit]:
         print(f"{run.started_at[:19]:19}  {run.run_id:44}  {run.verdict:15} "
-              f"{run.judged:25} {run.status}")
+              f"{run.judged:25} {run.status}" + (f"  (case {run.case})" if run.case else ""))
     if len(found) > limit:
         print(f"... {len(found) - limit} older (--limit)")
     return EXIT_OK

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from repro.pipeline import RunOutcome
     from repro.plan.values import Plan
     from repro.results.record import RunRecord
-    from repro.sandbox.api import Sandbox
+    from repro.sandbox.api import Backend, Sandbox
 
 
 @app.command()
@@ -53,10 +53,10 @@ def run(scenario: Path = ScenarioArg,
     outcome = None
     try:
         if is_case(scenario):  # checked, unpacked into a temporary project, run there
-            with pipeline.open_case(scenario, param, say) as (plan, expected, home, backend,
-                                                              case):
-                outcome = shows.run(plan, expected, keep, f"from the case {shown(scenario)} ",
-                                    backend=backend, home=home, case=case)
+            with pipeline.open_case(scenario, param, say) as (case, backend):
+                outcome = shows.run(case.plan, case.expected, keep,
+                                    f"from the case {shown(scenario)} ", backend=backend,
+                                    **case.where)
         else:
             plan, expected = pipeline.prepare(scenario, param)
     except ReproError as exc:  # --json callers (CI) get an object to read in every case
@@ -124,14 +124,29 @@ def shell(scenario: Path = ScenarioArg,
           service: str | None = typer.Option(None, "--service", help="Enter this service's "
                                              "container instead of the steps' one.")
           ) -> int:
-    """Replay a scenario, then open a shell in its sandbox; leaving the shell removes it."""
+    """Replay a scenario (or a case packed by `repro pack`), then open a shell in its
+    sandbox; leaving the shell removes it."""
     from repro import pipeline
-    from repro.report import terminal
+    from repro.case.unpack import is_case
     from repro.sandbox import backends
 
     backend = backends.default()
     backend.check_session()  # before the run, not after it
-    plan, expected = pipeline.prepare(scenario, param)
+    if not is_case(scenario):
+        plan, expected = pipeline.prepare(scenario, param)
+        return _shell(plan, expected, backend, no_steps, command, service, {})
+    with pipeline.open_case(scenario, param, say, backend) as (case, backend):
+        say(f"the scenario {case.plan.scenario_id} from the case {shown(scenario)}; its "
+            "temporary project is removed when the shell ends")
+        return _shell(case.plan, case.expected, backend, no_steps, command, service,
+                      case.where)
+
+
+def _shell(plan: Plan, expected: list | None, backend: Backend, no_steps: bool,
+           command: str, service: str | None, where: dict[str, Any]) -> int:
+    from repro import pipeline
+    from repro.report import terminal
+
     names = [s.name for s in plan.services]
     if service is not None and service not in names:
         from repro.config.schema import did_you_mean
@@ -153,7 +168,7 @@ def shell(scenario: Path = ScenarioArg,
 
     outcome = pipeline.run(plan, say, None if no_steps else expected, on_step=step_progress,
                            replay=not no_steps, pause=enter, backend=backend,
-                           purpose="shell")
+                           purpose="shell", **where)
     if outcome.error is not None:
         raise outcome.error
     return exit_status[0]  # the shell's, as `docker exec` would

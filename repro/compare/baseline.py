@@ -15,6 +15,7 @@ from repro.compare.normalise import Normal, Rulebook
 from repro.config.schema import build, spec
 from repro.config.yaml_source import display_path, load_yaml
 from repro.errors import ConfigError, Problem
+from repro.plan.rulebook import capture_plans
 from repro.plan.values import CapturePlan, Plan
 from repro.results.reader import StoredRun
 
@@ -64,14 +65,6 @@ def path_for(plan: Plan) -> Path:
 
 def channels_of(plan: Plan, run: StoredRun) -> list[Channel]:
     return from_record(run, capture_plans(plan))
-
-
-def capture_plans(plan: Plan) -> dict[str, CapturePlan]:
-    """How each captured file, and each query's rows, is compared."""
-    out = {c.name: c for c in plan.captures}
-    for q in plan.queries:
-        out[f"query:{q.name}"] = CapturePlan(q.name, f"query:{q.name}", "csv", q.key)
-    return out
 
 
 def observe(plan: Plan, run: StoredRun) -> list[Normal]:

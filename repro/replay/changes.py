@@ -48,6 +48,8 @@ def inputs(plan: Plan) -> list[Path]:
     return [p.resolve() for p in paths]
 
 
-def affected(plan: Plan, changed: set[Path]) -> bool:
-    roots = inputs(plan)
+def affected(plan: Plan, changed: set[Path], case: Path | None = None) -> bool:
+    """Whether a changed file is one the scenario runs on; for a scenario from a case
+    (whose files are in a temporary project), whether the case file changed."""
+    roots = inputs(plan) if case is None else [case.resolve()]
     return any(path == root or path.is_relative_to(root) for path in changed for root in roots)

@@ -127,7 +127,9 @@ class Replay:
             if not message.startswith("record: "):  # the summary names every record
                 self.say(f"{selected.id}: {message}")
 
-        outcome = pipeline.run(selected.plan, say, selected.expected, backend=backend)
+        where = selected.case.where if selected.case is not None else {}
+        outcome = pipeline.run(selected.plan, say, selected.expected, backend=backend,
+                               **where)
         return CaseRun(outcome.record, outcome.comparison, outcome.error,
                        time.monotonic() - began)
 

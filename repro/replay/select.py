@@ -4,10 +4,12 @@ broken scenario is reported at once rather than after the others ran."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from repro import pipeline
+from repro.case.unpack import is_case
 from repro.config.model import Scenario
 from repro.config.project import SCENARIO_FILE, load_scenario, project_root
 from repro.config.schema import did_you_mean
@@ -21,10 +23,11 @@ from repro.replay import changes, keywords
 class Selected:
     """A scenario chosen for the replay, planned."""
 
-    path: Path  # its scenario.yaml
+    path: Path  # its scenario.yaml, or the case file it came from
     scenario: Scenario
     plan: Plan
     expected: list | None  # the baseline's observations (None: no baseline)
+    case: pipeline.OpenCase | None = None  # a case, unpacked for the replay
 
     @property
     def id(self) -> str:
@@ -66,9 +69,24 @@ def scenario_files(paths: list[Path], cwd: Path) -> list[Path]:
     return list(out)
 
 
-def select(paths: list[Path], criteria: Criteria, cwd: Path) -> list[Selected]:
-    """The scenarios to replay, in id order; every problem of every chosen one at once."""
-    loaded = [load_scenario(file) for file in scenario_files(paths, cwd)]
+def select(paths: list[Path], criteria: Criteria, cwd: Path,
+           cases: ExitStack | None = None) -> list[Selected]:
+    """The scenarios to replay, in id order; every problem of every chosen one at once.
+    Case files among the paths are checked and unpacked as `repro run` does, each into a
+    temporary project that `cases` removes when it closes."""
+    files = [p for p in paths if is_case(p)]
+    folders = [p for p in paths if not is_case(p)]
+    loaded = [load_scenario(file) for file in scenario_files(folders, cwd)] \
+        if folders or not files else []
+    opened: dict[Path, pipeline.OpenCase] = {}
+    for file in dict.fromkeys(files):  # a tampered case refuses the replay, before any run
+        if cases is None:
+            raise ConfigError(Problem(display_path(file), None, "", "cases are not "
+                                      "accepted here: give scenario folders"))
+        case = cases.enter_context(pipeline.case_opened(file, []))
+        scenario = load_scenario(case.plan.scenario_path)
+        opened[scenario.path] = case
+        loaded.append(scenario)
     chosen = loaded
     if criteria.keyword is not None:
         matches = keywords.parse(criteria.keyword)
@@ -88,6 +106,11 @@ def select(paths: list[Path], criteria: Criteria, cwd: Path) -> list[Selected]:
     selected = []
     environments: dict = {}  # each environment read once for all the scenarios using it
     for scenario in chosen:
+        if scenario.path in opened:  # planned as it was opened
+            case = opened[scenario.path]
+            selected.append(Selected(case.file, scenario.record, case.plan, case.expected,
+                                     case))
+            continue
         try:
             plan, expected = pipeline.prepare(scenario.path, [], loaded=scenario,
                                               environments=environments)
@@ -99,7 +122,8 @@ def select(paths: list[Path], criteria: Criteria, cwd: Path) -> list[Selected]:
         raise ConfigError(problems)
     if criteria.changed_since is not None:
         touched = changes.changed_files(criteria.changed_since, cwd)
-        selected = [s for s in selected if changes.affected(s.plan, touched)]
+        selected = [s for s in selected if changes.affected(
+            s.plan, touched, None if s.case is None else s.case.file)]
     ids: dict[str, Path] = {}
     for s in selected:
         if s.id in ids:

@@ -26,6 +26,7 @@ class RunSummary:
     started_at: str
     folder: Path
     purpose: str = "run"  # run | baseline | shell
+    case: str | None = None  # the file name of the case it ran from
 
     @property
     def judged(self) -> str:
@@ -46,8 +47,9 @@ def _summary(run: StoredRun) -> RunSummary:
     verdict = str(run.status).upper() if run.reproduced is None else run.verdict.value
     if run.status == RunStatus.NOT_REPLAYED:
         verdict = "-"
+    case = None if run.case is None else Path(str(run.case.get("file", "?"))).name
     return RunSummary(run.run_id, run.scenario_id, str(run.status), verdict, run.ok,
-                      run.baseline_verdict, run.started_at, run.folder, run.purpose)
+                      run.baseline_verdict, run.started_at, run.folder, run.purpose, case)
 
 
 def settle_dead(runs_dir: Path) -> list[str]:
@@ -102,9 +104,15 @@ def prune(runs: list[RunSummary], older_than_s: float) -> list[RunSummary]:
     return gone
 
 
-def apply_retention(runs_dir: Path, scenario_id: str, older_than_s: float) -> list[RunSummary]:
+def apply_retention(runs_dir: Path, scenario_id: str, older_than_s: float,
+                    from_case: bool = False) -> list[RunSummary]:
     """The automatic `--prune` after a run of a scenario with `retention:`: only that
-    scenario's records, and never one still running (a run of another process)."""
-    mine = [r for r in read(runs_dir)
-            if r.scenario == scenario_id and r.status != RunStatus.RUNNING]
+    scenario's records, and never one still running (a run of another process).
+
+    A project's scenario and a case's are not the same scenario, whatever their ids (a
+    case may come from another project, with its own retention): a run from a case prunes
+    the records of runs from cases of that scenario only, a run of the project's scenario
+    those of the project's only."""
+    mine = [r for r in read(runs_dir) if r.scenario == scenario_id and
+            (r.case is not None) == from_case and r.status != RunStatus.RUNNING]
     return prune(mine, older_than_s)

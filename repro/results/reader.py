@@ -64,6 +64,8 @@ class StoredRun:
     events: tuple[Event, ...] = ()
     when: dict[str, Any] | None = None  # the moment the oracle first held
     purpose: str = "run"  # run | baseline | shell (see RunRecord.purpose)
+    case: dict[str, Any] | None = None  # the portable case it ran from (file, sha256, ...)
+    compare: dict[str, Any] | None = None  # a case's run: its rules (plan.rulebook)
 
     @property
     def verdict(self) -> Verdict:
@@ -94,7 +96,9 @@ def from_dict(data: dict[str, Any], folder: Path) -> StoredRun:
                        for c in data.get("captures", [])),
         owner=data.get("owner"),
         events=tuple(Event.from_dict(e) for e in data.get("events") or []),
-        when=data.get("when"), purpose=_purpose(data))
+        when=data.get("when"), purpose=_purpose(data),
+        case=data["case"] if isinstance(data.get("case"), dict) else None,
+        compare=data.get("compare"))
 
 
 def _purpose(data: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from repro import __version__
 from repro import owner as owner_mod
 from repro.config.yaml_source import display_path
+from repro.plan import rulebook
 from repro.plan.conditions import shown as conditions_shown
 from repro.plan.show import parameters_shown
 from repro.plan.values import Plan
@@ -112,6 +113,7 @@ class RunRecord:
     def _fields(self) -> dict[str, Any]:
         plan = self.plan
         mask = plan.redactor
+        shown = self._shown
         ended = max([time.time(), *(s.ended_at or 0 for s in self.steps)])
         return {
             "format": FORMAT,
@@ -120,9 +122,9 @@ class RunRecord:
             "owner": self.owner,
             "error": None if self.error is None else mask(self.error),
             "scenario": {"id": plan.scenario_id, "title": plan.title, "ticket": plan.ticket,
-                         "path": display_path(plan.scenario_path)},
+                         "path": shown(plan.scenario_path)},
             "environment": {"name": plan.environment,
-                            "path": display_path(plan.environment_path)},
+                            "path": shown(plan.environment_path)},
             "expected": plan.expect,
             "reproduced": self.reproduced,
             "ok": self.ok,
@@ -130,7 +132,8 @@ class RunRecord:
             "ended_at": iso(ended),
             "duration_s": round(ended - self.started, 3),
             "parameters": parameters_shown(plan),
-            "parameters_from": dict(sorted(plan.parameter_origins.items())),  # file:line
+            "parameters_from": {k: self._origin(v)  # file:line
+                                for k, v in sorted(plan.parameter_origins.items())},
             "skipped_parameters": list(plan.skipped_parameters),
             "image": self.image,
             "services": self.services,
@@ -140,7 +143,7 @@ class RunRecord:
                         "network_egress": plan.egress,
                         "conditions": {**conditions_shown(plan.conditions, plan.limits),
                                        **self.conditions}},
-            "data": [{"from": display_path(d.source), "to": d.to, "kind": d.kind,
+            "data": [{"from": shown(d.source), "to": d.to, "kind": d.kind,
                       "skipped": list(d.skipped)} for d in plan.data],  # docs/data-limits.md
             "steps": [self._step(s, mask) for s in self.steps],
             "faults": [f.to_dict(mask) for f in self.faults],
@@ -152,8 +155,26 @@ class RunRecord:
             **({"clock": self.clock} if self.clock is not None else {}),
             **timeline_dict(self.timeline, self.when, mask),
             "purpose": self.purpose,
-            **({"case": self.case} if self.case is not None else {}),
+            # A case's temporary project is gone after the run: the record keeps what
+            # `repro diff` compares it with.
+            **({"case": self.case, "compare": rulebook.to_dict(plan)}
+               if self.case is not None else {}),
         }
+
+    def _shown(self, path: Path) -> str:
+        """A path in messages; a case's, as in its project (the temporary one is gone)."""
+        if self.case is not None:
+            root = self.plan.project_root.resolve()
+            if path.resolve().is_relative_to(root):
+                return path.resolve().relative_to(root).as_posix()
+        return display_path(path)
+
+    def _origin(self, origin: str) -> str:
+        """`file:line` of a parameter; a case's file as in its project."""
+        if self.case is not None:
+            for root in {self.plan.project_root, self.plan.project_root.resolve()}:
+                origin = origin.removeprefix(f"{display_path(root)}/")
+        return origin
 
     def _artifact(self, path: Path | None) -> str | None:
         return None if path is None else path.relative_to(self.directory).as_posix()

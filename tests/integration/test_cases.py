@@ -79,7 +79,13 @@ def test_demo_case_runs_elsewhere_as_in_the_project(tmp_path: Path) -> None:
     assert {f["path"] for f in line["files"]} == {
         "scenarios/ACME-4521/customer/settings.ini",
         "scenarios/ACME-4521/customer/invoice-lines-2024-03.csv"}
-    assert not Path(record["scenario"]["path"]).exists()  # the temporary project is gone
+    # Paths as in the case's project (its temporary folder is gone), as the audit log has
+    assert record["scenario"]["path"] == "scenarios/ACME-4521/scenario.yaml"
+    assert {d["from"] for d in record["data"]} == {
+        "scenarios/ACME-4521/customer/invoice-lines-2024-03.csv"}
+    assert record["parameters_from"] and all(
+        o.startswith("scenarios/ACME-4521/customer/settings.ini:")
+        for o in record["parameters_from"].values())
     _no_leftovers(elsewhere)
     _no_leftovers(origin)
 
@@ -146,6 +152,14 @@ def test_case_with_images_loads_the_image_instead_of_building(project: Project) 
         tagged = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", built_ref],
                                 capture_output=True, text=True, check=True).stdout.strip()
         assert tagged == manifest["images"][0]["id"]
+
+        # A replay loads a case's images as a run does, before its runs start.
+        subprocess.run(["docker", "rmi", built_ref], check=True, capture_output=True)
+        replayed = _repro(elsewhere, "replay", str(case), "--json")
+        assert replayed.returncode == 0, replayed.stderr
+        assert f"loading image {built_ref} from the case" in replayed.stderr
+        [result] = json.loads(replayed.stdout)
+        assert (result["scenario"], result["verdict"]) == (sid, "REPRODUCED")
     finally:
         subprocess.run(["docker", "rmi", built_ref], capture_output=True)
 
@@ -269,6 +283,21 @@ def test_audit_log_has_one_whole_line_per_parallel_run(project: Project) -> None
     assert oct((project.root / ".repro" / "audit.log").stat().st_mode & 0o777) == "0o600"
 
 
+def _old_record(runs: Path, sid: str, days: float, status: str = "complete",
+                case: str | None = None) -> Path:
+    """A run record of `sid` started `days` ago (from the case file `case`, if given)."""
+    folder = runs / f"{sid}-old-{days}-{status}-{case or 'project'}"
+    folder.mkdir(parents=True)
+    started = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days)
+    (folder / "record.json").write_text(json.dumps({
+        "format": 1, "run_id": folder.name, "status": status,
+        "scenario": {"id": sid, "path": f"scenarios/{sid}"}, "started_at":
+        started.isoformat(), "reproduced": True, "ok": True,
+        "baseline": {"verdict": "none"}, "steps": [], "captures": [],
+        **({"case": {"file": f"/elsewhere/{case}", "sha256": "0" * 64}} if case else {})}))
+    return folder
+
+
 def test_retention_prunes_the_scenarios_old_records_after_a_run(project: Project) -> None:
     body = """\
         environment: bb
@@ -287,15 +316,7 @@ def test_retention_prunes_the_scenarios_old_records_after_a_run(project: Project
     runs = project.root / ".repro" / "runs"
 
     def old(sid: str, days: float, status: str = "complete") -> Path:
-        folder = runs / f"{sid}-old-{days}-{status}"
-        folder.mkdir(parents=True)
-        started = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days)
-        (folder / "record.json").write_text(json.dumps({
-            "format": 1, "run_id": folder.name, "status": status,
-            "scenario": {"id": sid, "path": f"scenarios/{sid}"}, "started_at":
-            started.isoformat(), "reproduced": True, "ok": True,
-            "baseline": {"verdict": "none"}, "steps": [], "captures": []}))
-        return folder
+        return _old_record(runs, sid, days, status)
 
     gone = [old(kept_by_scenario, 40), old(by_project, 11)]
     stays = [old(kept_by_scenario, 20), old(by_project, 5), old(other, 400),
@@ -312,3 +333,151 @@ def test_retention_prunes_the_scenarios_old_records_after_a_run(project: Project
     rc, _, stderr = project.run_json(by_project)
     assert rc == 2 and "repro.yaml:1: retention: expected a duration" in stderr, stderr
     assert len(stderr.strip().splitlines()) == 1
+
+
+_HI = """\
+    environment: bb
+    steps:
+      - name: hi
+        run: echo hi
+    oracle:
+      any:
+        - step: hi
+          stdout: hi
+    """
+
+
+def test_a_case_run_prunes_only_records_of_runs_from_cases(project: Project) -> None:
+    """A case's scenario is not the project's, whatever its id: each run's retention
+    reaches the records of its own kind only."""
+    sid = project.scenario("ret", _HI + "retention: 10d\n")
+    case = project.root / "ret.tar.gz"
+    assert project.repro("pack", f"scenarios/{sid}", "-o", str(case)).returncode == 0
+    runs = project.root / ".repro" / "runs"
+    own = _old_record(runs, sid, 40)  # the project's own run of the same scenario
+    gone = [_old_record(runs, sid, 40, case="ret.tar.gz"),
+            _old_record(runs, sid, 40, case="ret-packed-before.tar.gz")]
+    recent = _old_record(runs, sid, 5, case="ret.tar.gz")
+
+    there = _run_json(project.root, case.name)
+    assert there["rc"] == 0, there["stderr"]
+    assert f"retention: deleted 2 run record(s) of {sid} (from cases) older than 10d" in \
+        there["stderr"]
+    assert [f for f in gone if f.exists()] == []
+    assert own.exists() and recent.exists()
+    assert json.loads((project.root / there["record"]).read_text())["case"]["file"] == \
+        str(case)
+
+    # and a run of the project's scenario leaves the records of runs from cases alone
+    later = _old_record(runs, sid, 41, case="ret.tar.gz")
+    rc, _, stderr = project.run_json(sid)
+    assert rc == 0 and f"retention: deleted 1 run record(s) of {sid} older than 10d" in stderr
+    assert not own.exists() and later.exists() and recent.exists()
+
+
+def test_a_case_runs_record_is_compared_and_shown_once_its_folder_is_gone(
+        project: Project) -> None:
+    """Two runs of a case differ only where its rules say (a uuid on stdout, a field of
+    a JSON capture): `repro diff` finds them equal with the rules the records keep, though
+    the project's scenario of the same id has none; `report` and `runs` name the case."""
+    sid = project.scenario("cmp", """\
+        environment: bb
+        steps:
+          - name: ids
+            run: >-
+              cat /proc/sys/kernel/random/uuid;
+              printf '{"at": "%s", "n": 1}' "$(cat /proc/sys/kernel/random/uuid)"
+              > /tmp/out.txt
+        capture:
+          - {path: /tmp/out.txt, type: json}
+        normalize:
+          - {mask: uuid, channels: [steps.ids.stdout]}
+          - {ignore_fields: [at], channels: [files.out.txt]}
+        oracle:
+          any:
+            - {step: ids, exit_code: 0}
+        """)
+    case = project.root / "cmp.tar.gz"
+    assert project.repro("pack", f"scenarios/{sid}", "-o", str(case)).returncode == 0
+    yaml = project.root / "scenarios" / sid / "scenario.yaml"  # the project's: no rules now
+    yaml.write_text(yaml.read_text().split("normalize:")[0] + "oracle:\n  any:\n"
+                    "    - {step: ids, exit_code: 0}\n")
+    first, second = (_run_json(project.root, case.name) for _ in range(2))
+    assert first["rc"] == 0 and second["rc"] == 0, first["stderr"] + second["stderr"]
+
+    diff = project.repro("diff", first["run_id"], second["run_id"])
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+    assert diff.stdout.startswith("match: 4 channels equal") and diff.stderr == ""
+    # the project's scenario, without rules, sees them differ: the rules came from the case
+    own = [project.run_json(sid)[1]["run_id"] for _ in range(2)]
+    assert project.repro("diff", *own).returncode == 1
+
+    text = (project.root / first["record"]).read_text()
+    record = json.loads(text)
+    assert "repro-case-" not in text  # nothing names the temporary project
+    assert (record["scenario"]["path"], record["environment"]["path"]) == \
+        (f"scenarios/{sid}/scenario.yaml", "environments/bb.yaml")
+
+    page = project.repro("report", first["run_id"])
+    assert page.returncode == 0, page.stderr
+    html = (project.root / page.stdout.strip()).read_text()
+    assert f"<code>scenarios/{sid}/scenario.yaml</code> in the case" in html
+    assert f"<code>{case}</code>" in html and record["case"]["sha256"] in html
+    listed = project.repro("runs").stdout.splitlines()
+    assert sum(f"(case {case.name})" in row for row in listed) == 2, listed
+    assert sum(row.startswith("20") and "(case" not in row for row in listed) == 2, listed
+
+
+def test_shell_and_replay_take_a_case_and_refuse_a_changed_one(project: Project) -> None:
+    sid = project.scenario("both", """\
+        environment: bb
+        data:
+          - from: customer/orders.csv
+            to: /srv/orders.csv
+        steps:
+          - name: count
+            run: wc -l /srv/orders.csv
+        oracle:
+          any:
+            - {step: count, stdout: "3 /srv/orders.csv"}
+        """, files={"customer/orders.csv": "id,amount\n1,10\n2,20\n"})
+    other = project.scenario("folder", _HI)
+    case = project.root / "both.tar.gz"
+    assert project.repro("pack", f"scenarios/{sid}", "-o", str(case)).returncode == 0
+    shutil.rmtree(project.root / "scenarios" / sid)  # the case alone holds it now
+    data = f"project/scenarios/{sid}/customer/orders.csv"
+    bad = _retar(case, project.root / "changed.tar.gz", {data: b"id,amount\n1,10\n2,21\n"})
+    scratch = project.root / "scratch"  # where the cases are unpacked (TMPDIR)
+    scratch.mkdir()
+    env = {**os.environ, "NO_COLOR": "1", "TMPDIR": str(scratch)}
+
+    def repro(*args: str, script: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "repro", *args], cwd=project.root,
+                              input=script, capture_output=True, text=True, timeout=300,
+                              env=env)
+
+    for command in (["shell", bad.name], ["replay", bad.name, f"scenarios/{other}"]):
+        done = repro(*command)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1, (command, done.stderr)
+        assert f"{bad.name}: {data}: its sha256 differs from the manifest's" in lines[0]
+    assert not (project.root / ".repro" / "runs").exists()  # nothing ran
+    assert list(scratch.iterdir()) == []
+
+    shell = repro("shell", case.name, script="cat /srv/orders.csv; exit 7\n")
+    assert shell.returncode == 7, shell.stderr  # the shell's own exit status
+    assert "REPRODUCED  (expected: reproduces) -> as expected" in shell.stdout
+    assert shell.stdout.rstrip().endswith("id,amount\n1,10\n2,20")
+    assert list(scratch.iterdir()) == []
+
+    replayed = repro("replay", case.name, f"scenarios/{other}", "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    results = {r["scenario"]: r for r in json.loads(replayed.stdout)}
+    assert {s: r["verdict"] for s, r in results.items()} == \
+        {sid: "REPRODUCED", other: "REPRODUCED"}
+    assert list(scratch.iterdir()) == []
+    from_case = json.loads((project.root / results[sid]["record"]).read_text())
+    assert from_case["case"]["file"] == str(case)
+    assert "case" not in json.loads((project.root / results[other]["record"]).read_text())
+    shelled = [e for e in _audit(project.root) if e["purpose"] == "shell"]
+    assert [e["case"]["file"] for e in shelled] == [str(case)]
