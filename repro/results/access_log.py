@@ -9,7 +9,6 @@ their sha256, never their content; parameter values are not in it at all.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import os
 from datetime import UTC, datetime
@@ -17,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from repro.config.yaml_source import display_path
+from repro.hashing import file_sha256
 from repro.results.record import RunRecord
 
 LOG_FILE = "audit.log"
-_CHUNK = 1024 * 1024
 
 
 def log_path(project: Path) -> Path:
@@ -61,22 +60,11 @@ def _shown(path: Path, project: Path) -> str:
         return display_path(path)
 
 
-# A file's digest by what identifies its content on disk: a replay hashes a file its
-# scenarios share, or one repeated N times, once (a gigabyte costs about a second).
-_DIGESTS: dict[tuple[str, int, int, int, int], str] = {}
-
-
 def _sha256(path: Path) -> tuple[str | None, int | None]:
+    """Remembered by the file's identity on disk (repro.hashing): the run's copy into its
+    sandbox hashed the data as it read it, and a replay hashes a file its runs share once."""
     try:
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        if key not in _DIGESTS:
-            digest = hashlib.sha256()
-            with path.open("rb") as src:
-                while chunk := src.read(_CHUNK):
-                    digest.update(chunk)
-            _DIGESTS[key] = digest.hexdigest()
-        return _DIGESTS[key], stat.st_size
+        return file_sha256(path)
     except OSError:  # gone or unreadable: the line still says the run named it
         return None, None
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tarfile
 import uuid
+import zipfile
 from pathlib import Path
 
 from conftest import REPO, Project, engine_names
@@ -267,6 +268,53 @@ def test_audit_log_has_one_whole_line_per_parallel_run(project: Project) -> None
              .hexdigest()),
             ("data", hashlib.sha256((folder / "in.txt").read_bytes()).hexdigest())}
     assert oct((project.root / ".repro" / "audit.log").stat().st_mode & 0o777) == "0o600"
+
+
+def test_audit_log_holds_the_sha256_of_each_data_file_copied_into_the_sandbox(
+        project: Project) -> None:
+    """The digests come from the copy into the sandbox (a file, a folder's files, archives
+    whose readers skip and go back): the same as the files' own, and as the sandbox's."""
+    zipped, tarred = io.BytesIO(), io.BytesIO()
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("inner.txt", "from the zip\n" * 5000)
+        archive.writestr("more/other.bin", os.urandom(2 * 1024 * 1024))
+    with tarfile.open(fileobj=tarred, mode="w") as archive:
+        for name, body in (("a.txt", b"from the tar\n"), ("b.bin", os.urandom(300_000))):
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            archive.addfile(info, io.BytesIO(body))
+    sid = project.scenario("hashed", """\
+        environment: bb
+        data:
+          - {from: customer/big.bin, to: /srv/big.bin}
+          - {from: customer/export, to: /srv/export}
+          - {from: customer/bundle.zip, to: /srv/bundle}
+          - {from: customer/logs.tar, to: /srv/logs}
+        steps:
+          - name: sums
+            run: sha256sum /srv/big.bin /srv/export/a.csv /srv/export/sub/b.csv
+        oracle:
+          any:
+            - step: sums
+              exit_code: 0
+        """, files={"customer/big.bin": os.urandom(3 * 1024 * 1024 + 5),
+                    "customer/export/a.csv": "id\n1\n", "customer/export/sub/b.csv": "",
+                    "customer/bundle.zip": zipped.getvalue(),
+                    "customer/logs.tar": tarred.getvalue()})
+    code, result, stderr = project.run_json(sid)
+    assert code == 0, stderr
+    customer = project.root / "scenarios" / sid / "customer"
+    files = ["big.bin", "export/a.csv", "export/sub/b.csv", "bundle.zip", "logs.tar"]
+    digests = {rel: hashlib.sha256((customer / rel).read_bytes()).hexdigest() for rel in files}
+    [entry] = _audit(project.root)
+    assert entry["run_id"] == result["run_id"]
+    assert [(f["kind"], f["path"], f["sha256"], f["size"]) for f in entry["files"]] == [
+        ("data", f"scenarios/{sid}/customer/{rel}", digests[rel],
+         (customer / rel).stat().st_size) for rel in files]
+    [step] = project.record(result)["steps"]
+    assert step["stdout"].split() == [
+        digests["big.bin"], "/srv/big.bin", digests["export/a.csv"], "/srv/export/a.csv",
+        digests["export/sub/b.csv"], "/srv/export/sub/b.csv"]
 
 
 def test_retention_prunes_the_scenarios_old_records_after_a_run(project: Project) -> None:
