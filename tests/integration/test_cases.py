@@ -31,8 +31,8 @@ def _run_json(cwd: Path, *args: str) -> dict:
     return {"rc": done.returncode, "stderr": done.stderr, **json.loads(done.stdout)}
 
 
-def _audit(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / ".repro" / "audit.log").read_text()
+def _access_log(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / ".repro" / "access.log").read_text()
             .splitlines()]
 
 
@@ -64,15 +64,15 @@ def test_demo_case_runs_elsewhere_as_in_the_project(tmp_path: Path) -> None:
     assert there["rc"] == 0, there["stderr"]
     assert (there["reproduced"], there["ok"], there["baseline"]) == \
         (here["reproduced"], here["ok"], "match")
-    # No project here: the record is kept beside the case, and the run is in its audit log
+    # No project here: the record is kept beside the case, and the run is in its access log
     # with the same customer files (same paths in the project, same sha256).
     record = json.loads((elsewhere / there["record"]).read_text())
     assert (elsewhere / ".repro" / "runs" / record["run_id"]).is_dir()
     assert record["image"]["built"] is False  # the image of the original: same cache key
     case_sha = hashlib.sha256((elsewhere / "acme.tar.gz").read_bytes()).hexdigest()
     assert record["case"]["sha256"] == case_sha
-    [line] = _audit(elsewhere)
-    original = [e for e in _audit(origin) if e["run_id"] == here["run_id"]][0]
+    [line] = _access_log(elsewhere)
+    original = [e for e in _access_log(origin) if e["run_id"] == here["run_id"]][0]
     assert (line["run_id"], line["verdict"], line["baseline"]) == \
         (record["run_id"], "REPRODUCED", "match")
     assert line["files"] == original["files"] and line["case"]["sha256"] == case_sha
@@ -235,8 +235,10 @@ def test_a_changed_case_is_refused_in_one_line(project: Project) -> None:
     assert result["reproduced"] is True, stderr
 
 
-def test_audit_log_has_one_whole_line_per_parallel_run(project: Project) -> None:
-    sids = [project.scenario(f"audit{i}", """\
+def test_access_log_has_one_whole_line_per_parallel_run(project: Project) -> None:
+    """... and a project's log under its former name, audit.log, is carried over whole by
+    the first of the runs, however many end at once."""
+    sids = [project.scenario(f"logged{i}", """\
         environment: bb
         parameters_from:
           - customer/settings.yaml
@@ -252,10 +254,17 @@ def test_audit_log_has_one_whole_line_per_parallel_run(project: Project) -> None
               stdout: "line"
         """, files={"customer/settings.yaml": f"greeting: hi{i}\n",
                     "customer/in.txt": f"line {i}\n"}) for i in range(4)]
+    former = project.root / ".repro" / "audit.log"
+    former.parent.mkdir()
+    history = json.dumps({"at": "2026-11-30T09:00:00.000+00:00", "run_id": "old-run"}) + "\n"
+    former.write_text(history * 3)
+    former.chmod(0o600)
     done = project.repro("replay", "--jobs", "4", "scenarios")
     assert done.returncode == 0, done.stderr
-    lines = (project.root / ".repro" / "audit.log").read_text().splitlines()
-    entries = [json.loads(line) for line in lines]  # every line whole JSON
+    assert not former.exists()
+    lines = (project.root / ".repro" / "access.log").read_text().splitlines(keepends=True)
+    assert lines[:3] == [history] * 3  # kept, before the new lines
+    entries = [json.loads(line) for line in lines[3:]]  # every line whole JSON
     assert sorted(e["scenario"] for e in entries) == sorted(sids)
     runs = {p.name for p in (project.root / ".repro" / "runs").iterdir()}
     assert {e["run_id"] for e in entries} == runs
@@ -267,10 +276,10 @@ def test_audit_log_has_one_whole_line_per_parallel_run(project: Project) -> None
             ("parameters_from", hashlib.sha256((folder / "settings.yaml").read_bytes())
              .hexdigest()),
             ("data", hashlib.sha256((folder / "in.txt").read_bytes()).hexdigest())}
-    assert oct((project.root / ".repro" / "audit.log").stat().st_mode & 0o777) == "0o600"
+    assert oct((project.root / ".repro" / "access.log").stat().st_mode & 0o777) == "0o600"
 
 
-def test_audit_log_holds_the_sha256_of_each_data_file_copied_into_the_sandbox(
+def test_access_log_holds_the_sha256_of_each_data_file_copied_into_the_sandbox(
         project: Project) -> None:
     """The digests come from the copy into the sandbox (a file, a folder's files, archives
     whose readers skip and go back): the same as the files' own, and as the sandbox's."""
@@ -306,7 +315,7 @@ def test_audit_log_holds_the_sha256_of_each_data_file_copied_into_the_sandbox(
     customer = project.root / "scenarios" / sid / "customer"
     files = ["big.bin", "export/a.csv", "export/sub/b.csv", "bundle.zip", "logs.tar"]
     digests = {rel: hashlib.sha256((customer / rel).read_bytes()).hexdigest() for rel in files}
-    [entry] = _audit(project.root)
+    [entry] = _access_log(project.root)
     assert entry["run_id"] == result["run_id"]
     assert [(f["kind"], f["path"], f["sha256"], f["size"]) for f in entry["files"]] == [
         ("data", f"scenarios/{sid}/customer/{rel}", digests[rel],
