@@ -13,7 +13,6 @@ usage: python bench/data_hash.py [--rounds N] [--before REV] [--data FILE] [--ou
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
@@ -21,10 +20,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+
+from revision import package_at
 
 BENCH = Path(__file__).resolve().parent
 SIZE = 1 << 30
@@ -83,17 +83,6 @@ PHASES = ("pack", "copy in", "log line", "run", "cpu")
 NOTES = "<!-- notes: kept when the figures above are refreshed -->"
 
 
-def tree_of(rev: str, folder: Path) -> Path:
-    """The `repro` package as of `rev`, in `folder`."""
-    folder.mkdir()
-    archive = subprocess.run(["git", "-C", str(BENCH.parent), "archive", rev, "repro"],
-                             capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder)], check=True)
-    return folder
-
-
 def make_project(root: Path, data: Path | None) -> int:
     (root / "environments").mkdir()
     (root / "environments" / "bench.yaml").write_text(ENVIRONMENT)
@@ -147,7 +136,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=BENCH / "DATA_HASH_RESULTS.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="repro-bench-hash-") as scratch:
-        before = tree_of(args.before, Path(scratch) / "before")
+        before = package_at(args.before, Path(scratch) / "before")
         root = Path(scratch) / "project"
         root.mkdir()
         size = make_project(root, args.data)

@@ -18,20 +18,6 @@ from repro.execute.archive import pack
 from repro.plan.values import DataCopy
 
 
-@pytest.fixture
-def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the files opened through Path.open (every read of repro.hashing)."""
-    names: list[str] = []
-    real_open = Path.open
-
-    def counting(self: Path, *args, **kwargs):
-        names.append(self.name)
-        return real_open(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", counting)
-    return names
-
-
 def _sha(path: Path) -> str:
     with open(path, "rb") as src:  # not through Path.open: not counted
         return hashlib.sha256(src.read()).hexdigest()
@@ -44,18 +30,6 @@ def test_sha256_hashes_what_is_left_and_copies_it_when_asked():
     assert (digest, size) == (hashlib.sha256(b"x" * (hashing.CHUNK + 7)).hexdigest(),
                               hashing.CHUNK + 7)
     assert sink.getvalue() == b"x" * (hashing.CHUNK + 7)
-
-
-def test_a_file_is_read_once_until_it_changes(tmp_path, opened):
-    path = tmp_path / "export.csv"
-    path.write_bytes(b"1,2\n")
-    opened.clear()
-    assert hashing.file_sha256(path) == hashing.file_sha256(path) == (_sha(path), 4)
-    assert opened == ["export.csv"]
-    path.write_bytes(b"1,2,3\n")
-    opened.clear()
-    assert hashing.file_sha256(path) == (_sha(path), 6)
-    assert opened == ["export.csv"]
 
 
 def _tar(path: Path, mode: str) -> Path:

@@ -80,16 +80,9 @@ def test_parallel_writers_never_interleave_or_lose_a_line(project, tmp_path):
     assert len(lines[0]) > 32 * 1024
 
 
-def test_a_file_is_hashed_once_until_it_changes(project, tmp_path, monkeypatch):
+def test_a_file_is_hashed_once_until_it_changes(project, tmp_path, opened):
     record = _record(project, tmp_path)
-    opened: list[str] = []
-    real_open = Path.open
-
-    def counting(self: Path, *args, **kwargs):
-        opened.append(self.name)
-        return real_open(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", counting)
+    opened.clear()
     first = access_log.customer_files(record)
     again = access_log.customer_files(record)  # a replay's next run of the same data
     assert again == first and opened.count("one.csv") == 1
