@@ -29,6 +29,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from revision import package_at
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 IMAGE = "repro-base/busybox"
@@ -107,20 +109,6 @@ def ways(root: Path, count: int) -> dict[str, list[str]]:
     }
 
 
-def before(rev: str, folder: Path) -> Path:
-    """The `repro` package as of `rev`, byte-compiled, in `folder`."""
-    import io
-    import tarfile
-
-    folder.mkdir()
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "repro"],
-                             capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder)], check=True)
-    return folder
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -138,7 +126,7 @@ def main() -> None:
         commands = ways(root, args.count)
         if args.before:
             commands[f"replay --jobs 4, {args.before}"] = [
-                "PYTHONPATH", str(before(args.before, root.parent / f"{root.name}-before")),
+                "PYTHONPATH", str(package_at(args.before, root.parent / f"{root.name}-before")),
                 *commands["replay --jobs 4"]]
         load = os.getloadavg()[0]
         for cmd in commands.values():  # warm-up: the image cache, the page cache

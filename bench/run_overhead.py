@@ -29,6 +29,7 @@ from pathlib import Path
 
 import docker
 from minimal_sdk import LABELS, one_run, tar_of
+from revision import package_at
 
 BENCH = Path(__file__).resolve().parent
 IMAGE = "repro-base/busybox"
@@ -172,12 +173,7 @@ def via_docker_run(root: Path, copies: dict, tar: bytes) -> float:
 
 def before(rev: str, folder: Path):  # noqa: ANN201 - a way like the others
     """The `repro` package as of `rev`, byte-compiled in `folder`, as a way to time."""
-    folder.mkdir()
-    archive = subprocess.run(["git", "-C", str(BENCH.parent), "archive", rev, "repro"],
-                             capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder)], check=True)
+    package_at(rev, folder)
     return lambda root, copies, tar: via_repro(root, copies, tar, folder)
 
 

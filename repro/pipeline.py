@@ -87,8 +87,8 @@ def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool =
     """Replay the plan in a fresh sandbox (on the default backend unless one is given)
     and compare it with `expected`, if given. `purpose` says why in the record: run,
     baseline (a recording) or shell. `home` is the project whose `.repro/` keeps the
-    record and the audit line (default: the plan's own; a case's run names another), and
-    `case` the case it came from (its file and sha256, in the record and the audit line).
+    record and the access-log line (default: the plan's own; a case's run names another),
+    and `case` the case it came from (its file and sha256, in the record and the line).
     `progress` hears the run's events as they happen."""
     compared: list[Comparison | None] = [None]
     home = home or plan.project_root
@@ -121,7 +121,7 @@ def run(plan: Plan, say: Say, expected: list[Normal] | None = None, keep: bool =
 
 
 def _after_run(plan: Plan, record: RunRecord, home: Path, say: Say) -> None:
-    """Every run, however it ended, leaves its line in the audit log (it may have touched
+    """Every run, however it ended, leaves its line in the access log (it may have touched
     customer data); then the scenario's old records go, when it has a `retention:`."""
     from repro.results import access_log, history
 

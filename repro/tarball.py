@@ -9,7 +9,11 @@ from __future__ import annotations
 import io
 import tarfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 def writer(fileobj: IO[bytes]) -> tarfile.TarFile:
@@ -33,12 +37,13 @@ def add_bytes(tar: tarfile.TarFile, name: str, body: bytes, mode: int = 0o644,
     tar.addfile(info, io.BytesIO(body))
 
 
-def add_file(tar: tarfile.TarFile, source: Path, name: str, mode: int = 0o644) -> None:
-    """A copy of the file `source` as `name` (the original is only read)."""
+def add_stream(tar: tarfile.TarFile, name: str, body: Readable, size: int,
+               mode: int = 0o644) -> None:
+    """A regular file `name` holding the first `size` bytes read from `body` (a file
+    open for reading: the original is only read)."""
     info = tarfile.TarInfo(name)
-    info.size, info.mode = source.stat().st_size, mode
-    with source.open("rb") as body:
-        tar.addfile(info, body)
+    info.size, info.mode = size, mode
+    tar.addfile(info, body)
 
 
 def add_tree(tar: tarfile.TarFile, source: Path, name: str) -> None:

@@ -50,15 +50,22 @@ def scalar(value: Any) -> str:
     return text.removesuffix("\n").removesuffix("\n...").strip()
 
 
+def _replaced(text: str, by: str) -> str:
+    """Every character `str.isprintable` refuses, replaced. Wider than the reports' rule
+    (repro.report.controls, C0 and DEL shown as `\\x1b`) on purpose: YAML also breaks a
+    line at NEL and the Unicode line and paragraph separators, and a draft is read as YAML."""
+    return "".join(c if c.isprintable() else by for c in text)
+
+
 def printable(line: str) -> str:
     """A line of the draft or of the summary, whatever the bundle's names hold: one line,
     no control characters (no YAML written by a file name, no terminal escapes)."""
-    return "".join(c if c.isprintable() else "?" for c in line)
+    return _replaced(line, "?")
 
 
 def shown_line(text: str) -> str:
     """A log line as a comment may quote it: printable, one line, not too long."""
-    clean = "".join(c if c.isprintable() else " " for c in text).strip()
+    clean = _replaced(text, " ").strip()
     return clean if len(clean) <= _SHOWN else clean[:_SHOWN - 3] + "..."
 
 

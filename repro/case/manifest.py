@@ -6,12 +6,11 @@ too. Share cases the way customer data is shared (docs/cases.md)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from repro import __version__
 from repro.config.yaml_source import display_path
@@ -21,7 +20,6 @@ FORMAT = 1
 MANIFEST = "repro-case.json"
 PROJECT = "project"  # the project's files, under their paths from its root
 IMAGES = "images"  # `docker save` tars (with --with-images)
-CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,14 +45,6 @@ class Manifest:
                 "files": {name: {"sha256": digest, "size": size}
                           for name, (digest, size) in sorted(self.files.items())},
                 "images": [{"ref": i.ref, "id": i.id, "file": i.file} for i in self.images]}
-
-
-def sha256(stream: IO[bytes]) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    while chunk := stream.read(CHUNK):
-        digest.update(chunk)
-        size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def refused(case: Path, message: str) -> ConfigError:

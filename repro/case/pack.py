@@ -13,6 +13,7 @@ from repro.case import manifest as mf
 from repro.case.contents import project_files
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError
+from repro.hashing import sha256
 from repro.plan.values import ImagePlan, Plan
 from repro.sandbox.api import Backend, ImageSpec
 
@@ -52,7 +53,7 @@ def pack(plan: Plan, out: Path, say: Say, backend: Backend | None = None) -> Pac
         digests = {}
         for name, path in files.items():
             with path.open("rb") as src:
-                digests[name] = mf.sha256(src)
+                digests[name] = sha256(src)
         manifest = mf.Manifest(plan.scenario_id,
                                plan.scenario_path.parent.relative_to(root).as_posix(),
                                digests, tuple(images))

@@ -6,7 +6,6 @@ is refused whole, and nothing of it is left behind."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import shutil
 import tempfile
@@ -20,6 +19,7 @@ from repro.case import manifest as mf
 from repro.config.data_limits import DataBounds
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError
+from repro.hashing import file_sha256, sha256
 from repro.plan import archives
 from repro.plan.values import DataCopy
 from repro.sandbox.api import Backend
@@ -47,9 +47,9 @@ class Unpacked:
         return self.project / self.manifest.scenario
 
     def named(self, case: Path) -> dict[str, str]:
-        """The case as a record and the audit log name it."""
-        with case.open("rb") as src:
-            digest, _ = mf.sha256(src)
+        """The case as a record and the access log name it (its digest remembered from
+        its unpacking: read once)."""
+        digest, _ = file_sha256(case)
         return {"file": str(case.resolve()), "sha256": digest,
                 "packed": self.manifest.created, "packed_by": self.manifest.repro_version}
 
@@ -95,7 +95,7 @@ def _extract(case: Path, into: Path) -> tuple[dict[str, tuple[str, int]], bytes 
     tally = archives.Tally(copy)
     found: dict[str, tuple[str, int]] = {}
     manifest: bytes | None = None
-    for entry in archives.walk(copy, tally):
+    for entry in archives.walk(copy, tally, hashed=True):
         if tally.skipped:  # a device, fifo or socket: no place in a case
             raise mf.refused(case, f"entry {tally.skipped[0]} is not a regular file")
         if entry.kind in ("symlink", "hardlink"):
@@ -122,13 +122,8 @@ def _extract(case: Path, into: Path) -> tuple[dict[str, tuple[str, int]], bytes 
 
 
 def _write(body: IO[bytes], target: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
     with target.open("xb") as sink:
-        while chunk := body.read(mf.CHUNK):
-            digest.update(chunk)
-            sink.write(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+        return sha256(body, into=sink)
 
 
 def load_images(unpacked: Unpacked, backend: Backend, say: Say) -> list[str]:

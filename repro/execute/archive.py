@@ -12,10 +12,11 @@ from typing import IO, Any
 
 from repro.config.yaml_source import display_path
 from repro.errors import SandboxError
+from repro.hashing import Reading
 from repro.plan import archives
 from repro.plan.values import DataCopy, FileWrite
 from repro.sandbox.api import Container
-from repro.tarball import add_bytes, add_tree, neutral_owner, writer
+from repro.tarball import add_bytes, neutral_owner, writer
 
 _SPOOL_BYTES = 64 * 1024 * 1024  # beyond this the tar stream spills to a temp file
 
@@ -62,7 +63,7 @@ def pack(files: Iterable[FileWrite], data: Iterable[DataCopy],
                 else:
                     # `to: /srv/import/` puts a file into that folder, under its own name
                     to = copy.to + copy.source.name if copy.to.endswith("/") else copy.to
-                    add_tree(tar, copy.source, _member(to))
+                    _add_file(tar, raw, copy.source, _member(to))
             for f in files:  # last, so rendered config wins over data at the same path
                 add_bytes(tar if f.user_owned else raw, _member(f.path), f.content, f.mode,
                           int(now))
@@ -92,10 +93,20 @@ def _unsafe(name: str) -> bool:
     return name.startswith("/") or norm == ".." or norm.startswith("../")
 
 
+def _add_file(tar: tarfile.TarFile, raw: tarfile.TarFile, source: Path, name: str) -> None:
+    """The file `source` as `name`, owned by root (or `owner`); its header as `tar.add`
+    writes it (mode, mtime, a hard link to a file already added)."""
+    with Reading(source) as body:
+        # By descriptor: the header describes the file read. Reading is no IO[bytes] to
+        # the stubs, but has all gettarinfo asks of one: name and fileno().
+        info = raw.gettarinfo(arcname=name, fileobj=body)  # type: ignore[arg-type]
+        tar.addfile(neutral_owner(info), body if info.isreg() else None)
+
+
 def _add_walked(tar: tarfile.TarFile, copy: DataCopy) -> None:
     """Each entry of an archive or folder under `copy.to`, owned by root (or `owner`)."""
     base = _member(copy.to)
-    for entry in archives.walk(copy, archives.Tally(copy)):
+    for entry in archives.walk(copy, archives.Tally(copy), hashed=True):
         info = neutral_owner(tarfile.TarInfo(
             base if entry.name == "." else posixpath.join(base, entry.name)))
         info.mode, info.mtime = entry.mode, entry.mtime

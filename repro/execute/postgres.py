@@ -10,6 +10,7 @@ from pathlib import Path
 from repro import tarball
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Problem, SandboxError
+from repro.hashing import Reading
 from repro.plan.values import LoadPlan, QueryPlan
 from repro.sandbox.api import Container, ExecRequest
 
@@ -21,8 +22,9 @@ _COPY_LINE = re.compile(r"CONTEXT:\s+COPY [^,]+, line (\d+)")
 def _put(container: Container, source: Path, name: str) -> str:
     """Copy one customer file into the service (a copy: the original is only read)."""
     buf = io.BytesIO()
-    with tarball.writer(buf) as tar:
-        tarball.add_file(tar, source, posixpath.join(INBOX.lstrip("/"), name))
+    with tarball.writer(buf) as tar, Reading(source) as body:  # hashed for the access log
+        tarball.add_stream(tar, posixpath.join(INBOX.lstrip("/"), name), body,
+                           body.stat.st_size)
     container.copy_in(buf.getvalue())
     return posixpath.join(INBOX, name)
 

@@ -33,6 +33,7 @@ from typing import IO
 from repro.config.data_limits import RATIO_FLOOR, shown_size
 from repro.config.yaml_source import display_path
 from repro.errors import ConfigError, Problem
+from repro.hashing import Reading
 from repro.plan.values import DataCopy
 
 CHUNK = 1024 * 1024
@@ -109,15 +110,23 @@ class Tally:
         self.skipped.append(f"{name} ({why})")
 
 
-def walk(copy: DataCopy, tally: Tally) -> Iterator[Entry]:
+def walk(copy: DataCopy, tally: Tally, hashed: bool = False) -> Iterator[Entry]:
     """The entries of an archive or folder (`copy.kind`), each checked before it is
-    yielded; a file's body is read, if at all, before the next entry is asked for."""
+    yielded; a file's body is read, if at all, before the next entry is asked for.
+    `hashed`: the files read on disk (the archive, each file of a folder whose body is
+    read) are hashed as they are read, their digests remembered (repro.hashing) once the
+    walk is done: the run's copy serves the access log too."""
     if copy.kind == "dir":
-        yield from _folder(copy, tally)
+        yield from _folder(copy, tally, hashed)
     elif copy.source.name.lower().endswith(".zip"):
-        yield from _zip(copy, tally)
+        yield from _zip(copy, tally, hashed)
     else:
-        yield from _tar(copy, tally)
+        yield from _tar(copy, tally, hashed)
+
+
+def _source(path: Path, hashed: bool) -> IO[bytes]:
+    # Reading is no IO[bytes] to the stubs, but has all tarfile and zipfile ask of one.
+    return Reading(path) if hashed else path.open("rb")  # type: ignore[return-value]
 
 
 def check(copy: DataCopy, deep: bool = False) -> Tally:
@@ -225,10 +234,10 @@ class _Placed:
         return name
 
 
-def _tar(copy: DataCopy, tally: Tally) -> Iterator[Entry]:
+def _tar(copy: DataCopy, tally: Tally, hashed: bool) -> Iterator[Entry]:
     placed = _Placed(copy)
     try:
-        with copy.source.open("rb") as raw, tarfile.open(fileobj=raw, mode="r:*") as src:
+        with _source(copy.source, hashed) as raw, tarfile.open(fileobj=raw, mode="r:*") as src:
             if src.fileobj is not raw:  # compressed: held as it is decompressed
                 tally.consumed = raw.tell
             for info in src:
@@ -260,6 +269,8 @@ def _tar(copy: DataCopy, tally: Tally) -> Iterator[Entry]:
                     entry.size = info.size
                     entry.open = _opener(src, info, tally)
                 yield entry
+            if isinstance(raw, Reading):
+                raw.finish()  # the end-of-archive blocks and padding no reader asked for
     except ConfigError:
         raise
     except _READ_ERRORS as exc:
@@ -289,11 +300,11 @@ def _zip_kind(item: zipfile.ZipInfo) -> tuple[str, int]:
     return "file", mode or 0o644
 
 
-def _zip(copy: DataCopy, tally: Tally) -> Iterator[Entry]:
+def _zip(copy: DataCopy, tally: Tally, hashed: bool) -> Iterator[Entry]:
     placed = _Placed(copy)
     try:
         archive_size = copy.source.stat().st_size
-        with zipfile.ZipFile(copy.source) as src:
+        with _source(copy.source, hashed) as raw, zipfile.ZipFile(raw) as src:
             items = src.infolist()
             for item in items:  # everything the central directory declares, first
                 tally.count(item.filename)
@@ -324,6 +335,8 @@ def _zip(copy: DataCopy, tally: Tally) -> Iterator[Entry]:
                     entry.size = item.file_size
                     entry.open = _zip_opener(src, item, tally)
                 yield entry
+            if isinstance(raw, Reading):
+                raw.finish()  # the central directory, read before the bodies, and gaps
     except ConfigError:
         raise
     except _READ_ERRORS as exc:
@@ -341,7 +354,7 @@ def _zip_opener(src: zipfile.ZipFile, item: zipfile.ZipInfo, tally: Tally
     return open_body
 
 
-def _folder(copy: DataCopy, tally: Tally) -> Iterator[Entry]:
+def _folder(copy: DataCopy, tally: Tally, hashed: bool) -> Iterator[Entry]:
     root = copy.source
     try:
         for here, dirs, files in os.walk(root, onerror=_raise):
@@ -351,7 +364,7 @@ def _folder(copy: DataCopy, tally: Tally) -> Iterator[Entry]:
             names += [(posixpath.normpath(posixpath.join(rel_dir, n)), os.path.join(here, n))
                       for n in sorted(files + dirs)]
             for rel, path in names:
-                entry = _folder_entry(tally, Path(path), rel)
+                entry = _folder_entry(tally, Path(path), rel, hashed)
                 if entry is not None:
                     yield entry
     except ConfigError:
@@ -365,7 +378,7 @@ def _raise(exc: OSError) -> None:
     raise exc
 
 
-def _folder_entry(tally: Tally, path: Path, rel: str) -> Entry | None:
+def _folder_entry(tally: Tally, path: Path, rel: str, hashed: bool) -> Entry | None:
     st = path.lstat()
     if rel != ".":
         tally.count(rel)
@@ -378,7 +391,7 @@ def _folder_entry(tally: Tally, path: Path, rel: str) -> Entry | None:
         tally.declare(rel, st.st_size, None, None)
 
         def open_body() -> IO[bytes]:
-            return _Counted(path.open("rb"), rel, st.st_size, tally)  # type: ignore[return-value]
+            return _Counted(_source(path, hashed), rel, st.st_size, tally)  # type: ignore[return-value]
         return Entry(rel, "file", mode, mtime, st.st_size, open=open_body)
     tally.skip(rel, _SPECIAL.get(stat.S_IFMT(st.st_mode), "special file"))
     return None

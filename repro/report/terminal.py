@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -11,6 +10,7 @@ from repro.config.yaml_source import display_path
 from repro.plan.timeline import timeline_shown
 from repro.report import faults
 from repro.report.captures import capture_lines
+from repro.report.controls import escaped
 from repro.report.matched import matched_lines, patterns
 from repro.report.oneline import one_line
 from repro.report.timeline import timeline_lines, when_line
@@ -58,9 +58,6 @@ class Style:
         return self._wrap("1", text)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
 def _tail(text: str, lines: int = TAIL_LINES) -> list[str]:
     """The last lines, with control characters shown, never sent to the terminal."""
     rows = text.rstrip("\n").splitlines()
@@ -71,8 +68,10 @@ def _tail(text: str, lines: int = TAIL_LINES) -> list[str]:
 
 
 def printable(text: str) -> str:
-    """Control characters shown (`\\x1b`), never sent to the terminal."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Control characters shown (`\\x1b`), never sent to the terminal. Tabs and line
+    breaks stay (lines are split on them); a carriage return, which would write over the
+    line on a terminal, is shown."""
+    return escaped(text, keep="\t\n")
 
 
 def _looks_binary(text: str) -> bool:

@@ -1,15 +1,18 @@
-"""`.repro/audit.log`: one JSON line per run saying who touched which customer files.
+"""`.repro/access.log`: one JSON line per run saying who touched which customer files.
 
 Appended, never rewritten: each line is written with a single write() on a descriptor
 opened with O_APPEND, so lines of runs ending at the same moment (`repro replay --jobs
 4`, several terminals) never interleave or overwrite each other. The line names files and
 their sha256, never their content; parameter values are not in it at all.
+
+It was `.repro/audit.log` (a name `repro audit`, the privacy scan, made confusing): a
+project's log of that name becomes the access log at the first write, history kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import getpass
-import hashlib
 import json
 import os
 from datetime import UTC, datetime
@@ -17,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from repro.config.yaml_source import display_path
+from repro.hashing import file_sha256
 from repro.results.record import RunRecord
 
-LOG_FILE = "audit.log"
-_CHUNK = 1024 * 1024
+LOG_FILE = "access.log"
+FORMER_LOG_FILE = "audit.log"
 
 
 def log_path(project: Path) -> Path:
@@ -61,22 +65,11 @@ def _shown(path: Path, project: Path) -> str:
         return display_path(path)
 
 
-# A file's digest by what identifies its content on disk: a replay hashes a file its
-# scenarios share, or one repeated N times, once (a gigabyte costs about a second).
-_DIGESTS: dict[tuple[str, int, int, int, int], str] = {}
-
-
 def _sha256(path: Path) -> tuple[str | None, int | None]:
+    """Remembered by the file's identity on disk (repro.hashing): the run's copy into its
+    sandbox hashed the data as it read it, and a replay hashes a file its runs share once."""
     try:
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        if key not in _DIGESTS:
-            digest = hashlib.sha256()
-            with path.open("rb") as src:
-                while chunk := src.read(_CHUNK):
-                    digest.update(chunk)
-            _DIGESTS[key] = digest.hexdigest()
-        return _DIGESTS[key], stat.st_size
+        return file_sha256(path)
     except OSError:  # gone or unreadable: the line still says the run named it
         return None, None
 
@@ -91,10 +84,20 @@ def entry(record: RunRecord) -> dict[str, Any]:
             "files": customer_files(record)}
 
 
+def _carry_over(path: Path) -> None:
+    """The log under its former name, if there is one and no log under the new name yet,
+    renamed (atomically: every line of it, or none, is in the new one)."""
+    former = path.with_name(FORMER_LOG_FILE)
+    if former.is_file() and not path.exists():
+        with contextlib.suppress(FileNotFoundError):  # a run ending now renamed it first
+            os.replace(former, path)
+
+
 def append(project: Path, record: RunRecord) -> Path:
-    """Add the run's line to the project's audit log (created with mode 0600)."""
+    """Add the run's line to the project's access log (created with mode 0600)."""
     path = log_path(project)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _carry_over(path)
     line = (json.dumps(entry(record), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tarfile
 import uuid
+import zipfile
 from pathlib import Path
 
 from conftest import REPO, Project, engine_names
@@ -30,8 +31,8 @@ def _run_json(cwd: Path, *args: str) -> dict:
     return {"rc": done.returncode, "stderr": done.stderr, **json.loads(done.stdout)}
 
 
-def _audit(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / ".repro" / "audit.log").read_text()
+def _access_log(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / ".repro" / "access.log").read_text()
             .splitlines()]
 
 
@@ -63,15 +64,15 @@ def test_demo_case_runs_elsewhere_as_in_the_project(tmp_path: Path) -> None:
     assert there["rc"] == 0, there["stderr"]
     assert (there["reproduced"], there["ok"], there["baseline"]) == \
         (here["reproduced"], here["ok"], "match")
-    # No project here: the record is kept beside the case, and the run is in its audit log
+    # No project here: the record is kept beside the case, and the run is in its access log
     # with the same customer files (same paths in the project, same sha256).
     record = json.loads((elsewhere / there["record"]).read_text())
     assert (elsewhere / ".repro" / "runs" / record["run_id"]).is_dir()
     assert record["image"]["built"] is False  # the image of the original: same cache key
     case_sha = hashlib.sha256((elsewhere / "acme.tar.gz").read_bytes()).hexdigest()
     assert record["case"]["sha256"] == case_sha
-    [line] = _audit(elsewhere)
-    original = [e for e in _audit(origin) if e["run_id"] == here["run_id"]][0]
+    [line] = _access_log(elsewhere)
+    original = [e for e in _access_log(origin) if e["run_id"] == here["run_id"]][0]
     assert (line["run_id"], line["verdict"], line["baseline"]) == \
         (record["run_id"], "REPRODUCED", "match")
     assert line["files"] == original["files"] and line["case"]["sha256"] == case_sha
@@ -248,8 +249,10 @@ def test_a_changed_case_is_refused_in_one_line(project: Project) -> None:
     assert result["reproduced"] is True, stderr
 
 
-def test_audit_log_has_one_whole_line_per_parallel_run(project: Project) -> None:
-    sids = [project.scenario(f"audit{i}", """\
+def test_access_log_has_one_whole_line_per_parallel_run(project: Project) -> None:
+    """... and a project's log under its former name, audit.log, is carried over whole by
+    the first of the runs, however many end at once."""
+    sids = [project.scenario(f"logged{i}", """\
         environment: bb
         parameters_from:
           - customer/settings.yaml
@@ -265,10 +268,17 @@ def test_audit_log_has_one_whole_line_per_parallel_run(project: Project) -> None
               stdout: "line"
         """, files={"customer/settings.yaml": f"greeting: hi{i}\n",
                     "customer/in.txt": f"line {i}\n"}) for i in range(4)]
+    former = project.root / ".repro" / "audit.log"
+    former.parent.mkdir()
+    history = json.dumps({"at": "2026-11-30T09:00:00.000+00:00", "run_id": "old-run"}) + "\n"
+    former.write_text(history * 3)
+    former.chmod(0o600)
     done = project.repro("replay", "--jobs", "4", "scenarios")
     assert done.returncode == 0, done.stderr
-    lines = (project.root / ".repro" / "audit.log").read_text().splitlines()
-    entries = [json.loads(line) for line in lines]  # every line whole JSON
+    assert not former.exists()
+    lines = (project.root / ".repro" / "access.log").read_text().splitlines(keepends=True)
+    assert lines[:3] == [history] * 3  # kept, before the new lines
+    entries = [json.loads(line) for line in lines[3:]]  # every line whole JSON
     assert sorted(e["scenario"] for e in entries) == sorted(sids)
     runs = {p.name for p in (project.root / ".repro" / "runs").iterdir()}
     assert {e["run_id"] for e in entries} == runs
@@ -280,7 +290,54 @@ def test_audit_log_has_one_whole_line_per_parallel_run(project: Project) -> None
             ("parameters_from", hashlib.sha256((folder / "settings.yaml").read_bytes())
              .hexdigest()),
             ("data", hashlib.sha256((folder / "in.txt").read_bytes()).hexdigest())}
-    assert oct((project.root / ".repro" / "audit.log").stat().st_mode & 0o777) == "0o600"
+    assert oct((project.root / ".repro" / "access.log").stat().st_mode & 0o777) == "0o600"
+
+
+def test_access_log_holds_the_sha256_of_each_data_file_copied_into_the_sandbox(
+        project: Project) -> None:
+    """The digests come from the copy into the sandbox (a file, a folder's files, archives
+    whose readers skip and go back): the same as the files' own, and as the sandbox's."""
+    zipped, tarred = io.BytesIO(), io.BytesIO()
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("inner.txt", "from the zip\n" * 5000)
+        archive.writestr("more/other.bin", os.urandom(2 * 1024 * 1024))
+    with tarfile.open(fileobj=tarred, mode="w") as archive:
+        for name, body in (("a.txt", b"from the tar\n"), ("b.bin", os.urandom(300_000))):
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            archive.addfile(info, io.BytesIO(body))
+    sid = project.scenario("hashed", """\
+        environment: bb
+        data:
+          - {from: customer/big.bin, to: /srv/big.bin}
+          - {from: customer/export, to: /srv/export}
+          - {from: customer/bundle.zip, to: /srv/bundle}
+          - {from: customer/logs.tar, to: /srv/logs}
+        steps:
+          - name: sums
+            run: sha256sum /srv/big.bin /srv/export/a.csv /srv/export/sub/b.csv
+        oracle:
+          any:
+            - step: sums
+              exit_code: 0
+        """, files={"customer/big.bin": os.urandom(3 * 1024 * 1024 + 5),
+                    "customer/export/a.csv": "id\n1\n", "customer/export/sub/b.csv": "",
+                    "customer/bundle.zip": zipped.getvalue(),
+                    "customer/logs.tar": tarred.getvalue()})
+    code, result, stderr = project.run_json(sid)
+    assert code == 0, stderr
+    customer = project.root / "scenarios" / sid / "customer"
+    files = ["big.bin", "export/a.csv", "export/sub/b.csv", "bundle.zip", "logs.tar"]
+    digests = {rel: hashlib.sha256((customer / rel).read_bytes()).hexdigest() for rel in files}
+    [entry] = _access_log(project.root)
+    assert entry["run_id"] == result["run_id"]
+    assert [(f["kind"], f["path"], f["sha256"], f["size"]) for f in entry["files"]] == [
+        ("data", f"scenarios/{sid}/customer/{rel}", digests[rel],
+         (customer / rel).stat().st_size) for rel in files]
+    [step] = project.record(result)["steps"]
+    assert step["stdout"].split() == [
+        digests["big.bin"], "/srv/big.bin", digests["export/a.csv"], "/srv/export/a.csv",
+        digests["export/sub/b.csv"], "/srv/export/sub/b.csv"]
 
 
 def _old_record(runs: Path, sid: str, days: float, status: str = "complete",

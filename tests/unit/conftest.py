@@ -194,6 +194,21 @@ def cli(project: Project):
     return invoke
 
 
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files opened through Path.open from now on, in order (how often
+    a file is read)."""
+    names: list[str] = []
+    real_open = Path.open
+
+    def counting(self: Path, *args, **kwargs):
+        names.append(self.name)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", counting)
+    return names
+
+
 @pytest.fixture(autouse=True)
 def _restore_signal_handlers():
     # The CLI installs SIGINT/SIGTERM handlers in the main thread; give pytest its own back.

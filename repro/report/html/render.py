@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from repro import __version__
+from repro.report.controls import escaped
 
 
 @cache
@@ -31,16 +31,14 @@ def _csp(css: str, js: str) -> str:
             "img-src data:; base-uri 'none'; form-action 'none'")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def _visible(value: Any) -> Any:
     """Control characters (a terminal's colour codes, a NUL) as `\x1b`: shown, not
-    swallowed by the browser. The page's own markup (Markup) is left as it is."""
+    swallowed by the browser. Tabs, line breaks and carriage returns stay: a browser
+    shows them as white space. The page's own markup (Markup) is left as it is."""
     from markupsafe import Markup
 
     if isinstance(value, str) and not isinstance(value, Markup):
-        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+        return escaped(value, keep="\t\n\r")
     return value
 
 

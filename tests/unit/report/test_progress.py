@@ -69,8 +69,8 @@ def test_plain_lines_are_exact_and_stable():
 def test_quiet_shows_nothing_and_verbose_adds_build_output_polls_and_starts():
     assert plain(Verbosity.QUIET) == ""
     warned = io.StringIO()
-    Lines(warned, Verbosity.QUIET, False).say("warning: could not append to .repro/audit.log")
-    assert warned.getvalue() == "repro: warning: could not append to .repro/audit.log\n"
+    Lines(warned, Verbosity.QUIET, False).say("warning: could not append to .repro/access.log")
+    assert warned.getvalue() == "repro: warning: could not append to .repro/access.log\n"
     normal, verbose = plain(Verbosity.NORMAL).splitlines(), \
         plain(Verbosity.VERBOSE).splitlines()
     added = [line for line in verbose if line not in normal]

@@ -1,4 +1,5 @@
-"""`.repro/audit.log`: one whole JSON line per run, whatever runs end at the same moment."""
+"""`.repro/access.log`: one whole JSON line per run, whatever runs end at the same moment;
+a log under its former name, `.repro/audit.log`, carried over."""
 
 from __future__ import annotations
 
@@ -79,16 +80,9 @@ def test_parallel_writers_never_interleave_or_lose_a_line(project, tmp_path):
     assert len(lines[0]) > 32 * 1024
 
 
-def test_a_file_is_hashed_once_until_it_changes(project, tmp_path, monkeypatch):
+def test_a_file_is_hashed_once_until_it_changes(project, tmp_path, opened):
     record = _record(project, tmp_path)
-    opened: list[str] = []
-    real_open = Path.open
-
-    def counting(self: Path, *args, **kwargs):
-        opened.append(self.name)
-        return real_open(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", counting)
+    opened.clear()
     first = access_log.customer_files(record)
     again = access_log.customer_files(record)  # a replay's next run of the same data
     assert again == first and opened.count("one.csv") == 1
@@ -98,3 +92,21 @@ def test_a_file_is_hashed_once_until_it_changes(project, tmp_path, monkeypatch):
     assert opened == ["one.csv"]  # only the changed file is read again
     assert changed["scenarios/R/customer/one.csv"]["sha256"] == \
         hashlib.sha256(b"1,2,3\n").hexdigest()
+
+
+def test_the_log_under_its_former_name_is_carried_over_at_the_first_write(project, tmp_path):
+    record = _record(project, tmp_path)
+    former = project.root / ".repro" / "audit.log"
+    former.parent.mkdir()
+    former.write_text('{"run_id": "old-1"}\n{"run_id": "old-2"}\n')
+    path = access_log.append(project.root, record)
+    assert path == project.root / ".repro" / "access.log" and not former.exists()
+    lines = path.read_text().splitlines()
+    assert lines[:2] == ['{"run_id": "old-1"}', '{"run_id": "old-2"}']
+    assert [json.loads(line)["run_id"] for line in lines[2:]] == ["R-run-1"]
+    # A log of that name written afterwards (by an older repro) is not mixed in.
+    former.write_text('{"run_id": "older-repro"}\n')
+    access_log.append(project.root, record)
+    assert former.read_text() == '{"run_id": "older-repro"}\n'
+    assert [json.loads(line)["run_id"] for line in path.read_text().splitlines()] == \
+        ["old-1", "old-2", "R-run-1", "R-run-1"]
