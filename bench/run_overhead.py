@@ -11,7 +11,6 @@ usage: python bench/run_overhead.py [--rounds N] [--out FILE]
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import os
@@ -21,7 +20,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from datetime import UTC, datetime

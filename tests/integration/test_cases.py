@@ -536,5 +536,5 @@ def test_shell_and_replay_take_a_case_and_refuse_a_changed_one(project: Project)
     from_case = json.loads((project.root / results[sid]["record"]).read_text())
     assert from_case["case"]["file"] == str(case)
     assert "case" not in json.loads((project.root / results[other]["record"]).read_text())
-    shelled = [e for e in _audit(project.root) if e["purpose"] == "shell"]
+    shelled = [e for e in _access_log(project.root) if e["purpose"] == "shell"]
     assert [e["case"]["file"] for e in shelled] == [str(case)]
