@@ -6,9 +6,10 @@ told apart from the step's own ending, as the container's own process (one-shot)
 exec; an unknown user or a missing shell is a setup mistake, never a verdict; services
 without egress are refused.
 
-The tests share one service (`xdist_group`: one worker, started once). It is stopped,
-with the exec monitors it leaves behind for minutes by design (conmon's exit delay), and
-its storage removed, whatever the tests did.
+The service is module-scoped (`xdist_group` asks for the tests on one worker; a worker
+that gets some starts its own, in its own folder). It is stopped, with the exec monitors
+it leaves behind for minutes by design (conmon's exit delay), and its storage removed,
+whatever the tests did.
 """
 
 from __future__ import annotations
