@@ -115,8 +115,10 @@ def _tools(engine: Engine, suite: str, say: Callable[[str], None]) -> None:
 def _import(engine: Engine, tar: Any, repository: str, tag: str, base: str) -> None:
     data = tar.getvalue() if isinstance(tar, io.BytesIO) else tar.read()
     with translated(f"importing {repository}:{tag}"):
+        # The tag inside `repo`, as the API allows: Podman ignores a separate `tag` (the
+        # image came out as :latest), Docker takes either.
         engine.client().api.import_image_from_data(
-            data, repository=repository, tag=tag,
+            data, repository=f"{repository}:{tag}",
             changes=[f"LABEL {labels.BASE}={base}", 'CMD ["sh"]',
                      "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
 

@@ -185,6 +185,8 @@ class DockerContainer:
                                    "process of its own and takes no other")
             self.one_shot = None  # the one process: it ran
             return own_process.run(self, request, stdout, stderr)
+        import docker
+
         api = self.engine.client().api
         label = request.label or "a process"
         # Where the step may have to be killed but its pid cannot be seen from here.
@@ -198,7 +200,15 @@ class DockerContainer:
                 self.model.id, argv, stdout=True, stderr=True,
                 stdin=request.stdin is not None, environment=self._environment(request),
                 workdir=request.workdir, user=request.user or "")["Id"]
-            attached = hijack.start(api, exec_id)
+            try:
+                attached = hijack.start(api, exec_id)
+            except docker.errors.APIError as exc:
+                unstarted = _unknown_user(exc)
+                if unstarted is None:
+                    raise
+                stderr.write(unstarted)
+                now = time.time()
+                return ExecResult(126, False, now, now)
         sock = attached.sock
         raw = getattr(sock, "_sock", sock)
         raw.settimeout(None)  # a step may be silent for longer than the client timeout
@@ -348,6 +358,15 @@ class DockerContainer:
             # when a daemon the step left holds that open.
             self.model.exec_run(command, user=user or "", detach=True)
             self.model.exec_run(command, user="0", detach=True)
+
+
+def _unknown_user(exc: Any) -> bytes | None:
+    """Podman looks an exec's user up before it starts it, and answers the start with
+    this error; Docker starts the exec, which exits 126 with the same line on its output.
+    Said the Docker way, so the step could not start (a setup mistake) on either."""
+    text = exc.explanation or ""
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return (text + "\n").encode() if text.startswith("unable to find user") else None
 
 
 def _in_container(host_pid: int | None, container_id: str) -> bool:

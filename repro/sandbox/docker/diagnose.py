@@ -84,10 +84,16 @@ def _bridge(engine: Engine) -> Check:
     fix = ("start the engine with its default bridge (drop `--bridge=none` / `\"bridge\": "
            "\"none\"` from dockerd's options and restart it): image builds with RUN lines "
            "need it")
+    # Podman lists its default network as bridge, but a filter on that name finds nothing
+    # (it filters by its own name for it, podman): all of them there.
+    podman = engine.podman()
     with translated("listing networks"):
-        found = [n for n in engine.client().networks.list(names=["bridge"]) if n.name == "bridge"]
+        found = [n for n in engine.client().networks.list(names=None if podman else ["bridge"])
+                 if n.name == "bridge"]
     if not found:
         return Check("bridge", False, "the engine has no default bridge network", fix)
+    if podman:
+        return Check("bridge", True, "network bridge (Podman's default network)")
     options = found[0].attrs.get("Options") or {}
     interface = options.get("com.docker.network.bridge.name", "docker0")
     if engine.local() and Path("/sys/class/net").is_dir() and \

@@ -71,6 +71,13 @@ class Engine:
         """The engine's /version answer (Unreachable when it does not answer)."""
         return self._connect()[1]
 
+    def podman(self) -> bool:
+        """Is it Podman's Docker-compatible API (`podman system service`)? From the /version
+        answer already in hand. The few places its answers differ from Docker's ask this
+        (docs/engines.md, "Podman")."""
+        components = self._connect()[1].get("Components") or []
+        return any(c.get("Name") == "Podman Engine" for c in components if isinstance(c, dict))
+
     def facts(self) -> dict[str, str]:
         version = self._connect()[1]
         return {"engine_version": version.get("Version", "?"),

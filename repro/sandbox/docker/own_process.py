@@ -24,8 +24,12 @@ from repro.sandbox.docker.engine import translated
 if TYPE_CHECKING:
     from repro.sandbox.docker.container import DockerContainer
 
-# What the engine's init (tini) says when it cannot start the command at all.
-_INIT_FAILED = b"[FATAL tini"
+# How far ahead of now Podman's event stream is asked to end (it reads its event log
+# from the start meanwhile).
+PODMAN_EVENTS_AHEAD_S = 1.0
+# What the engine's init says when it cannot start the command at all, and its exit
+# status then: Docker's tini, Podman's catatonit.
+_INIT_FAILED = ((b"[FATAL tini", (126, 127)), (b"ERROR (catatonit:", (1,)))
 
 
 def same(planned: ExecRequest, request: ExecRequest) -> bool:
@@ -75,7 +79,7 @@ def run(container: DockerContainer, request: ExecRequest, stdout: IO[bytes],
         attached.close()
     ended = time.time()
     exit_code = _exit_code(container, label)
-    if err.first.startswith(_INIT_FAILED) and exit_code in (126, 127):
+    if any(err.first.startswith(said) and exit_code in codes for said, codes in _INIT_FAILED):
         # The container's shell is missing: the idle container would not start either.
         raise SandboxError(f"starting {container.what} failed: "
                            f"{err.first.decode('utf-8', 'replace').strip()[:200]}")
@@ -91,6 +95,12 @@ def memory_kills(container: DockerContainer) -> int | None:
     """The kernel's OOM kills in the container, as the engine's `oom` events count them
     (no exec can read its cgroup: it stopped with its step)."""
     try:
+        # Podman (4.3) sends no `oom` event: its state is its only word on it. Where it
+        # does not see the kill either (cgroup v1 in a container), this says 0.
+        if container.engine.podman():
+            with translated(f"inspecting {container.what}"):
+                state = container.engine.client().api.inspect_container(container.model.id)
+            return int(bool(state["State"].get("OOMKilled")))
         return len(_events(container, "oom", None))
     except SandboxError:
         return None
@@ -129,8 +139,10 @@ def _events(container: DockerContainer, kind: str, since: float | None) -> list[
         if since is None:
             since = container.started_at()
         # Up to now, to the nanosecond: a whole second ahead, the engine streams until then
-        # (a crashed step's run waited up to 2 s for nothing).
-        return list(api.events(since=int(since) - 1, until=f"{time.time():.9f}",
+        # (a crashed step's run waited up to 2 s for nothing). Podman stops at once at an
+        # `until` already past, having sent nothing: a moment ahead there.
+        until = time.time() + (PODMAN_EVENTS_AHEAD_S if container.engine.podman() else 0)
+        return list(api.events(since=int(since) - 1, until=f"{until:.9f}",
                                filters={"container": container.model.id, "event": kind},
                                decode=True))
 

@@ -23,6 +23,12 @@ KEEPALIVE = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait 
 # read back from its log at no extra cost.
 KEEPALIVE_PROBING = ["sh", "-c", "date +%s 2>&1; " + KEEPALIVE[2]]
 HOSTNAME = "sandbox"  # fixed, so outputs do not differ from run to run
+# A Podman internal network keeps the host at its gateway address, where Podman's DNS
+# server (service names) answers: the sandbox would not be cut off from the host.
+PODMAN_PRIVATE = ("services without egress do not run on Podman: its internal network "
+                  "leaves the host reachable at the network's gateway (its DNS server for "
+                  "service names); run this scenario on a Docker engine, or give its "
+                  "environment `network: {egress: true}` if it may reach out")
 
 
 class DockerSandbox:
@@ -187,6 +193,8 @@ def open_sandbox(engine: Engine, spec: SandboxSpec) -> Iterator[DockerSandbox]:
     # A private network when there are services to reach (internal: no egress) or when
     # egress is allowed; otherwise no network at all.
     wants_network = bool(spec.services) or spec.egress
+    if wants_network and not spec.egress and engine.podman():
+        raise SandboxError(PODMAN_PRIVATE)
     network = container = box = None
     services: dict[str, DockerContainer] = {}
     clock = clocks.RunClock(spec.clock, clocks.ensure_library(engine, lambda _: None),
