@@ -98,7 +98,7 @@ def rewrite(src: BinaryIO, out: BinaryIO, sql: dict[str, str], shown: str,
     rules = SqlRules(sql)
     known: dict[str, list[str]] = {}  # table -> columns, from CREATE TABLE
     replaced = 0
-    lines = _lines(head, src)
+    lines = _Lines(_lines(head, src))
     for line in lines:
         copy = _COPY.match(line)
         if copy:
@@ -117,6 +117,9 @@ def rewrite(src: BinaryIO, out: BinaryIO, sql: dict[str, str], shown: str,
             if more is None:
                 break
             statement += more
+        statement, rest = _first_statement(statement)
+        if rest:
+            lines.push(rest)  # the next statement on the same line
         create = _CREATE.match(statement)
         if create:
             body = statement[create.end():statement.rfind(")")]
@@ -144,6 +147,40 @@ def _lines(head: bytes, src: BinaryIO) -> Iterator[str]:
         yield first.decode("utf-8", "surrogateescape")
     for raw in src:
         yield raw.decode("utf-8", "surrogateescape")
+
+
+class _Lines:
+    """The dump's lines, with what follows a statement's first `;` put back, line by line
+    (it may hold the next statement, a comment, or lines read ahead to complete it)."""
+
+    def __init__(self, lines: Iterator[str]):
+        self._lines = lines
+        self._back: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        return self._back.pop() if self._back else next(self._lines)
+
+    def push(self, text: str) -> None:
+        self._back.extend(reversed(text.splitlines(keepends=True)))
+
+
+_CUT = {False: re.compile(r"'(?:[^']|'')*'|;", re.S),  # standard SQL strings
+        True: re.compile(r"'(?:[^'\\]|''|\\.)*'|;", re.S)}  # backslash escapes (MySQL)
+
+
+def _first_statement(text: str) -> tuple[str, str]:
+    """`text` cut after its first `;` outside a string literal: a line may hold several
+    statements (each is read against its own table). What follows that is only
+    whitespace stays with the statement, byte for byte."""
+    mysql = "\\'" in text or "`" in text
+    for m in _CUT[mysql].finditer(text):
+        if m.group() == ";":
+            rest = text[m.end():]
+            return (text, "") if not rest.strip() else (text[:m.end()], rest)
+    return text, ""
 
 
 _STRINGS = (re.compile(r"'(?:[^']|'')*'", re.S),  # standard SQL (PostgreSQL)

@@ -102,6 +102,28 @@ def test_sql_inserts_with_and_without_columns_and_copy_blocks():
     assert count == 7 and text.count("\n") == DUMP.count("\n")
 
 
+def test_sql_statements_sharing_a_line_are_each_read_against_their_own_table():
+    dump = ("CREATE TABLE users (id int, email text); INSERT INTO users VALUES (1, "
+            "'a@firma.de'); -- two on a line\n"
+            "CREATE TABLE notes (id int, body text, email text);\n"
+            "INSERT INTO users VALUES (2, 'b@firma.de'); INSERT INTO notes VALUES (3, 'x;y', "
+            "'c@firma.de');\n"
+            "INSERT INTO users VALUES (4,\n 'd@firma.de'); INSERT INTO `users` (`id`, `email`) "
+            "VALUES (5, 'it\\'s; e@firma.de');\n")
+    out = io.BytesIO()
+    count = sql_file.rewrite(io.BytesIO(dump.encode()), out,
+                             {"users.email": "email", "notes.email": "email"}, "d.sql", T.token)
+    text = out.getvalue().decode()
+    assert count == 5 and "@firma.de" not in text  # none left in clear
+    assert "VALUES (3, 'x;y', '" in text  # a column no rule names stays as it was
+    # Only the values changed: the rest is byte for byte the dump.
+    expected = dump.replace("it\\'s; e@firma.de",
+                            T.token("email", "it's; e@firma.de").replace("'", "''"))
+    for value in "abcd":
+        expected = expected.replace(f"{value}@firma.de", T.token("email", f"{value}@firma.de"))
+    assert text == expected
+
+
 def test_a_custom_format_dump_is_refused_in_one_line():
     with pytest.raises(ConfigError) as exc:
         sql_file.rewrite(io.BytesIO(b"PGDMP\x01\x0e\x00rest"), io.BytesIO(), {"a.b": "email"},
