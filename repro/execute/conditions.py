@@ -11,7 +11,7 @@ from dataclasses import replace
 from repro import tarball
 from repro.config import model
 from repro.config.model import DROPPED_CAPABILITIES
-from repro.errors import ConfigError
+from repro.errors import ConfigError, SandboxError
 from repro.plan.values import Plan
 from repro.results.record import RunRecord
 from repro.sandbox import api
@@ -115,15 +115,22 @@ def with_locale(plan: Plan, backend: api.Backend, images: dict[str, str], record
                              (wanted, norm, source + suffix, codeset), changed=COMPILED)
     chosen, services = dict(images), {}
     for role, image in images.items():
-        made = backend.change_image(image, change, say)
+        try:
+            made = backend.change_image(image, change, say)
+        except SandboxError as exc:
+            if role == "sandbox":
+                raise
+            made = api.ChangedImage(image, -1, str(exc), cached=False)
         if made.exit_code in (0, COMPILED):
             chosen[role] = made.id
             prepared = "generated" if made.exit_code == COMPILED else "image"
+            if made.id != image:  # the record says which image the container ran
+                record.conditions.setdefault("locale_images", {})[role] = made.id
         else:
             said = made.output.strip().splitlines()
             reason = _LACKS.get(made.exit_code) or (
-                f"localedef failed: {said[-1][:160]}" if said
-                else f"the check exited {made.exit_code}")
+                f"localedef failed: {said[-1][:160]}" if said and made.exit_code >= 0
+                else said[-1][:200] if said else f"the check exited {made.exit_code}")
             if role == "sandbox":
                 where = plan.conditions.where("locale")
                 raise ConfigError(where.problem("locale", "the image cannot provide the "

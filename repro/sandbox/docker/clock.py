@@ -26,9 +26,7 @@ before anything starts, and each container is probed with `date +%s` once it run
 
 from __future__ import annotations
 
-import contextlib
 import io
-import json
 import os
 import re
 import tarfile
@@ -43,6 +41,7 @@ from repro import tarball
 from repro.errors import SandboxError
 from repro.sandbox.api import Clock, ClockReach, Say
 from repro.sandbox.docker import bases
+from repro.sandbox.docker.cache import Facts, cache_dir
 from repro.sandbox.docker.engine import Engine, translated
 
 LIBRARY_DIR = "/.repro/faketime"
@@ -74,8 +73,7 @@ def ensure_library(engine: Engine, say: Say) -> Library:
     client = engine.client()
     if tools in _libraries:
         return _libraries[tools]
-    cached: Path | None = _cache_file().with_name(
-        f"libfaketimeMT-{tools.split(':')[-1][:16]}.so")
+    cached: Path | None = cache_dir() / f"libfaketimeMT-{tools.split(':')[-1][:16]}.so"
     assert cached is not None
     try:
         data = cached.read_bytes()
@@ -120,30 +118,7 @@ def _read_library(client: Any, tools: str) -> bytes:
     return data
 
 
-def _cache_file() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "repro" / "clock-images.json"
-
-
-_facts: dict[str, dict[str, Any]] = {}
-
-
-def _load_facts() -> None:
-    if _facts:
-        return
-    with contextlib.suppress(OSError, ValueError):  # a cache: absent or broken is empty
-        _facts.update(json.loads(_cache_file().read_text()))
-
-
-def _save_facts() -> None:
-    path = _cache_file()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(_facts, indent=1))
-        tmp.replace(path)
-    except OSError:
-        pass  # a cache: the next run looks again
+_facts = Facts("clock-images.json")  # image id -> {"glibc": [major, minor] or None}
 
 
 def _read(engine: Engine, container_id: str, path: str, limit: int = 8) -> bytes | None:
@@ -173,15 +148,13 @@ def _read(engine: Engine, container_id: str, path: str, limit: int = 8) -> bytes
 def glibc_of(engine: Engine, container_id: str, image_id: str) -> tuple[int, int] | None:
     """The GNU C library version of an image, read from its dynamic loader in a created
     container (cached by image id); None when it has none."""
-    _load_facts()
     known = _facts.get(image_id)
     if known is None:
         arch = engine.facts().get("engine_os", "/amd64").split("/")[-1]
         loader = _read(engine, container_id, _LOADERS.get(arch, _LOADERS["amd64"]))
         found = _GLIBC.search(loader) if loader else None
         known = {"glibc": [int(found.group(1)), int(found.group(2))] if found else None}
-        _facts[image_id] = known
-        _save_facts()
+        _facts.put(image_id, known)
     version = known.get("glibc")
     return (version[0], version[1]) if version else None
 

@@ -97,33 +97,4 @@ def collect_images(engine: Engine, environment: str | None = None,
             except docker.errors.APIError as exc:
                 reason = f"the engine refused: {exc.explanation}"
         report.append(Leftover("image", ", ".join(tags), "-", reason))
-    if environment is None:
-        report += _same_tags(engine, dry_run)
-    return report
-
-
-def _same_tags(engine: Engine, dry_run: bool) -> list[Leftover]:
-    """The second names saying an image needed no change (changes.py): untagged only, the
-    image itself is the user's."""
-    import docker
-
-    from repro.sandbox.docker.changes import REPOSITORY
-
-    client = engine.client()
-    report = []
-    with translated("listing changed images"):
-        named = client.images.list(name=REPOSITORY)
-    for image in named:
-        for tag in image.tags:
-            if not tag.endswith("-same"):
-                continue
-            reason = None
-            if not dry_run:
-                try:
-                    client.images.remove(tag)  # another name stays: only the tag goes
-                except docker.errors.NotFound:
-                    pass
-                except docker.errors.APIError as exc:
-                    reason = f"the engine refused: {exc.explanation}"
-            report.append(Leftover("image tag", tag, "-", reason))
     return report

@@ -15,14 +15,10 @@ from pathlib import Path
 
 from repro.sandbox.api import Say
 from repro.sandbox.docker import bases, labels
+from repro.sandbox.docker.cache import cache_dir
 from repro.sandbox.docker.engine import Engine, translated
 
 ZONEINFO = "/usr/share/zoneinfo"
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "repro"
 
 
 def zone_file(engine: Engine, zone: str, say: Say) -> bytes | None:

@@ -13,7 +13,7 @@ import pytest
 from repro import pipeline
 from repro.errors import Interrupted, SandboxError
 from repro.results.outcome import RunStatus, StepStatus
-from repro.sandbox.api import ImageInfo, ImageSpec
+from repro.sandbox.api import ChangedImage, ImageChange, ImageInfo, ImageSpec
 from repro.sandbox.shared import Cancel, SharedBackend
 
 from ..fake_backend import Answer, FakeBackend, FakeContainer
@@ -45,6 +45,27 @@ def test_an_image_many_runs_need_at_once_is_prepared_once() -> None:
     shared.prepare_image(ImageSpec(None, Path("/ctx"), build_args={"v": "2"}), "env",
                          lambda _: None)
     assert len(inner.images) == 2  # another build argument is another image
+
+
+def test_an_image_change_many_runs_need_at_once_is_made_once() -> None:
+    class SlowChanges(FakeBackend):
+        def change_image(self, base, change, say):
+            time.sleep(0.2)
+            return super().change_image(base, change, say)
+
+    inner = SlowChanges()
+    inner.change_exits["img"] = (10, "")
+    shared = SharedBackend(inner, Cancel())
+    change = ImageChange("the locale de_DE", "locale de_DE", "exit 10", (), changed=10)
+    made: list[ChangedImage] = []
+    threads = [threading.Thread(target=lambda: made.append(
+        shared.change_image("img", change, lambda _: None))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(inner.changes) == 1 and {m.id for m in made} == {"img+locale de_DE"}
+    assert sum(not m.cached for m in made) == 1  # the others found it made
 
 
 def test_a_failed_preparation_is_tried_again_by_the_next_run() -> None:
