@@ -72,7 +72,7 @@ def build_plan(scen: Loaded[Scenario], envl: Loaded[Environment], cli_params: di
     loads, queries = plan_loads(scen, env, problems), plan_queries(scen, env, problems)
     steps, timeline = plan_timeline(scen, env, context, problems)
     conditions = plan_conditions(scen, envl, text, problems)
-    refuse_hidden_writes(conditions, files, data, envl, scen, problems)
+    refuse_hidden_writes(conditions, files, services, data, envl, scen, problems)
     clock = plan_clock(scen, envl, text, problems)
     oracle = plan_oracle(scen, problems)
     if problems:

@@ -12,7 +12,7 @@ from repro.config.conditions import hostname_problem, locale_problem, tmpfs_size
 from repro.config.model import Environment, Limits, Scenario
 from repro.config.project import Loaded
 from repro.config.schema import did_you_mean
-from repro.config.yaml_source import Source
+from repro.config.yaml_source import Loc, Source
 from repro.errors import Problem
 
 # A POSIX TZ rule (`CET-1CEST,M3.5.0,M10.5.0/3`, `EST5EDT`, `UTC0`): needs no zone file.
@@ -130,24 +130,31 @@ def hidden_by(tmpfs: dict[str, int], path: str) -> str | None:
 
 
 def refuse_hidden_writes(conditions: Conditions, files: tuple[Any, ...],
-                         data: tuple[Any, ...], envl: Loaded[Environment], scen: Loaded[Scenario],
+                         services: tuple[Any, ...], data: tuple[Any, ...],
+                         envl: Loaded[Environment], scen: Loaded[Scenario],
                          problems: list[Problem | str]) -> None:
-    """Files and data land before the start; a tmpfs mounted at the start hides them."""
-    for i, f in enumerate(files):
-        mount = hidden_by(conditions.tmpfs, f.path)
+    """Files and data land before the start; a tmpfs mounted at the start hides them (the
+    steps' container's, or the service's they go to)."""
+    disks = {None: conditions.tmpfs, **{svc.name: svc.tmpfs for svc in services}}
+    written: list[tuple[Loc, str, str | None]] = [
+        (("files", i, "path"), f.path, None) for i, f in enumerate(files)]
+    written += [(("services", svc.name, "files", i, "path"), f.path, svc.name)
+                for svc in services for i, f in enumerate(svc.files)]
+    for at, path, service in written:
+        mount = hidden_by(disks.get(service, {}), path)
         if mount:
-            problems.append(envl.source.problem(("files", i, "path"), f"{f.path} is inside "
-                            f"the tmpfs {mount}, which starts empty: write it elsewhere"))
+            problems.append(envl.source.problem(at, f"{path} is inside {_whose(service)} "
+                            f"tmpfs {mount}, which starts empty: write it elsewhere"))
     for i, d in enumerate(data):
-        service = envl.record.services.get(d.service) if d.service else None
-        tmpfs = conditions.tmpfs if d.service is None else (
-            tmpfs_sizes(service.tmpfs) if service is not None else {})
-        mount = hidden_by(tmpfs, d.to)
+        mount = hidden_by(disks.get(d.service, {}), d.to)
         if mount:
-            whose = "the" if d.service is None else f"service {d.service}'s"
             problems.append(scen.source.problem(("data", i, "to"), f"{d.to} is inside "
-                            f"{whose} tmpfs {mount}, which starts empty: load the data "
-                            "elsewhere and copy it there in a step"))
+                            f"{_whose(d.service)} tmpfs {mount}, which starts empty: load "
+                            "the data elsewhere and copy it there in a step"))
+
+
+def _whose(service: str | None) -> str:
+    return "the" if service is None else f"service {service}'s"
 
 
 def _problem(key: str, value: str) -> str | None:

@@ -12,7 +12,7 @@ from repro.config.schema import did_you_mean
 from repro.config.yaml_source import Loc
 from repro.errors import Problem
 from repro.plan import load_check
-from repro.plan.conditions import hidden_by, with_defaults
+from repro.plan.conditions import with_defaults
 from repro.plan.load_check import PGDUMP_MAGIC, file_problem
 from repro.plan.render import render_parts
 from repro.plan.values import LoadPlan, QueryPlan, ServicePlan
@@ -46,15 +46,9 @@ def plan_services(envl: Loaded[Environment], context: dict[str, Any], problems: 
         if svc.command is not None:
             command = ("sh", "-c", svc.command) if isinstance(svc.command, str) else \
                 tuple(svc.command)
-        tmpfs = tmpfs_sizes(svc.tmpfs)
-        for i, f in enumerate(files):
-            mount = hidden_by(tmpfs, f.path)
-            if mount:
-                problems.append(envl.source.problem(("services", name, "files", i, "path"),
-                                f"{f.path} is inside the service's tmpfs {mount}, which "
-                                "starts empty: write it elsewhere"))
         out.append(ServicePlan(name, image, env_vars, files, command, svc.ready,
-                               tuple(svc.depends_on), with_defaults(svc.limits), tmpfs))
+                               tuple(svc.depends_on), with_defaults(svc.limits),
+                               tmpfs_sizes(svc.tmpfs)))
     return tuple(out)
 
 

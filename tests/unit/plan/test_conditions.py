@@ -195,7 +195,7 @@ def test_a_service_gets_its_own_small_disk_and_nothing_is_written_under_it(proje
         plan_scenario(Path("T-1"))
     assert errors_of(excinfo) == [
         "environments/app.yaml:7: services.db.files[0].path: /var/lib/postgresql/data/"
-        "postgresql.auto.conf is inside the service's tmpfs /var/lib/postgresql/data, which "
+        "postgresql.auto.conf is inside service db's tmpfs /var/lib/postgresql/data, which "
         "starts empty: write it elsewhere",
         "scenarios/T-1/scenario.yaml:2: data[0].to: /var/lib/postgresql/data/in.csv is inside "
         "service db's tmpfs /var/lib/postgresql/data, which starts empty: load the data "
