@@ -1,0 +1,70 @@
+"""The lines of a text where `repro audit` could find personal data: every other line is
+skipped without running the detectors (repro.privacy.detect) on it.
+
+A line is a suspect when it holds a *hint*: a short pattern every finding of a kind
+contains, and that a token of `repro redact` (repro.privacy.tokens) lacks. So a line of
+tokens only, the common line of a redacted export, costs a few regex scans at C speed,
+however many tokens it holds. A hint may name a line that holds nothing (a look-alike):
+the detectors then run on it and decide, so a hint only ever saves work.
+
+Why no finding can hide in a line without a hint (each detector's match never crosses a
+line end, and its look-arounds see a line end as they see the edge of the text, so the
+lines of a text are scanned independently):
+
+- e-mail: a match starts at an `@`. After `@`, the labels of a reserved example domain
+  (`x.example.com`, `*.test`, `example.invalid`...) that end where a domain may not go on
+  are the whole domain the detector can match there: allowed.
+- IBAN: a match starts with two capitals and two digits; a token's next four characters
+  (single spaces apart) are `0` or `X`.
+- phone: the detector's own pattern, its look-behind moved after the first character (so
+  the regex engine skips to a `+`, `0` or `(`) and its look-ahead left out.
+- IPv4: three dots between digits; the second look confirms with the detector's own
+  pattern, a token's `10.` left out.
+- IPv6: a valid address holds `::` or all eight groups; the second look confirms with the
+  detector's own pattern, a token's `2001:db8:` left out.
+
+Unit tests compare this path with the detectors run on every line
+(tests/unit/privacy/test_audit_scan.py)."""
+
+from __future__ import annotations
+
+import re
+
+_H = "[0-9A-Fa-f]"
+_PHONE_LEFT = r"[\w+\-./:,]"  # what may not come before a phone number (detect's)
+# (hint, confirmation on the hinted line or None)
+HINTS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
+    (re.compile(r"@(?!(?:[A-Za-z0-9-]+\.)*(?:example\.(?:com|org|net|invalid)|"
+                r"[A-Za-z0-9-]+\.(?:example|test|invalid|localhost))(?![\w.-]))"), None),
+    (re.compile(r"[A-Z]{2}\d{2}(?!(?: ?[0X]){4})"), None),
+    (re.compile(rf"(?:\+(?<!{_PHONE_LEFT}\+)\d{{1,3}}[ .\-/]?(?:\(0?\d{{1,5}}\)[ .\-/]?)?|"
+                rf"0(?<!{_PHONE_LEFT}0)\d{{1,5}}[ /\-]|"
+                rf"\((?<!{_PHONE_LEFT}\()0?\d{{1,5}}\) ?)\d[\d .\-/]{{4,16}}\d"), None),
+    (re.compile(r"\.\d{1,3}\.\d{1,3}\.\d"),
+     re.compile(r"(?<![\w.:])(?!10\.)(?:\d{1,3}\.){3}\d{1,3}(?![\w.:])")),
+    (re.compile(rf"::|:{_H}{{1,4}}:{_H}{{1,4}}:{_H}{{1,4}}:{_H}{{1,4}}:{_H}{{1,4}}:{_H}{{1,4}}:"),
+     re.compile(rf"(?<![\w.:])(?!2001:db8:)(?={_H.replace(']', ':]')}*::?{_H})"
+                rf"{_H}{{0,4}}(?::{_H}{{0,4}}){{2,7}}(?![\w.:])")),
+)
+
+
+def spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the runs of suspect lines in `text`, in order; each run is whole
+    lines (the last may end without a newline)."""
+    lines: set[tuple[int, int]] = set()
+    size = len(text)
+    for hint, confirm in HINTS:
+        pos = 0
+        while (m := hint.search(text, pos)) is not None:
+            start = text.rfind("\n", 0, m.start()) + 1
+            end = text.find("\n", m.start()) + 1 or size
+            if confirm is None or confirm.search(text, start, end):
+                lines.add((start, end))
+            pos = end
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(lines):
+        if out and out[-1][1] == start:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
