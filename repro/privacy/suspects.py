@@ -15,9 +15,11 @@ lines of a text are scanned independently):
   (`x.example.com`, `*.test`, `example.invalid`...) that end where a domain may not go on
   are the whole domain the detector can match there: allowed.
 - IBAN: a match starts with two capitals and two digits; a token's next four characters
-  (single spaces apart) are `0` or `X`.
-- phone: the detector's own pattern, its look-behind moved after the first character (so
-  the regex engine skips to a `+`, `0` or `(`) and its look-ahead left out.
+  (single spaces apart) are `0` or `X`. In ASCII text the starts are found as `AA99` in a
+  copy of the text mapped to character classes (a literal: no attempt at every capital).
+- phone: the detector's own pattern, one regex for each way it may start (`+`, `0`, `(`:
+  a literal the regex engine skips to), its look-behind after that first character, its
+  look-ahead left out.
 - IPv4: three dots between digits; the second look confirms with the detector's own
   pattern, a token's `10.` left out.
 - IPv6: a valid address holds `::` or all eight groups; the second look confirms with the
@@ -29,17 +31,25 @@ Unit tests compare this path with the detectors run on every line
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _H = "[0-9A-Fa-f]"
 _PHONE_LEFT = r"[\w+\-./:,]"  # what may not come before a phone number (detect's)
-# (hint, confirmation on the hinted line or None)
+_PHONE_TAIL = r"\d[\d .\-/]{4,16}\d"
+_IBAN = re.compile(r"[A-Z]{2}\d{2}(?!(?: ?[0X]){4})")
+_IBAN_MARK = re.compile(r"(?: ?[0X]){4}")
+# ASCII text as classes: capitals A, digits 9; an IBAN starts where `AA99` stands.
+_CLASSES = str.maketrans({chr(c): "A" if chr(c).isupper() else "9" if chr(c).isdigit()
+                          else "." for c in range(128)})
+# (hint, confirmation on the hinted line or None); each hint starts with a literal, or a
+# class, that the regex engine skips to.
 HINTS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
     (re.compile(r"@(?!(?:[A-Za-z0-9-]+\.)*(?:example\.(?:com|org|net|invalid)|"
                 r"[A-Za-z0-9-]+\.(?:example|test|invalid|localhost))(?![\w.-]))"), None),
-    (re.compile(r"[A-Z]{2}\d{2}(?!(?: ?[0X]){4})"), None),
-    (re.compile(rf"(?:\+(?<!{_PHONE_LEFT}\+)\d{{1,3}}[ .\-/]?(?:\(0?\d{{1,5}}\)[ .\-/]?)?|"
-                rf"0(?<!{_PHONE_LEFT}0)\d{{1,5}}[ /\-]|"
-                rf"\((?<!{_PHONE_LEFT}\()0?\d{{1,5}}\) ?)\d[\d .\-/]{{4,16}}\d"), None),
+    (re.compile(rf"\+(?<!{_PHONE_LEFT}\+)\d{{1,3}}[ .\-/]?(?:\(0?\d{{1,5}}\)[ .\-/]?)?"
+                rf"{_PHONE_TAIL}"), None),
+    (re.compile(rf"0(?<!{_PHONE_LEFT}0)\d{{1,5}}[ /\-]{_PHONE_TAIL}"), None),
+    (re.compile(rf"\((?<!{_PHONE_LEFT}\()0?\d{{1,5}}\) ?{_PHONE_TAIL}"), None),
     (re.compile(r"\.\d{1,3}\.\d{1,3}\.\d"),
      re.compile(r"(?<![\w.:])(?!10\.)(?:\d{1,3}\.){3}\d{1,3}(?![\w.:])")),
     (re.compile(rf"::|:{_H}{{1,4}}:{_H}{{1,4}}:{_H}{{1,4}}:{_H}{{1,4}}:{_H}{{1,4}}:{_H}{{1,4}}:"),
@@ -53,14 +63,18 @@ def spans(text: str) -> list[tuple[int, int]]:
     lines (the last may end without a newline)."""
     lines: set[tuple[int, int]] = set()
     size = len(text)
+
+    def line(pos: int) -> tuple[int, int]:
+        return text.rfind("\n", 0, pos) + 1, text.find("\n", pos) + 1 or size
+
     for hint, confirm in HINTS:
         pos = 0
         while (m := hint.search(text, pos)) is not None:
-            start = text.rfind("\n", 0, m.start()) + 1
-            end = text.find("\n", m.start()) + 1 or size
+            start, end = line(m.start())
             if confirm is None or confirm.search(text, start, end):
                 lines.add((start, end))
             pos = end
+    lines.update(line(pos) for pos in _ibans(text))
     out: list[tuple[int, int]] = []
     for start, end in sorted(lines):
         if out and out[-1][1] == start:
@@ -68,3 +82,17 @@ def spans(text: str) -> list[tuple[int, int]]:
         else:
             out.append((start, end))
     return out
+
+
+def _ibans(text: str) -> Iterator[int]:
+    """Where an IBAN that is no token may start. In ASCII text, found by its classes (a
+    literal the engine finds fast, where the IBAN regex would try every capital letter)."""
+    if not text.isascii():  # `\d` is any script's digit
+        yield from (m.start() for m in _IBAN.finditer(text))
+        return
+    classes = text.translate(_CLASSES)
+    pos = classes.find("AA99")
+    while pos >= 0:
+        if not _IBAN_MARK.match(text, pos + 4):
+            yield pos
+        pos = classes.find("AA99", pos + 1)
