@@ -18,7 +18,6 @@ from repro.privacy import audit_parallel, detect, suspects
 from repro.privacy.text_file import line_blocks
 from repro.privacy.tokens import is_token
 from repro.redact import forms
-from repro.report.terminal import printable
 
 ALLOW_FILE = ".privacy-allow"
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache",
@@ -38,10 +37,9 @@ SECRET_SHAPES = {
 }
 _SECRETS = re.compile("|".join(f"(?:{p})" for p in SECRET_SHAPES.values()))
 # Literals one of which every secret shape contains: the regex runs only on text holding one
-# (one scan of the text for all of them).
-_SECRET_HINTS = re.compile("|".join(re.escape(h) for h in (
-    "PRIVATE KEY", "AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
-    "xox", "AIza")))
+# (each hint starts with a literal the regex engine skips to).
+_SECRET_HINTS = tuple(re.compile(h) for h in (
+    "PRIVATE KEY", "A(?:KIA|SIA|Iza)", "g(?:h[pousr]_|ithub_pat_)", "xox"))
 
 
 @dataclass(frozen=True)
@@ -52,6 +50,8 @@ class Finding:
     masked: str
 
     def __str__(self) -> str:  # names come from files and archives: no terminal escapes
+        from repro.report.terminal import printable  # not in the scan's worker processes
+
         return printable(f"{self.where}:{self.line}: {self.kind} {self.masked}")
 
 
@@ -209,7 +209,8 @@ class Scanner:
                for start, end in suspects.spans(text)
                for m in detect.find_all(text[start:end])
                if not self.allowed(m.kind, m.value)]
-        for m in _SECRETS.finditer(text) if _SECRET_HINTS.search(text) else ():
+        hinted = any(h.search(text) for h in _SECRET_HINTS)
+        for m in _SECRETS.finditer(text) if hinted else ():
             kind = next(k for k, p in SECRET_SHAPES.items() if re.search(p, m.group()))
             out.append((m.start(), kind, "***"))
         for form, secret in self._secret_forms:

@@ -127,6 +127,13 @@ def test_tricky_neighbours_tokens_and_look_alikes():
         ("iban", "GB** **** **** **** **** 19"), ("iban", "GB******************32")]
     assert found('AKIAABCDEFGHIJKLMNOP s3cr3t-Tok-991 "s3cr3t-Tok-991"') == [
         ("AWS access key", "***"), ("secret parameter value", "***")]
+    for kind, alone in [("private key", "-----BEGIN RSA PRIVATE KEY-----"),
+                        ("Slack token", "xoxb-1234567890-abc"),
+                        ("GitHub token", "ghp_" + "a1" * 18),
+                        ("GitHub token", "github_pat_" + "B_" * 11),
+                        ("Google API key", "AIza" + "c" * 35),
+                        ("AWS access key", "ASIA" + "D" * 16)]:
+        assert found(f"key={alone};") == [(kind, "***")], alone
 
 
 def test_a_big_file_scanned_by_several_processes_gives_the_same_lines(tmp_path, monkeypatch):
