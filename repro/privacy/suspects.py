@@ -60,21 +60,34 @@ HINTS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
 
 def spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of the runs of suspect lines in `text`, in order; each run is whole
-    lines (the last may end without a newline)."""
+    lines (the last may end without a newline). When suspect lines make up more than half
+    of the text (an export still full of personal data), the whole text: the detectors
+    then run once, the hints' search stops early."""
     lines: set[tuple[int, int]] = set()
     size = len(text)
+    covered = 0
 
     def line(pos: int) -> tuple[int, int]:
         return text.rfind("\n", 0, pos) + 1, text.find("\n", pos) + 1 or size
+
+    def suspect(start: int, end: int, confirm: re.Pattern[str] | None) -> bool:
+        """Adds the line; whether the suspect lines now make up most of the text."""
+        nonlocal covered
+        if (start, end) not in lines and (confirm is None or confirm.search(text, start, end)):
+            lines.add((start, end))
+            covered += end - start
+        return covered * 2 > size
 
     for hint, confirm in HINTS:
         pos = 0
         while (m := hint.search(text, pos)) is not None:
             start, end = line(m.start())
-            if confirm is None or confirm.search(text, start, end):
-                lines.add((start, end))
+            if suspect(start, end, confirm):
+                return [(0, size)]
             pos = end
-    lines.update(line(pos) for pos in _ibans(text))
+    for pos in _ibans(text):
+        if suspect(*line(pos), None):
+            return [(0, size)]
     out: list[tuple[int, int]] = []
     for start, end in sorted(lines):
         if out and out[-1][1] == start:
