@@ -36,8 +36,8 @@ SECRET_SHAPES = {
     "Google API key": r"\bAIza[0-9A-Za-z_\-]{35}\b",
 }
 _SECRETS = re.compile("|".join(f"(?:{p})" for p in SECRET_SHAPES.values()))
-# Literals one of which every secret shape contains: the regex runs only on text holding one
-# (each hint starts with a literal the regex engine skips to).
+# Literals one of which every secret shape contains: the regex runs only on the lines holding
+# one (each hint starts with a literal the regex engine skips to).
 _SECRET_HINTS = tuple(re.compile(h) for h in (
     "PRIVATE KEY", "A(?:KIA|SIA|Iza)", "g(?:h[pousr]_|ithub_pat_)", "xox"))
 
@@ -209,10 +209,10 @@ class Scanner:
                for start, end in suspects.spans(text)
                for m in detect.find_all(text[start:end])
                if not self.allowed(m.kind, m.value)]
-        hinted = any(h.search(text) for h in _SECRET_HINTS)
-        for m in _SECRETS.finditer(text) if hinted else ():
-            kind = next(k for k, p in SECRET_SHAPES.items() if re.search(p, m.group()))
-            out.append((m.start(), kind, "***"))
+        for start, end in suspects.lines(text, _SECRET_HINTS):  # a shape is in one line
+            for m in _SECRETS.finditer(text, start, end):
+                kind = next(k for k, p in SECRET_SHAPES.items() if re.search(p, m.group()))
+                out.append((m.start(), kind, "***"))
         for form, secret in self._secret_forms:
             if secret in allowed_secrets:
                 continue

@@ -15,8 +15,8 @@ lines of a text are scanned independently):
   (`x.example.com`, `*.test`, `example.invalid`...) that end where a domain may not go on
   are the whole domain the detector can match there: allowed.
 - IBAN: a match starts with two capitals and two digits; a token's next four characters
-  (single spaces apart) are `0` or `X`. In ASCII text the starts are found as `AA99` in a
-  copy of the text mapped to character classes (a literal: no attempt at every capital).
+  (single spaces apart) are `0` or `X`. The starts are found as `AA99` in a copy of the
+  text mapped to character classes (a literal: no attempt at every capital letter).
 - phone: the detector's own pattern, one regex for each way it may start (`+`, `0`, `(`:
   a literal the regex engine skips to), its look-behind after that first character, its
   look-ahead left out.
@@ -31,16 +31,17 @@ Unit tests compare this path with the detectors run on every line
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 _H = "[0-9A-Fa-f]"
 _PHONE_LEFT = r"[\w+\-./:,]"  # what may not come before a phone number (detect's)
 _PHONE_TAIL = r"\d[\d .\-/]{4,16}\d"
 _IBAN = re.compile(r"[A-Z]{2}\d{2}(?!(?: ?[0X]){4})")
 _IBAN_MARK = re.compile(r"(?: ?[0X]){4}")
-# ASCII text as classes: capitals A, digits 9; an IBAN starts where `AA99` stands.
-_CLASSES = str.maketrans({chr(c): "A" if chr(c).isupper() else "9" if chr(c).isdigit()
-                          else "." for c in range(128)})
+# The text as classes, a byte a character: capitals A, digits 9, `?` for itself and for
+# any character beyond ASCII (`str.encode`'s replacement), the rest `.`.
+_CLASSES = bytes(65 if 65 <= c <= 90 else 57 if 48 <= c <= 57 else 63 if c == 63 else 46
+                 for c in range(256))
 # (hint, confirmation on the hinted line or None); each hint starts with a literal, or a
 # class, that the regex engine skips to.
 HINTS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
@@ -98,14 +99,26 @@ def spans(text: str) -> list[tuple[int, int]]:
 
 
 def _ibans(text: str) -> Iterator[int]:
-    """Where an IBAN that is no token may start. In ASCII text, found by its classes (a
-    literal the engine finds fast, where the IBAN regex would try every capital letter)."""
-    if not text.isascii():  # `\d` is any script's digit
-        yield from (m.start() for m in _IBAN.finditer(text))
-        return
-    classes = text.translate(_CLASSES)
-    pos = classes.find("AA99")
-    while pos >= 0:
-        if not _IBAN_MARK.match(text, pos + 4):
-            yield pos
-        pos = classes.find("AA99", pos + 1)
+    """Where an IBAN that is no token may start: found by its characters' classes
+    (literals found fast, where the IBAN regex would try every capital letter). `\\d` is
+    any script's digit: where a `?` stands for a digit, the regex decides."""
+    classes = text.encode("ascii", "replace").translate(_CLASSES)
+    for shape in (b"AA99", b"AA9?", b"AA?9", b"AA??"):
+        pos = classes.find(shape)
+        while pos >= 0:
+            if (not _IBAN_MARK.match(text, pos + 4) if shape == b"AA99"
+                    else _IBAN.match(text, pos)):
+                yield pos
+            pos = classes.find(shape, pos + 1)
+
+
+def lines(text: str, hints: Iterable[re.Pattern[str]]) -> list[tuple[int, int]]:
+    """(start, end) of each line of `text` holding one of `hints`, in order."""
+    found: set[tuple[int, int]] = set()
+    for hint in hints:
+        pos = 0
+        while (m := hint.search(text, pos)) is not None:
+            start = text.rfind("\n", 0, m.start()) + 1
+            pos = text.find("\n", m.start()) + 1 or len(text)
+            found.add((start, pos))
+    return sorted(found)

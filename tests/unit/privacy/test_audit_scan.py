@@ -13,6 +13,7 @@ from repro.privacy.tokens import Tokens, _mod97
 
 T = Tokens(b"unit-test-key-0123456789abcdef")
 PERSONAL = ("email", "iban", "ip", "phone")
+ARABIC_INDIC = str.maketrans("0123456789", "".join(chr(0x660 + d) for d in range(10)))
 
 
 def _iban(country: str, bban: str) -> str:
@@ -45,7 +46,8 @@ def _tricky_lines(count: int, seed: int) -> list[str]:
                       + digits(rng.randrange(12, 19)))
         value = value if value[4].isdigit() else _iban("GB", "XBAN" + digits(14))
         return rng.choice([value, _spaced(value), value.lower(), T.iban(value),
-                           T.iban(_spaced(value)), value[:-1] + "7"])
+                           T.iban(_spaced(value)), value[:-1] + "7",
+                           value[:2] + value[2:4].translate(ARABIC_INDIC) + value[4:]])
 
     def email() -> str:
         local = rng.choice(["max.mueller", "a", "x_y+z", "0001", "DE89370400440532013000"])
@@ -130,6 +132,7 @@ def test_tricky_neighbours_tokens_and_look_alikes():
         ("ip", "2001:db80::*")]
     assert found("8.8.8.8 10.1.2.3 100.1.2.3 192.168.1.1 1.2.3.4.5 010.1.2.3") == [
         ("ip", "8.8.*.*"), ("ip", "100.1.*.*")]
+    assert found("DE\u0668\u0669370400440532013000") == [("iban", "DE******************00")]
     assert found("GB29 NWBK 6016 1331 9268 19 GB82WEST12345698765432") == [
         ("iban", "GB** **** **** **** **** 19"), ("iban", "GB******************32")]
     assert found('AKIAABCDEFGHIJKLMNOP s3cr3t-Tok-991 "s3cr3t-Tok-991"') == [
