@@ -17,9 +17,10 @@ lines of a text are scanned independently):
 - IBAN: a match starts with two capitals and two digits; a token's next four characters
   (single spaces apart) are `0` or `X`. The starts are found as `AA99` in a copy of the
   text mapped to character classes (a literal: no attempt at every capital letter).
-- phone: the detector's own pattern, one regex for each way it may start (`+`, `0`, `(`:
-  a literal the regex engine skips to), its look-behind after that first character, its
-  look-ahead left out.
+- phone: the detector's own pattern, one regex for each way it may start (`+`, `(`: a
+  literal the regex engine skips to), its look-behind after that first character, its
+  look-ahead left out; a number with a leading `0` is looked for where the class copy
+  (above) shows a digit, a separator and a digit, as its area code's end must be.
 - IPv4: three dots between digits; the second look confirms with the detector's own
   pattern, a token's `10.` left out.
 - IPv6: a valid address holds `::` or all eight groups; the second look confirms with the
@@ -37,11 +38,12 @@ _H = "[0-9A-Fa-f]"
 _PHONE_LEFT = r"[\w+\-./:,]"  # what may not come before a phone number (detect's)
 _PHONE_TAIL = r"\d[\d .\-/]{4,16}\d"
 _IBAN = re.compile(r"[A-Z]{2}\d{2}(?!(?: ?[0X]){4})")
-_IBAN_MARK = re.compile(r"(?: ?[0X]){4}")
-# The text as classes, a byte a character: capitals A, digits 9, `?` for itself and for
-# any character beyond ASCII (`str.encode`'s replacement), the rest `.`.
-_CLASSES = bytes(65 if 65 <= c <= 90 else 57 if 48 <= c <= 57 else 63 if c == 63 else 46
-                 for c in range(256))
+_PHONE_0 = re.compile(rf"0(?<!{_PHONE_LEFT}0)\d{{1,5}}[ /\-]{_PHONE_TAIL}")
+# The text as classes, a byte a character: capitals A, digits 9, a phone number's
+# separators after its area code s, the rest `.`. A character beyond ASCII (`?` once
+# encoded, as `?` itself) counts as a digit: `\d` is any script's digit.
+_CLASSES = bytes(ord("A") if chr(c).isupper() and c < 128 else ord("9") if 48 <= c <= 57
+                 or c == 63 else ord("s") if chr(c) in " /-" else ord(".") for c in range(256))
 # (hint, confirmation on the hinted line or None); each hint starts with a literal, or a
 # class, that the regex engine skips to.
 HINTS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
@@ -49,7 +51,6 @@ HINTS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
                 r"[A-Za-z0-9-]+\.(?:example|test|invalid|localhost))(?![\w.-]))"), None),
     (re.compile(rf"\+(?<!{_PHONE_LEFT}\+)\d{{1,3}}[ .\-/]?(?:\(0?\d{{1,5}}\)[ .\-/]?)?"
                 rf"{_PHONE_TAIL}"), None),
-    (re.compile(rf"0(?<!{_PHONE_LEFT}0)\d{{1,5}}[ /\-]{_PHONE_TAIL}"), None),
     (re.compile(rf"\((?<!{_PHONE_LEFT}\()0?\d{{1,5}}\) ?{_PHONE_TAIL}"), None),
     (re.compile(r"\.\d{1,3}\.\d{1,3}\.\d"),
      re.compile(r"(?<![\w.:])(?!10\.)(?:\d{1,3}\.){3}\d{1,3}(?![\w.:])")),
@@ -86,9 +87,11 @@ def spans(text: str) -> list[tuple[int, int]]:
             if suspect(start, end, confirm):
                 return [(0, size)]
             pos = end
-    for pos in _ibans(text):
-        if suspect(*line(pos), None):
-            return [(0, size)]
+    classes = text.encode("ascii", "replace").translate(_CLASSES)
+    for found in (_ibans(text, classes), _area_codes(text, classes)):
+        for pos in found:
+            if suspect(*line(pos), None):
+                return [(0, size)]
     out: list[tuple[int, int]] = []
     for start, end in sorted(lines):
         if out and out[-1][1] == start:
@@ -98,18 +101,24 @@ def spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _ibans(text: str) -> Iterator[int]:
-    """Where an IBAN that is no token may start: found by its characters' classes
-    (literals found fast, where the IBAN regex would try every capital letter). `\\d` is
-    any script's digit: where a `?` stands for a digit, the regex decides."""
-    classes = text.encode("ascii", "replace").translate(_CLASSES)
-    for shape in (b"AA99", b"AA9?", b"AA?9", b"AA??"):
-        pos = classes.find(shape)
-        while pos >= 0:
-            if (not _IBAN_MARK.match(text, pos + 4) if shape == b"AA99"
-                    else _IBAN.match(text, pos)):
-                yield pos
-            pos = classes.find(shape, pos + 1)
+def _ibans(text: str, classes: bytes) -> Iterator[int]:
+    """Where an IBAN that is no token may start: found by its characters' classes (a
+    literal found fast, where the IBAN regex would try every capital letter)."""
+    pos = classes.find(b"AA99")
+    while pos >= 0:
+        if _IBAN.match(text, pos):
+            yield pos
+        pos = classes.find(b"AA99", pos + 1)
+
+
+def _area_codes(text: str, classes: bytes) -> Iterator[int]:
+    """Where a phone number written with a leading 0 may be: its area code ends with a
+    digit, a separator and a digit (rarer than the 0s the regex would try one by one)."""
+    pos = classes.find(b"9s9")
+    while pos >= 0:  # the 0 is at most 5 digits before; the number within 20 after
+        if _PHONE_0.search(text, max(pos - 5, 0), pos + 25):
+            yield pos
+        pos = classes.find(b"9s9", pos + 1)
 
 
 def lines(text: str, hints: Iterable[re.Pattern[str]]) -> list[tuple[int, int]]:

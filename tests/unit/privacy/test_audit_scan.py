@@ -59,7 +59,10 @@ def _tricky_lines(count: int, seed: int) -> list[str]:
     def phone() -> str:
         value = rng.choice([f"+49 30 {digits(7)}", f"030/{digits(8)}", f"(030) {digits(7)}",
                             f"+1-202-555-{digits(4)}", f"0171 {digits(7)}", f"+43{digits(10)}",
-                            f"0049 30 {digits(7)}", f"+49 00 {digits(7)}", f"000 {digits(7)}"])
+                            f"0049 30 {digits(7)}", f"+49 00 {digits(7)}", f"000 {digits(7)}",
+                            f"0{digits(5)} {digits(6)}",  # the longest area code
+                            f"0{digits(rng.randrange(1, 6)).translate(ARABIC_INDIC)}-{digits(7)}",
+                            f"0{digits(3)}/{digits(7).translate(ARABIC_INDIC)}"])
         return rng.choice([value, T.phone(value)])
 
     def ip() -> str:
@@ -123,6 +126,9 @@ def test_tricky_neighbours_tokens_and_look_alikes():
     assert found("+49 30 1234567;+49 00 3374508") == [("phone", "+49 ** *****67")]
     assert found("(030) 1234567;+1-202-555-0143") == [
         ("phone", "(03*) *****67"), ("phone", "+1-2**-***-**43")]
+    arabic = "0" + "301234567".translate(ARABIC_INDIC)  # `\d` is any script's digit
+    assert found(f"tel {arabic[:3]} {arabic[3:]};") == [
+        ("phone", f"0{arabic[1]}* *****{arabic[-2:]}")]
     assert found("01.03.2024 2024-03-01 - 2024-03-28 15.3.24 - 1.4.24 12:30:45 v1.4.2 "
                  "1234567890") == []
     # IPv6 and IPv4: public ones only, not tokens, times or C++
