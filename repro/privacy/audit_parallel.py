@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,9 @@ def cut(path: Path) -> list[tuple[str, int, int]]:
 def _start(lines: Lines, allowed_secrets: Collection[str]) -> None:
     global _scan
     _scan = (lines, allowed_secrets)
+    # Ctrl-C reaches the whole process group: the parent says it in one line and stops
+    # the pool; a worker says nothing.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _Range:
