@@ -2,15 +2,18 @@
 
 The file is cut at line ends into pieces; a pool of workers scans them (each with a copy
 of the scanner), and the findings come back piece by piece, in order, with the number of
-lines of each piece so that line numbers run on. A piece's findings are all a worker
-holds, so memory stays bounded whatever the file's size. Workers are spawned, not forked
+lines of each piece so that line numbers run on. Two pieces a worker are under way at
+most, so memory stays bounded whatever the file's size and however slowly the findings
+are read. Workers are spawned, not forked
 (see repro.privacy.csv_parallel: a fork of a threaded process can hang)."""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
+from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,15 +40,22 @@ def usable(size: int) -> bool:
 def scan(lines: Lines, path: Path, allowed_secrets: Collection[str]) -> Iterator[Found]:
     """`lines` (a bound method of the scanner: pickled into each worker) over the pieces
     of `path`, its findings numbered from the file's first line."""
-    pieces = cut(path)
+    cuts = cut(path)
+    pieces, count = iter(cuts), min(workers(), len(cuts))
     context = multiprocessing.get_context("spawn")
-    with context.Pool(min(workers(), len(pieces)), initializer=_start,
-                      initargs=(lines, allowed_secrets)) as pool:
+    with context.Pool(count, initializer=_start, initargs=(lines, allowed_secrets)) as pool:
+        # two pieces a worker under way at most: a reader slower than the workers (a pipe)
+        # holds them back instead of their findings piling up
+        pending = deque(pool.apply_async(_work, (piece,))
+                        for piece in itertools.islice(pieces, 2 * count))
         first = 1
-        for found, count in pool.imap(_work, pieces):
+        while pending:
+            found, lines_in_piece = pending.popleft().get()
+            for piece in itertools.islice(pieces, 1):
+                pending.append(pool.apply_async(_work, (piece,)))
             for line, kind, masked in found:
                 yield first + line - 1, kind, masked
-            first += count
+            first += lines_in_piece
 
 
 def cut(path: Path) -> list[tuple[str, int, int]]:
