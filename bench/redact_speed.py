@@ -7,9 +7,12 @@ project whose scenario names those three columns, and runs the real command line
 comes from getrusage(RUSAGE_CHILDREN).
 
     python bench/redact_speed.py [--size 1G] [--distinct 50000] [--csv FILE] [--audit]
+    python bench/redact_speed.py --audit-only [--size 200M] [--before GIT_REV]
 
 `repro redact --no-audit` is timed (the rewriting); with --audit, `repro audit` of the
-copy is timed after it.
+copy is timed after it. With --audit-only, only `repro audit` of the redacted copy (every
+line an e-mail and an IBAN token) is timed, and with --before the audit of repro as of
+GIT_REV too, in the same run (both must give the same output).
 
 Results: bench/REDACT_RESULTS.md.
 """
@@ -123,6 +126,38 @@ def reference_loop() -> float:
     return time.process_time() - started
 
 
+def before(rev: str, folder: Path) -> Path:
+    """The `repro` package as of `rev`, in `folder`."""
+    import io
+    import tarfile
+
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "repro"],
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def time_audit(code: Path, project: Path, env: dict[str, str], size: int, name: str
+               ) -> str:
+    """`repro audit` of the copy with the repro package in `code`: its output."""
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    scan, summed = run_sampled([sys.executable, "-m", "repro", "audit",
+                                "scenarios/BENCH/customer"], cwd=project,
+                               env={**env, "PYTHONPATH": str(code)})
+    took = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent = (usage.ru_utime + usage.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime)
+    print(f"audit ({name}): exit {scan.returncode}, {size / 1e6:.0f} MB in {took:.1f}s wall, "
+          f"{size / took / 1e6:.1f} MB/s; {spent:.1f}s CPU; peak RSS {summed:.0f} MiB (all "
+          f"processes at once); load average {load:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after", flush=True)
+    return scan.stdout + scan.stderr
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", default="1G", help="CSV size (e.g. 200M, 1G)")
@@ -131,6 +166,10 @@ def main() -> int:
     parser.add_argument("--csv", type=Path, help="use this export instead of generating one")
     parser.add_argument("--audit", action="store_true", help="also time `repro audit` of "
                         "the copy")
+    parser.add_argument("--audit-only", action="store_true", help="time `repro audit` of "
+                        "the copy only")
+    parser.add_argument("--before", metavar="GIT_REV", help="with --audit-only: also time "
+                        "the audit of repro as of this revision")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="redact-bench-"))
     try:
@@ -164,6 +203,17 @@ def main() -> int:
             print(done.stdout, done.stderr, file=sys.stderr)
             return 1
         print(done.stdout.strip())
+        if args.audit_only:
+            after = time_audit(REPO, project, env, size, "this version")
+            if args.before:
+                old = time_audit(before(args.before, work / "before"), project, env, size,
+                                 args.before)
+                if old != after:
+                    print(f"different output:\n{after[-2000:]}\n{old[-2000:]}",
+                          file=sys.stderr)
+                    return 1
+                print("same output from both versions")
+            return 0
         # CPU time too: on a shared machine the wall clock also counts others' work.
         print(f"redact: {size / 1e6:.0f} MB in {took:.1f}s wall, {size / took / 1e6:.1f} MB/s; "
               f"{cpu:.1f}s CPU, {size / cpu / 1e6:.1f} MB/s of CPU; peak RSS {peak:.0f} MiB "

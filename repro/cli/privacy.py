@@ -26,8 +26,8 @@ def redact(scenario: Path = ScenarioArg,
                False, "--delete-originals", help="Delete the originals once every copy is "
                "written and the audit of the copies is clean."),
            no_audit: bool = typer.Option(
-               False, "--no-audit", help="Do not scan the copies (gigabytes of export: "
-               "`repro audit` them later); the originals are then never deleted.")) -> int:
+               False, "--no-audit", help="Do not scan the copies (`repro audit` them "
+               "later); the originals are then never deleted.")) -> int:
     """Pseudonymise the customer's files into the scenario by its `privacy:` rules."""
     from repro.config.project import project_root
     from repro.privacy import audit, pseudonymise

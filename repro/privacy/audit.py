@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import IO
 
 from repro.errors import ConfigError, Problem
-from repro.privacy import detect
+from repro.privacy import audit_parallel, detect, suspects
 from repro.privacy.text_file import line_blocks
 from repro.privacy.tokens import is_token
 from repro.redact import forms
-from repro.report.terminal import printable
 
 ALLOW_FILE = ".privacy-allow"
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache",
@@ -37,9 +36,10 @@ SECRET_SHAPES = {
     "Google API key": r"\bAIza[0-9A-Za-z_\-]{35}\b",
 }
 _SECRETS = re.compile("|".join(f"(?:{p})" for p in SECRET_SHAPES.values()))
-# Literals one of which every secret shape contains: the regex runs only on text holding one.
-_SECRET_HINTS = ("PRIVATE KEY", "AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
-                 "github_pat_", "xox", "AIza")
+# Literals one of which every secret shape contains: the regex runs only on the lines holding
+# one (each hint starts with a literal the regex engine skips to).
+_SECRET_HINTS = tuple(re.compile(h) for h in (
+    "PRIVATE KEY", "A(?:KIA|SIA|Iza)", "g(?:h[pousr]_|ithub_pat_)", "xox"))
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class Finding:
     masked: str
 
     def __str__(self) -> str:  # names come from files and archives: no terminal escapes
+        from repro.report.terminal import printable  # not in the scan's worker processes
+
         return printable(f"{self.where}:{self.line}: {self.kind} {self.masked}")
 
 
@@ -157,7 +159,12 @@ class Scanner:
             yield Finding(shown, 0, "unreadable file", exc.strerror or str(exc))
             return
         with handle:
-            yield from self._stream(handle, shown, allowed_secrets)
+            if not audit_parallel.usable(path.stat().st_size):
+                yield from self._stream(handle, shown, allowed_secrets)
+            elif b"\0" not in handle.read(BINARY_SNIFF):  # else binary, as in _stream
+                for line, kind, masked in audit_parallel.scan(self._lines, path,
+                                                              allowed_secrets):
+                    yield Finding(shown, line, kind, masked)
 
     def _tarball(self, path: Path, shown: str) -> Iterator[Finding]:
         try:
@@ -173,29 +180,39 @@ class Scanner:
 
     def _stream(self, handle: IO[bytes], shown: str, allowed_secrets: Collection[str]
                 ) -> Iterator[Finding]:
-        """A megabyte of whole lines at a time; the line of a finding counted from the
-        newlines before it."""
+        """A megabyte of whole lines at a time."""
         head = handle.read(BINARY_SNIFF)
         if b"\0" in head:
             return  # binary: images, databases; out of reach of a line scan
+        for line, kind, masked in self._lines(line_blocks(handle, head), allowed_secrets):
+            yield Finding(shown, line, kind, masked)
+
+    def _lines(self, blocks: Iterable[bytes], allowed_secrets: Collection[str]
+               ) -> Iterator[tuple[int, str, str]]:
+        """(line, kind, masked value) of each finding in blocks of whole lines; the line of
+        a finding counted from the newlines before it."""
         line = 1
-        for block in line_blocks(handle, head):
+        for block in blocks:
             text = block.decode("utf-8", "replace")
             seen, at = line, 0
             for pos, kind, masked in self.chunk(text, allowed_secrets):
                 seen += text.count("\n", at, pos)
                 at = pos
-                yield Finding(shown, seen, kind, masked)
+                yield seen, kind, masked
             line += text.count("\n")
 
     def chunk(self, text: str, allowed_secrets: Collection[str] = ()
               ) -> list[tuple[int, str, str]]:
-        """(position, kind, masked value) of each finding in `text`, in order."""
-        out = [(m.start, m.kind, mask(m.kind, m.value)) for m in detect.find_all(text)
+        """(position, kind, masked value) of each finding in `text`, in order. The
+        detectors run on the suspect lines only (repro.privacy.suspects)."""
+        out = [(start + m.start, m.kind, mask(m.kind, m.value))
+               for start, end in suspects.spans(text)
+               for m in detect.find_all(text[start:end])
                if not self.allowed(m.kind, m.value)]
-        for m in _SECRETS.finditer(text) if any(h in text for h in _SECRET_HINTS) else ():
-            kind = next(k for k, p in SECRET_SHAPES.items() if re.search(p, m.group()))
-            out.append((m.start(), kind, "***"))
+        for start, end in suspects.lines(text, _SECRET_HINTS):  # a shape is in one line
+            for m in _SECRETS.finditer(text, start, end):
+                kind = next(k for k, p in SECRET_SHAPES.items() if re.search(p, m.group()))
+                out.append((m.start(), kind, "***"))
         for form, secret in self._secret_forms:
             if secret in allowed_secrets:
                 continue
