@@ -27,14 +27,16 @@ def tar_of(copies: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-def one_run(api: docker.APIClient, image: str, command: str, payload: bytes
+def one_run(api: docker.APIClient, image: str, command: str, payload: bytes | None
             ) -> tuple[int, bytes, bytes]:
-    """One sandbox run: exit status, stdout, stderr."""
+    """One sandbox run: exit status, stdout, stderr. `payload` None: nothing is copied in
+    (the command writes its files itself, as a `docker run` of them would)."""
     host = api.create_host_config(network_mode="none", init=True)
     cid = api.create_container(image, entrypoint=["sh", "-c", command], command=[],
                                host_config=host, labels=LABELS)["Id"]
     try:
-        api.put_archive(cid, "/", payload)
+        if payload is not None:
+            api.put_archive(cid, "/", payload)
         output = api.attach(cid, stdout=True, stderr=True, stream=True, demux=True)
         api.start(cid)
         out, err = [], []

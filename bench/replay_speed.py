@@ -7,7 +7,8 @@ per scenario: a container with no network writes the file and cats it, then is r
 The SDK floor (bench/sdk_many.py) makes only the engine calls a replay makes, from one
 Python process: the least the engine asks of any program doing this work through the SDK.
 Every way is timed as a whole command from the shell (interpreter start and imports
-included for repro), interleaved round-robin after one warm-up round, in one run of this
+included for repro), interleaved round-robin (the order rotated every round) after one
+warm-up round, in one run of this
 script, so the ratios compare like with like on the same machine at the same moment.
 
 Prints a table and writes it to bench/REPLAY_RESULTS.md (or --out).
@@ -50,6 +51,10 @@ FLOORS = {  # ratio: (numerator, denominator): the same ratios for the engine wo
                                                        "docker run, 4 at a time"),
     "replay --jobs 4 / SDK floor 4 at a time (repro's own share)": ("replay --jobs 4",
                                                                     "SDK floor, 4 at a time"),
+    "SDK floor / the same without the copy, 4 at a time (the copy's share)": (
+        "SDK floor, 4 at a time", "SDK floor without the copy, 4 at a time"),
+    "SDK floor without the copy 4 at a time / docker run, 4 at a time": (
+        "SDK floor without the copy, 4 at a time", "docker run, 4 at a time"),
 }
 ENVIRONMENT = """\
 image: repro-base/busybox
@@ -106,6 +111,9 @@ def ways(root: Path, count: int) -> dict[str, list[str]]:
                                    "--count", str(count)],
         "SDK floor, 4 at a time": [sys.executable, str(BENCH / "sdk_many.py"), "--jobs", "4",
                                    "--count", str(count)],
+        "SDK floor without the copy, 4 at a time": [
+            sys.executable, str(BENCH / "sdk_many.py"), "--jobs", "4", "--count", str(count),
+            "--no-copy"],
     }
 
 
@@ -132,9 +140,11 @@ def main() -> None:
         for cmd in commands.values():  # warm-up: the image cache, the page cache
             timed(cmd, root)
         times: dict[str, list[float]] = {name: [] for name in commands}
-        for _ in range(args.rounds):
-            for name, cmd in commands.items():
-                times[name].append(timed(cmd, root))
+        names = list(commands)
+        for round_ in range(args.rounds):
+            # Rotated every round: no way is always timed right after the same other one.
+            for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+                times[name].append(timed(commands[name], root))
                 shutil.rmtree(root / ".repro", ignore_errors=True)  # records of this round
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -6,7 +6,7 @@ output read and checked, the container removed; JOBS at a time, from threads of 
 process. No YAML, no plan, no record, no oracle: what is left of a replay when repro's own
 work is taken away.
 
-usage: python bench/sdk_many.py --jobs N --count N
+usage: python bench/sdk_many.py --jobs N --count N [--no-copy]
 """
 
 import argparse
@@ -27,6 +27,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, required=True)
     parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--no-copy", action="store_true",
+                        help="write the config file in the step's own shell, as the docker "
+                             "run side does, instead of copying it in")
     args = parser.parse_args()
     api = docker.APIClient()
     with tempfile.TemporaryDirectory() as tmp:
@@ -34,8 +37,13 @@ def main() -> int:
         config.write_bytes(EXPECTED)  # repro renders it from the template per scenario
         payload = tar_of({str(config): CONFIG})
 
+    command = f"cat {CONFIG}"
+    if args.no_copy:
+        command = f"mkdir -p {CONFIG.rsplit('/', 1)[0]} && printf %s '{EXPECTED.decode()}' > " \
+                  f"{CONFIG} && {command}"
+
     def scenario(_: int) -> bool:
-        code, out, _err = one_run(api, IMAGE, f"cat {CONFIG}", payload)
+        code, out, _err = one_run(api, IMAGE, command, None if args.no_copy else payload)
         return code == 0 and out == EXPECTED
 
     with ThreadPoolExecutor(args.jobs) as pool:
