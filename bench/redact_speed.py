@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from revision import package_at
+
 REPO = Path(__file__).resolve().parents[1]
 FIRST = ["Max", "Anna", "Lukas", "Marie", "Paul", "Sophie", "Jonas", "Emma", "Leon", "Mia",
          "Ben", "Lea", "Felix", "Hannah", "Elias", "Lina", "Noah", "Clara", "Finn", "Ida"]
@@ -126,19 +128,6 @@ def reference_loop() -> float:
     return time.process_time() - started
 
 
-def before(rev: str, folder: Path) -> Path:
-    """The `repro` package as of `rev`, in `folder`."""
-    import io
-    import tarfile
-
-    folder.mkdir()
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "repro"],
-                             capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
-    return folder
-
-
 def time_audit(code: Path, project: Path, env: dict[str, str], size: int, name: str
                ) -> str:
     """`repro audit` of the copy with the repro package in `code`: its output."""
@@ -206,7 +195,7 @@ def main() -> int:
         if args.audit_only:
             after = time_audit(REPO, project, env, size, "this version")
             if args.before:
-                old = time_audit(before(args.before, work / "before"), project, env, size,
+                old = time_audit(package_at(args.before, work / "before"), project, env, size,
                                  args.before)
                 if old != after:
                     print(f"different output:\n{after[-2000:]}\n{old[-2000:]}",
