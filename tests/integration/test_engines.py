@@ -247,6 +247,29 @@ def test_a_timeout_on_a_remote_engine_kills_the_step_from_inside(
     assert step["duration_s"] < 3.5, step["duration_s"]
 
 
+def test_a_program_missing_on_a_remote_engine_could_not_start_as_on_this_host(
+        project: Project, engine: Engine) -> None:
+    """The pid wrapper stands between the engine and the program there: a program that is
+    not in the image must still be a setup mistake (exit 2), not the step's exit 127."""
+    sid = project.scenario("noprog", """\
+        environment: bb
+        steps:
+          - {name: s, run: [no-such-program, --flag]}
+          - {name: t, run: "true"}
+        oracle: {any: [{step: s, failed: true}]}
+        """)
+    said = {}
+    for where, env in (("here", {}), ("there", {"DOCKER_HOST": engine.tcp, **engine.tls})):
+        done = project.repro("run", f"scenarios/{sid}", env=env)
+        assert done.returncode == 2, done.stderr
+        said[where] = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert said["there"] == said["here"] == [
+        f"repro: error: scenarios/{sid}/scenario.yaml: steps.s: could not start: unable to "
+        'start container process: exec: "no-such-program": executable file not found in '
+        "$PATH: unknown; check its run, user and workdir"]
+    assert engine.names("container") == []
+
+
 def test_an_image_missing_on_one_engine_is_copied_from_the_other(
         project: Project, engine: Engine) -> None:
     image = f"repro-test-copy-{project.tag}:1"  # on the first engine only

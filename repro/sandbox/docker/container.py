@@ -38,7 +38,13 @@ _OOM_KILLS = re.compile(rb"^oom_kill (\d+)$", re.M)
 # group from inside the container: no host pid, no /proc of the engine's host, no file.
 PID_MARK = b"\x1erepro-pid "
 SHELL = "/bin/sh"
-REPORT_PID = [SHELL, "-c", 'printf "\036repro-pid %s\n" $$ >&2; exec "$@"', "sh"]
+# A program that is not there is said as the engine says it when it cannot start an exec
+# (execute.timeline's `_UNSTARTED`): a setup mistake, as on an engine of this host, rather
+# than the shell's `not found` exit 127, which would read as the step's own failure.
+REPORT_PID = [SHELL, "-c", 'printf "\036repro-pid %s\n" $$ >&2; '
+              'command -v "$1" >/dev/null 2>&1 || { printf "OCI runtime exec failed: exec '
+              'failed: unable to start container process: exec: \\"%s\\": executable file '
+              'not found in \\$PATH: unknown\n" "$1" >&2; exit 127; }; exec "$@"', "sh"]
 KILL_GRACE_S = 1.0  # after a timeout's kill, how long the last output may take to arrive
 MAX_OUTPUT = int(os.environ.get("REPRO_MAX_OUTPUT", 512 * 1024 * 1024))  # per stream
 
