@@ -7,7 +7,9 @@ minutes of runs. A run that cannot complete (no verdict) is reported, never gues
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +22,43 @@ from repro.sandbox import backends
 
 if TYPE_CHECKING:
     from repro.compare.diff import Comparison
+    from repro.compare.normalise import Normal
+    from repro.sandbox.api import Backend
 
 Say = Callable[[str], None]
+
+
+@dataclass
+class _Target:
+    """What a proof runs: a scenario folder, or a case's scenario in its temporary project
+    (its runs recorded as the case's)."""
+
+    scenario: Path
+    prepare: Callable[[list[str]], tuple[Plan, list[Normal] | None]]
+    where: dict  # pipeline.run's arguments for the record's home and case
+    case: pipeline.OpenCase | None
+    say: Say
+
+    def backend(self) -> Backend:
+        """The engine, with a case's images loaded where it lacks them (after every plan
+        is made: a typo fails before the engine is asked anything)."""
+        backend = backends.default()
+        if self.case is not None:
+            pipeline.load_case_images(self.case, backend, self.say)
+        return backend
+
+
+@contextmanager
+def _target(target: Path, say: Say) -> Iterator[_Target]:
+    """A case (`repro pack`) is checked and unpacked into a temporary project, removed
+    afterwards, as `repro run` does with one."""
+    from repro.case.unpack import is_case
+
+    if not is_case(target):
+        yield _Target(target, lambda params: pipeline.prepare(target, params), {}, None, say)
+        return
+    with pipeline.case_opened(target, []) as opened:
+        yield _Target(opened.unpacked.scenario, opened.prepare, opened.where, opened, say)
 
 
 # ---- verify-fix ---------------------------------------------------------------------------
@@ -37,24 +74,26 @@ def verify_fix(target: Path, before: list[str], after: list[str], common: list[s
         raise ConfigError(Problem("--before/--after", None, "", "the two runs would be the "
                                   "same: give the parameters that differ, e.g. --before "
                                   "version=1.4.2 --after version=1.4.3"))
-    prepared = {name: pipeline.prepare(target, [*common, *(f"{k}={v}" for k, v in
-                                                          assigned.items())])
-                for name, assigned in sides.items()}
-    backend = backends.default()
-    runs: dict[str, Side] = {}
-    for name, (plan, expected) in prepared.items():
-        shown = ", ".join(f"{k}={v}" for k, v in sides[name].items()) or "as written"
-        say(f"{name}: running {plan.scenario_id} ({shown}) ...")
-        outcome = pipeline.run(plan, say, expected, on_step=on_step, backend=backend)
-        _stop_if_interrupted(outcome.error)
-        error = outcome.error
-        runs[name] = Side(name, sides[name], outcome.record, outcome.comparison,
-                          None if error is None else error.lines()[0],
-                          0 if error is None else error.exit_code)
-    plan_after = prepared["after"][0]
-    return FixProof(plan_after.scenario_id, runs["before"], runs["after"],
-                    _change(plan_after, runs["before"], runs["after"]),
-                    plan_after.baseline_path.is_file())
+    with _target(target, say) as scenario:
+        prepared = {name: scenario.prepare([*common, *(f"{k}={v}" for k, v in
+                                                       assigned.items())])
+                    for name, assigned in sides.items()}
+        backend = scenario.backend()
+        runs: dict[str, Side] = {}
+        for name, (plan, expected) in prepared.items():
+            shown = ", ".join(f"{k}={v}" for k, v in sides[name].items()) or "as written"
+            say(f"{name}: running {plan.scenario_id} ({shown}) ...")
+            outcome = pipeline.run(plan, say, expected, on_step=on_step, backend=backend,
+                                   **scenario.where)
+            _stop_if_interrupted(outcome.error)
+            error = outcome.error
+            runs[name] = Side(name, sides[name], outcome.record, outcome.comparison,
+                              None if error is None else error.lines()[0],
+                              0 if error is None else error.exit_code)
+        plan_after = prepared["after"][0]
+        return FixProof(plan_after.scenario_id, runs["before"], runs["after"],
+                        _change(plan_after, runs["before"], runs["after"]),
+                        plan_after.baseline_path.is_file())
 
 
 def _change(plan: Plan, before: Side, after: Side) -> Comparison | None:
@@ -136,15 +175,21 @@ def bisect(target: Path, param: str, values: list[str], common: list[str], say: 
     """The first value at which the verdict changes, in about log2(n) runs: both ends
     first, then halves. A value whose run errors is skipped and the halving goes on
     around it (as `git bisect skip`). Assumes one change over the list, as git does."""
-    check_bisect(target, param, values, common)
-    plans = [pipeline.prepare(target, [*common, f"{param}={value}"])[0] for value in values]
-    backend = backends.default()
+    with _target(target, say) as scenario:
+        return _bisect(scenario, param, values, common, say, on_probe)
+
+
+def _bisect(scenario: _Target, param: str, values: list[str], common: list[str], say: Say,
+            on_probe: Callable[[Probe], None] | None) -> Bisection:
+    check_bisect(scenario.scenario, param, values, common)
+    plans = [scenario.prepare([*common, f"{param}={value}"])[0] for value in values]
+    backend = scenario.backend()
     result = Bisection(plans[0].scenario_id, param, values)
     tried: dict[int, Probe] = {}
 
     def probe(index: int) -> Probe:
         say(f"{param}={values[index]}: running ...")
-        outcome = pipeline.run(plans[index], say, backend=backend)
+        outcome = pipeline.run(plans[index], say, backend=backend, **scenario.where)
         _stop_if_interrupted(outcome.error)
         found = Probe(index, values[index], outcome.record,
                       None if outcome.error is None else outcome.error.lines()[0])

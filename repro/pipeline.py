@@ -191,6 +191,18 @@ class OpenCase:
         """`pipeline.run`'s arguments that record a run as this case's."""
         return {"home": self.home, "case": self.named}
 
+    def prepare(self, params: list[str]) -> tuple[Plan, list[Normal] | None]:
+        """The case's scenario planned with other parameters (bisect, verify-fix)."""
+        return _case_plan(self.unpacked.scenario, params, self.home)
+
+
+def _case_plan(scenario: Path, params: list[str], home: Path
+               ) -> tuple[Plan, list[Normal] | None]:
+    plan, expected = prepare(scenario, params)
+    if plan.retention is None:  # the scenario's own, else that of where records go
+        plan = replace(plan, retention=project_settings(home).retention)
+    return plan, expected
+
 
 @contextmanager
 def case_opened(case: Path, params: list[str]) -> Iterator[OpenCase]:
@@ -200,10 +212,8 @@ def case_opened(case: Path, params: list[str]) -> Iterator[OpenCase]:
     from repro.case import unpack
 
     with unpack.opened(case) as unpacked:
-        plan, expected = prepare(unpacked.scenario, params)
         home = case_home(case)
-        if plan.retention is None:  # the scenario's own, else that of where records go
-            plan = replace(plan, retention=project_settings(home).retention)
+        plan, expected = _case_plan(unpacked.scenario, params, home)
         yield OpenCase(case, unpacked, plan, expected, home, unpacked.named(case))
 
 

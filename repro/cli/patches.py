@@ -26,7 +26,8 @@ def verify_fix(scenario: Path = ScenarioArg,
                                             "instead of Markdown.")) -> int:
     """Prove a fix: the error reproduces before, not after, and after matches the baseline.
 
-    Prints a Markdown summary to paste into the pull request; exits 0 only if all hold."""
+    SCENARIO may be a case packed by `repro pack`. Prints a Markdown summary to paste into
+    the pull request; exits 0 only if all hold."""
     from repro import patches
     from repro.report.patches import fix_json, fix_markdown
 
@@ -60,7 +61,8 @@ def bisect(scenario: Path = ScenarioArg,
     """Find the first value of a parameter at which the verdict changes, like git bisect.
 
     Runs both ends, then halves the range: about log2(n) runs. A value whose run errors
-    is skipped and the search goes on around it."""
+    is skipped and the search goes on around it. SCENARIO may be a case packed by
+    `repro pack`."""
     from repro import patches
     from repro.report.patches import bisect_json, bisect_text, probe_line
 

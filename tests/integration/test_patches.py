@@ -4,6 +4,9 @@ the customer's data (release 4 cannot even be installed: its image is nowhere)."
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 from conftest import Project
 
@@ -178,3 +181,37 @@ def test_a_twin_that_extends_the_ticket_runs_with_the_tickets_files(project: Pro
     shown = json.loads(plan.stdout)
     assert shown["sources"]["data"] == f"scenarios/{ticket}/scenario.yaml:3"
     assert shown["sources"]["expect"] == f"scenarios/{twin}/scenario.yaml:2"
+
+
+def test_verify_fix_and_bisect_take_a_case_and_record_its_runs_as_the_cases(
+        project: Project, tmp_path_factory) -> None:
+    """A case handed over by a colleague is proved and bisected where it lands, with no
+    project around it: the runs are recorded beside the case, named as its runs."""
+    sid = _scenario(project, fixed_in=8)
+    recorded = project.repro("baseline", f"scenarios/{sid}", "-p", "release=8", "--yes")
+    assert recorded.returncode == 0, recorded.stderr
+    landed = tmp_path_factory.mktemp("landed")  # outside the project
+    case = landed / "imp.tar.gz"
+    assert project.repro("pack", f"scenarios/{sid}", "-o", str(case)).returncode == 0
+
+    def repro(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "repro", *args], cwd=landed,
+                              capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "NO_COLOR": "1"})
+
+    done = repro("verify-fix", case.name, "--before", "release=7", "--after", "release=8",
+                 "--json")
+    assert done.returncode == 0, done.stderr
+    proof = json.loads(done.stdout)
+    assert proof["holds"] is True and proof["after"]["baseline"].startswith("match")
+    done = repro("bisect", case.name, "--param", "release", "--values", "5,6,7", "--json")
+    assert done.returncode == 0, done.stderr
+    boundary = json.loads(done.stdout)["boundary"]
+    assert (boundary["last"]["value"], boundary["first"]["value"]) == ("5", "6")
+    records = sorted((landed / ".repro" / "runs").glob("*/record.json"))
+    assert len(records) == 2 + 3  # both sides, then both ends and the middle
+    for path in records:
+        assert json.loads(path.read_text())["case"]["file"] == str(case)
+    assert sorted(p.name for p in landed.iterdir()) == [".repro", "imp.tar.gz"]
+    done = repro("bisect", case.name, "--param", "relase", "--values", "5,6")
+    assert done.returncode == 2 and "did you mean 'release'" in done.stderr
