@@ -21,7 +21,7 @@ from typing import IO
 CHUNK = 1024 * 1024
 _GAP = CHUNK  # a skip this small is read again (positionally) to keep the digest going
 
-_Identity = tuple[int, int, int, int]
+_Identity = tuple[int, int, int, int, int]
 _KNOWN: dict[_Identity, str] = {}
 
 
@@ -38,7 +38,9 @@ def sha256(stream: IO[bytes], into: IO[bytes] | None = None) -> tuple[str, int]:
 
 
 def _identity(st: os.stat_result) -> _Identity:
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+    # ctime too: `cp -p` or `rsync -t` can give new content the old size and mtime (and a
+    # freed inode number); no user tool sets the ctime.
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def file_sha256(path: Path) -> tuple[str, int]:

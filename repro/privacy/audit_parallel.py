@@ -4,20 +4,19 @@ The file is cut at line ends into pieces; a pool of workers scans them (each wit
 of the scanner), and the findings come back piece by piece, in order, with the number of
 lines of each piece so that line numbers run on. Two pieces a worker are under way at
 most, so memory stays bounded whatever the file's size and however slowly the findings
-are read. Workers are spawned, not forked
-(see repro.privacy.csv_parallel: a fork of a threaded process can hang)."""
+are read. The workers: repro.privacy.processes (spawned; one dying ends the scan in one
+line)."""
 
 from __future__ import annotations
 
 import itertools
-import multiprocessing
-import os
 import signal
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from repro.privacy.processes import FileRange, pool, workers
 from repro.privacy.text_file import line_blocks
 
 MIN_SIZE = 64 << 20  # below this, starting processes costs more than it saves
@@ -26,10 +25,6 @@ PIECE = 16 << 20
 Found = tuple[int, str, str]  # (line, kind, masked value)
 Lines = Callable[[Iterable[bytes], Collection[str]], Iterator[Found]]
 _scan: tuple[Lines, Collection[str]] | None = None  # the worker's scanner, set by `_start`
-
-
-def workers() -> int:
-    return min(os.cpu_count() or 1, 8)
 
 
 def usable(size: int) -> bool:
@@ -42,17 +37,16 @@ def scan(lines: Lines, path: Path, allowed_secrets: Collection[str]) -> Iterator
     of `path`, its findings numbered from the file's first line."""
     cuts = cut(path)
     pieces, count = iter(cuts), min(workers(), len(cuts))
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(count, initializer=_start, initargs=(lines, allowed_secrets)) as pool:
+    with pool(count, _start, (lines, allowed_secrets), f"scanning {path.name}") as workers_:
         # two pieces a worker under way at most: a reader slower than the workers (a pipe)
         # holds them back instead of their findings piling up
-        pending = deque(pool.apply_async(_work, (piece,))
+        pending = deque(workers_.submit(_work, piece)
                         for piece in itertools.islice(pieces, 2 * count))
         first = 1
         while pending:
-            found, lines_in_piece = pending.popleft().get()
+            found, lines_in_piece = pending.popleft().result()
             for piece in itertools.islice(pieces, 1):
-                pending.append(pool.apply_async(_work, (piece,)))
+                pending.append(workers_.submit(_work, piece))
             for line, kind, masked in found:
                 yield first + line - 1, kind, masked
             first += lines_in_piece
@@ -80,19 +74,6 @@ def _start(lines: Lines, allowed_secrets: Collection[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-class _Range:
-    """Reads a file from `start` up to `end` only."""
-
-    def __init__(self, handle: Any, start: int, end: int):
-        self._handle, self._left = handle, end - start
-        handle.seek(start)
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._handle.read(self._left if size < 0 else min(size, self._left))
-        self._left -= len(data)
-        return data
-
-
 def _work(piece: tuple[str, int, int]) -> tuple[list[Found], int]:
     assert _scan is not None
     path, start, end = piece
@@ -106,5 +87,5 @@ def _work(piece: tuple[str, int, int]) -> tuple[list[Found], int]:
             yield block
 
     with open(path, "rb") as handle:
-        found = list(lines(blocks(_Range(handle, start, end)), allowed_secrets))
+        found = list(lines(blocks(FileRange(handle, start, end)), allowed_secrets))
     return found, count

@@ -9,12 +9,11 @@ runner's, say) can hang on a lock another thread held."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from pathlib import Path
 from typing import BinaryIO
 
 from repro.privacy import csv_file
+from repro.privacy.processes import FileRange, pool, workers
 from repro.privacy.tokens import Tokens
 
 MIN_SIZE = 64 << 20  # below this, starting processes costs more than it saves
@@ -25,24 +24,14 @@ class _Quoted(Exception):
     """The range holds a quote."""
 
 
-class _Range:
+class _Range(FileRange):
     """Reads a file from `start` up to `end` only; a quote stops it."""
 
-    def __init__(self, handle: BinaryIO, start: int, end: int):
-        self._handle, self._left = handle, end - start
-        handle.seek(start)
-
     def read(self, size: int = -1) -> bytes:
-        size = self._left if size < 0 else min(size, self._left)
-        data = self._handle.read(size)
+        data = super().read(size)
         if b'"' in data:
             raise _Quoted
-        self._left -= len(data)
         return data
-
-
-def workers() -> int:
-    return min(os.cpu_count() or 1, 8)
 
 
 def usable(path: Path) -> bool:
@@ -69,10 +58,10 @@ def rewrite(path: Path, out: BinaryIO, columns: dict[str, str], delimiter: str |
     ranges = [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
     parts = [parts_dir / f".{path.name}.part{n}.tmp" for n in range(len(ranges))]
     try:
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(len(ranges), initializer=_start, initargs=(key,)) as pool:
-            counts = pool.starmap(_work, [(str(path), a, b, delim, targets, str(part))
-                                          for (a, b), part in zip(ranges, parts, strict=True)])
+        with pool(len(ranges), _start, (key,), f"rewriting {path.name}") as workers_:
+            counts = list(workers_.map(_work, *zip(*[
+                (str(path), a, b, delim, targets, str(part))
+                for (a, b), part in zip(ranges, parts, strict=True)], strict=True)))
         if min(counts) < 0:
             return None
         out.write(header)

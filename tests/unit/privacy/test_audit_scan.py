@@ -4,10 +4,13 @@ of the detectors run on the whole text, in one process."""
 
 from __future__ import annotations
 
+import os
 import random
+import time
 
 import pytest
 
+from repro.errors import ReproError
 from repro.privacy import audit, audit_parallel, detect, suspects
 from repro.privacy.tokens import Tokens, _mod97
 
@@ -177,3 +180,25 @@ def test_a_big_file_scanned_by_several_processes_gives_the_same_lines(tmp_path, 
     monkeypatch.setattr(audit_parallel, "cut", lambda p: pieces.append(len(cut(p))) or cut(p))
     assert list(scanner.paths([path])) == alone
     assert pieces and pieces[0] >= 4, "the file was not cut into pieces"
+
+
+def _dies(blocks, allowed_secrets):
+    """A worker killed in the middle of its piece, as by the kernel's OOM killer."""
+    for _ in blocks:
+        pass
+    os._exit(137)
+    yield  # a generator, like a scanner's lines
+
+
+def test_a_worker_that_dies_ends_the_scan_in_one_line_rather_than_hanging(tmp_path,
+                                                                          monkeypatch):
+    big = tmp_path / "big.log"
+    big.write_bytes(b"a line with nothing to find\n" * 40_000)
+    monkeypatch.setattr(audit_parallel, "PIECE", 1 << 16)
+    monkeypatch.setattr(audit_parallel, "workers", lambda: 2)
+    began = time.monotonic()
+    with pytest.raises(ReproError) as exc:
+        list(audit_parallel.scan(_dies, big, ()))
+    assert str(exc.value) == ("scanning big.log: a worker process died (killed, or out of "
+                              "memory?); try again with more memory free")
+    assert time.monotonic() - began < 60
