@@ -3,6 +3,7 @@ stages ask for."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -134,23 +135,17 @@ def step_names(scenario: Scenario) -> list[str]:
 def command_steps(scenario: Scenario) -> list[tuple[Loc, Step, str]]:
     """Every `run` step, those inside `parallel` groups too, in file order: (location,
     step, name). Unnamed ones are step-N by position (step-N.M inside a group)."""
-    out: list[tuple[Loc, Step, str]] = []
-
-    def walk(entries: tuple[Step, ...], at: Loc, prefix: str) -> None:
-        for i, step in enumerate(entries):
-            where, default = (*at, i), f"{prefix}{i + 1}"
-            if step.parallel is not None:
-                walk(step.parallel, (*where, "parallel"), f"{default}.")
-            elif step.kind == "run":
-                out.append((where, step, step.name or f"step-{default}"))
-
-    walk(scenario.steps, ("steps",), "")
-    return out
+    return _entries(scenario, lambda step: step.kind == "run")
 
 
 def fault_entries(scenario: Scenario) -> list[tuple[Loc, Step, str]]:
     """Every `fault` entry, those inside groups too: (location, entry, name). Unnamed ones
     are step-N by position, as command steps are."""
+    return _entries(scenario, lambda step: step.fault is not None)
+
+
+def _entries(scenario: Scenario, wanted: Callable[[Step], bool]
+             ) -> list[tuple[Loc, Step, str]]:
     out: list[tuple[Loc, Step, str]] = []
 
     def walk(entries: tuple[Step, ...], at: Loc, prefix: str) -> None:
@@ -158,7 +153,7 @@ def fault_entries(scenario: Scenario) -> list[tuple[Loc, Step, str]]:
             where, default = (*at, i), f"{prefix}{i + 1}"
             if step.parallel is not None:
                 walk(step.parallel, (*where, "parallel"), f"{default}.")
-            elif step.fault is not None:
+            elif wanted(step):
                 out.append((where, step, step.name or f"step-{default}"))
 
     walk(scenario.steps, ("steps",), "")
@@ -167,17 +162,9 @@ def fault_entries(scenario: Scenario) -> list[tuple[Loc, Step, str]]:
 
 def wait_entries(scenario: Scenario) -> list[tuple[Loc, WaitFor]]:
     """Every `wait_for` entry, those inside groups too, with its location."""
-    out: list[tuple[Loc, WaitFor]] = []
-
-    def walk(entries: tuple[Step, ...], at: Loc) -> None:
-        for i, step in enumerate(entries):
-            if step.parallel is not None:
-                walk(step.parallel, (*at, i, "parallel"))
-            elif step.wait_for is not None:
-                out.append(((*at, i, "wait_for"), step.wait_for))
-
-    walk(scenario.steps, ("steps",))
-    return out
+    return [((*at, "wait_for"), step.wait_for)
+            for at, step, _ in _entries(scenario, lambda step: step.wait_for is not None)
+            if step.wait_for is not None]
 
 
 def _wait_targets(scenario: Scenario, names: dict[str, Step]) -> Issues:
