@@ -107,6 +107,22 @@ class Project:
         return found
 
 
+# A step that times out with a child in the background, then one counting what is left:
+# on an engine whose processes this host cannot see (tcp, Podman), the kill comes from
+# inside the container through the pid wrapper (docs/engines.md).
+HANG_ON_AN_ENGINE_ELSEWHERE = """\
+    environment: bb
+    steps:
+      - name: hang
+        run: "sleep 300 & echo started; echo said >&2; sleep 300"
+        timeout: 1s
+        stop_on_failure: false
+      - name: after
+        run: "ps -o comm | grep -c sleep || true"
+    oracle:
+      any: [{step: hang, timed_out: true}]
+    """
+
 BUSYBOX_ENV = """\
     image: repro-base/busybox
     parameters:

@@ -182,6 +182,21 @@ def _retar(case: Path, out: Path, change: dict[str, bytes | None],
     return out
 
 
+# A customer's export copied in and counted: what a case carries, small.
+ORDERS = """\
+    environment: bb
+    data:
+      - from: customer/orders.csv
+        to: /srv/orders.csv
+    steps:
+      - name: count
+        run: wc -l /srv/orders.csv
+    oracle:
+      any:
+        - {step: count, stdout: "3 /srv/orders.csv"}
+    """
+ORDERS_FILES = {"customer/orders.csv": "id,amount\n1,10\n2,20\n"}
+
 def _member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type, info.linkname, info.size = kind, link, 1 if kind == tarfile.REGTYPE else 0
@@ -189,19 +204,7 @@ def _member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile
 
 
 def test_a_changed_case_is_refused_in_one_line(project: Project) -> None:
-    sid = project.scenario("tamper", """\
-        environment: bb
-        data:
-          - from: customer/orders.csv
-            to: /srv/orders.csv
-        steps:
-          - name: count
-            run: wc -l /srv/orders.csv
-        oracle:
-          any:
-            - step: count
-              exit_code: 0
-        """, files={"customer/orders.csv": "id,amount\n1,10\n2,20\n"})
+    sid = project.scenario("tamper", ORDERS, files=ORDERS_FILES)
     case = project.root / "tamper.tar.gz"
     assert project.repro("pack", f"scenarios/{sid}", "-o", str(case)).returncode == 0
     data = f"project/scenarios/{sid}/customer/orders.csv"
@@ -486,18 +489,7 @@ def test_a_case_runs_record_is_compared_and_shown_once_its_folder_is_gone(
 
 
 def test_shell_and_replay_take_a_case_and_refuse_a_changed_one(project: Project) -> None:
-    sid = project.scenario("both", """\
-        environment: bb
-        data:
-          - from: customer/orders.csv
-            to: /srv/orders.csv
-        steps:
-          - name: count
-            run: wc -l /srv/orders.csv
-        oracle:
-          any:
-            - {step: count, stdout: "3 /srv/orders.csv"}
-        """, files={"customer/orders.csv": "id,amount\n1,10\n2,20\n"})
+    sid = project.scenario("both", ORDERS, files=ORDERS_FILES)
     other = project.scenario("folder", _HI)
     case = project.root / "both.tar.gz"
     assert project.repro("pack", f"scenarios/{sid}", "-o", str(case)).returncode == 0

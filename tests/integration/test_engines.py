@@ -25,23 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import Project
+from conftest import HANG_ON_AN_ENGINE_ELSEWHERE, Project
 
 pytestmark = pytest.mark.xdist_group("second-engine")
 
 FIRST = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-HANG = """\
-    environment: bb
-    steps:
-      - name: hang
-        run: "sleep 300 & echo started; echo said >&2; sleep 300"
-        timeout: 1s
-        stop_on_failure: false
-      - name: after
-        run: "ps -o comm | grep -c sleep || true"
-    oracle:
-      any: [{step: hang, timed_out: true}]
-    """
 QUICK = """\
     environment: bb
     steps: [{name: s, run: "cat /etc/app/app.conf"}]
@@ -222,7 +210,7 @@ def test_a_timeout_on_a_remote_engine_kills_the_step_from_inside(
         project: Project, engine: Engine) -> None:
     """Over tcp this host's /proc says nothing of the engine's processes: the step reports
     its pid through the wrapper, and the kill comes from inside its container."""
-    sid = project.scenario("hang", HANG)
+    sid = project.scenario("hang", HANG_ON_AN_ENGINE_ELSEWHERE)
     daemon = project.scenario("daemon", """\
         environment: bb
         steps:

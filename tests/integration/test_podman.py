@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import Project
+from conftest import HANG_ON_AN_ENGINE_ELSEWHERE, Project
 
 pytestmark = pytest.mark.xdist_group("podman")
 
@@ -218,18 +218,7 @@ def test_timeouts_on_podman_kill_the_step_by_exec_and_as_its_own_process(
         project: Project, podman: Podman) -> None:
     """Podman's processes are not this host's to the backend (no dockerd at the socket):
     the step reports its pid through the wrapper and is killed from inside."""
-    two = project.scenario("hang", """\
-        environment: bb
-        steps:
-          - name: hang
-            run: "sleep 300 & echo started; echo said >&2; sleep 300"
-            timeout: 1s
-            stop_on_failure: false
-          - name: after
-            run: "ps -o comm | grep -c sleep || true"
-        oracle:
-          any: [{step: hang, timed_out: true}]
-        """)
+    two = project.scenario("hang", HANG_ON_AN_ENGINE_ELSEWHERE)
     done = project.repro("run", f"scenarios/{two}", "--json", env=podman.env)
     assert done.returncode == 0, done.stderr
     record = project.record(json.loads(done.stdout))
