@@ -36,7 +36,7 @@ class _Target:
     scenario: Path
     prepare: Callable[[list[str]], tuple[Plan, list[Normal] | None]]
     where: dict  # pipeline.run's arguments for the record's home and case
-    case: pipeline.OpenCase | None
+    case: pipeline.CaseFiles | None
     say: Say
 
     def backend(self) -> Backend:
@@ -57,8 +57,8 @@ def _target(target: Path, say: Say) -> Iterator[_Target]:
     if not is_case(target):
         yield _Target(target, lambda params: pipeline.prepare(target, params), {}, None, say)
         return
-    with pipeline.case_opened(target, []) as opened:
-        yield _Target(opened.unpacked.scenario, opened.prepare, opened.where, opened, say)
+    with pipeline.case_files(target) as case:  # planned per run, with each run's values
+        yield _Target(case.unpacked.scenario, case.prepare, case.where, case, say)
 
 
 # ---- verify-fix ---------------------------------------------------------------------------

@@ -176,13 +176,11 @@ def unpack_case(case: Path, dest: Path) -> Unpacked:
 
 
 @dataclass(frozen=True)
-class OpenCase:
-    """A case checked and unpacked into a temporary project, planned: what runs it."""
+class CaseFiles:
+    """A case checked and unpacked into a temporary project, not planned yet."""
 
     file: Path  # the case file
     unpacked: Unpacked
-    plan: Plan
-    expected: list[Normal] | None  # its baseline
     home: Path  # the project that keeps the run's record (`case_home`)
     named: dict  # the case as the record and the audit line name it
 
@@ -192,32 +190,42 @@ class OpenCase:
         return {"home": self.home, "case": self.named}
 
     def prepare(self, params: list[str]) -> tuple[Plan, list[Normal] | None]:
-        """The case's scenario planned with other parameters (bisect, verify-fix)."""
-        return _case_plan(self.unpacked.scenario, params, self.home)
+        """The case's scenario planned with `params`; its retention, where it has none,
+        that of the project keeping the records."""
+        plan, expected = prepare(self.unpacked.scenario, params)
+        if plan.retention is None:
+            plan = replace(plan, retention=project_settings(self.home).retention)
+        return plan, expected
 
 
-def _case_plan(scenario: Path, params: list[str], home: Path
-               ) -> tuple[Plan, list[Normal] | None]:
-    plan, expected = prepare(scenario, params)
-    if plan.retention is None:  # the scenario's own, else that of where records go
-        plan = replace(plan, retention=project_settings(home).retention)
-    return plan, expected
+@dataclass(frozen=True)
+class OpenCase(CaseFiles):
+    """A case unpacked and planned: what runs it."""
+
+    plan: Plan
+    expected: list[Normal] | None  # its baseline
+
+
+@contextmanager
+def case_files(case: Path) -> Iterator[CaseFiles]:
+    """The case checked and unpacked into a temporary project (removed afterwards);
+    refused before the engine is asked anything. Plans come from `CaseFiles.prepare`."""
+    from repro.case import unpack
+
+    with unpack.opened(case) as unpacked:
+        yield CaseFiles(case, unpacked, case_home(case), unpacked.named(case))
 
 
 @contextmanager
 def case_opened(case: Path, params: list[str]) -> Iterator[OpenCase]:
-    """The case checked and unpacked into a temporary project (removed afterwards) and
-    planned; refused before the engine is asked anything. Its images are not loaded
+    """`case_files`, planned with `params`. Its images are not loaded
     (`load_case_images`)."""
-    from repro.case import unpack
-
-    with unpack.opened(case) as unpacked:
-        home = case_home(case)
-        plan, expected = _case_plan(unpacked.scenario, params, home)
-        yield OpenCase(case, unpacked, plan, expected, home, unpacked.named(case))
+    with case_files(case) as files:
+        plan, expected = files.prepare(params)
+        yield OpenCase(files.file, files.unpacked, files.home, files.named, plan, expected)
 
 
-def load_case_images(opened: OpenCase, backend: Backend, say: Say) -> None:
+def load_case_images(opened: CaseFiles, backend: Backend, say: Say) -> None:
     """The case's images onto the engine, those it lacks only."""
     from repro.case import unpack
 
