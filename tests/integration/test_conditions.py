@@ -137,6 +137,10 @@ def test_a_locale_the_image_lacks_is_compiled_into_a_cached_image_for_steps_and_
     tags = json.loads(subprocess.run(["docker", "image", "inspect", made], capture_output=True,
                                      text=True, check=True).stdout)[0]["RepoTags"]
     assert [t.split(":")[0] for t in tags] == ["repro-changed"]
+    # A cached image like the environments' own: `repro gc --images` takes it (a dry run
+    # here: a real one would take other tests' images from under them).
+    listed = project.repro("gc", "--images", "--dry-run")
+    assert f"would remove image {tags[0]}" in listed.stdout, listed.stdout
     subprocess.run(["docker", "rmi", "-f", made], capture_output=True, check=True)
     sid = project.scenario("LOC2", "environment: alone\nlocale: de_DE.UTF-8\n" + LOCALE_STEP)
     done = project.repro("run", f"scenarios/{sid}")
