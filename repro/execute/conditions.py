@@ -117,24 +117,21 @@ def with_locale(plan: Plan, backend: api.Backend, images: dict[str, str], record
     for role, image in images.items():
         try:
             made = backend.change_image(image, change, say)
-        except SandboxError as exc:
+            reason = None if made.exit_code in (0, COMPILED) else _lacks(made)
+        except SandboxError as exc:  # the engine could not even try
             if role == "sandbox":
                 raise
-            made = api.ChangedImage(image, -1, str(exc), cached=False)
-        if made.exit_code in (0, COMPILED):
+            reason = str(exc)
+        if reason is None:
             chosen[role] = made.id
             prepared = "generated" if made.exit_code == COMPILED else "image"
             if made.id != image:  # the record says which image the container ran
                 record.conditions.setdefault("locale_images", {})[role] = made.id
+        elif role == "sandbox":
+            where = plan.conditions.where("locale")
+            raise ConfigError(where.problem("locale", "the image cannot provide the "
+                                            f"locale {wanted}: {reason}"))
         else:
-            said = made.output.strip().splitlines()
-            reason = _LACKS.get(made.exit_code) or (
-                f"localedef failed: {said[-1][:160]}" if said and made.exit_code >= 0
-                else said[-1][:200] if said else f"the check exited {made.exit_code}")
-            if role == "sandbox":
-                where = plan.conditions.where("locale")
-                raise ConfigError(where.problem("locale", "the image cannot provide the "
-                                                f"locale {wanted}: {reason}"))
             say(f"warning: service {role!r} runs without the locale {wanted} (in C): its "
                 f"image cannot provide it: {reason}")
             prepared = f"unavailable: {reason}"
@@ -145,3 +142,10 @@ def with_locale(plan: Plan, backend: api.Backend, images: dict[str, str], record
     if services:
         record.conditions["locale_prepared_services"] = services
     return chosen
+
+
+def _lacks(made: api.ChangedImage) -> str:
+    """What the image lacks, from the locale script's exit and last line."""
+    said = made.output.strip().splitlines()
+    return _LACKS.get(made.exit_code) or (f"localedef failed: {said[-1][:160]}" if said
+                                          else f"the check exited {made.exit_code}")

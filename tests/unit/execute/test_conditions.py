@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from repro.errors import ConfigError
+from repro.errors import ConfigError, SandboxError
 from repro.execute import runner
 from repro.plan.build import plan_scenario
 from repro.report import terminal
@@ -170,3 +170,25 @@ def test_an_image_that_cannot_compile_the_locale_stops_the_run_in_one_line(proje
         "the package `locales` in the image)")
     assert backend.specs == []  # no sandbox was made
     assert record.steps == [] and record.status == "error"
+
+
+def test_an_engine_that_cannot_change_a_services_image_leaves_it_in_c_with_a_warning(
+        project):
+    class Refusing(FakeBackend):
+        def change_image(self, base, change, say):
+            if base == "id-of-postgres:16":
+                raise SandboxError("preparing the locale de_DE.UTF-8 in image pg failed: "
+                                   "no space left on device")
+            return super().change_image(base, change, say)
+
+    backend = Refusing()
+    said: list[str] = []
+    record, error = runner.run(make_plan(project, "locale: de_DE.UTF-8"), said.append,
+                               backend=backend)
+    assert error is None and backend.specs[0].services[0].image == "id-of-postgres:16"
+    assert record.conditions["locale_prepared_services"]["db"].endswith(
+        "no space left on device")
+    assert [line for line in said if line.startswith("warning:")] == [
+        "warning: service 'db' runs without the locale de_DE.UTF-8 (in C): its image cannot "
+        "provide it: preparing the locale de_DE.UTF-8 in image pg failed: no space left on "
+        "device"]
