@@ -24,6 +24,7 @@ from repro.sandbox.api import ChangedImage, ImageChange, Say
 from repro.sandbox.docker import labels
 from repro.sandbox.docker.cache import Facts
 from repro.sandbox.docker.engine import Engine, translated
+from repro.sandbox.docker.images import bridge_hint, find
 
 REPOSITORY = "repro-changed"
 MARK = "repro-change-exit="  # the script's exit code, printed by the build's RUN
@@ -36,7 +37,7 @@ def change(engine: Engine, base: str, wanted: ImageChange, say: Say) -> ChangedI
     digest = hashlib.sha256(json.dumps(
         [FORMAT, wanted.key, wanted.script, list(wanted.args), wanted.changed]).encode())
     tag = f"{REPOSITORY}:{_short(base)}-{digest.hexdigest()[:16]}"
-    found = _find(engine, tag)
+    found = find(engine, tag)
     if found:
         return ChangedImage(found, wanted.changed, "", cached=True)
     answer = _answers.get(f"{base} {digest.hexdigest()}")
@@ -45,7 +46,7 @@ def change(engine: Engine, base: str, wanted: ImageChange, say: Say) -> ChangedI
     say(f"preparing {wanted.what} in image {_short(base)} (once: later runs reuse it) ...")
     code, output = _build(engine, base, wanted, tag)
     if code == wanted.changed:
-        made = _find(engine, tag)
+        made = find(engine, tag)
         if not made:
             raise SandboxError(f"preparing {wanted.what} in image {_short(base)}: the build "
                                f"said it was done but {tag} is not on the engine")
@@ -56,16 +57,6 @@ def change(engine: Engine, base: str, wanted: ImageChange, say: Say) -> ChangedI
 
 def _short(image_id: str) -> str:
     return image_id.removeprefix("sha256:")[:12]
-
-
-def _find(engine: Engine, ref: str) -> str | None:
-    import docker
-
-    with translated(f"looking up image {ref}"):
-        try:
-            return str(engine.client().api.inspect_image(ref)["Id"])
-        except docker.errors.ImageNotFound:
-            return None
 
 
 def dockerfile(base: str, user: str, wanted: ImageChange) -> str:
@@ -100,8 +91,6 @@ def read_build(stream: Iterable[dict[str, Any]]) -> tuple[int | None, str, str]:
 
 def _build(engine: Engine, base: str, wanted: ImageChange, tag: str) -> tuple[int, str]:
     """The script's exit code (127: no shell to run it) and its last lines."""
-    from repro.sandbox.docker.images import bridge_hint
-
     client = engine.client().api
     with translated(f"inspecting image {_short(base)}"):
         user = client.inspect_image(base)["Config"].get("User") or ""

@@ -26,7 +26,7 @@ def ensure(engine: Engine, image: ImageSpec, environment: str, say: Say,
     assert image.context is not None
     key = cache_key(image)
     tag = f"{repository(environment)}:{key[:16]}"
-    found = _find(engine, tag) or _by_key(engine, key, tag)
+    found = find(engine, tag) or _by_key(engine, key, tag)
     if found:
         return ImageInfo(tag, found, False, time.monotonic() - started)
     dockerfile_path = image.context / image.dockerfile
@@ -46,7 +46,8 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9_.-]+", "-", name.lower()).strip("-.") or "env"
 
 
-def _find(engine: Engine, ref: str) -> str | None:
+def find(engine: Engine, ref: str) -> str | None:
+    """The id of image `ref` on the engine; None when it has none."""
     import docker
 
     with translated(f"looking up image {ref}"):
@@ -72,12 +73,12 @@ def _local_or_pull(engine: Engine, ref: str, say: Say) -> str:
     else made (an offline base) or pulled."""
     import docker
 
-    found = _find(engine, ref) or transfer.from_peers(engine, ref, say)
+    found = find(engine, ref) or transfer.from_peers(engine, ref, say)
     if found:
         return found
     if bases.is_base(ref):
         bases.ensure(engine, ref, say)
-        return _find(engine, ref) or ""
+        return find(engine, ref) or ""
     say(f"image {ref} is not here; trying to pull it ...")
     try:
         return engine.client().images.pull(ref).id
@@ -192,4 +193,4 @@ def _stream_build(engine: Engine, image: ImageSpec, tag: str, key: str, say: Say
                             "`docker load` the base image")
                 raise SandboxError(f"building {tag} failed at {step or 'the start'}: "
                                    f"{error}{hint} (last output: {tail})")
-    return image_id or (_find(engine, tag) or "")
+    return image_id or (find(engine, tag) or "")
