@@ -197,6 +197,7 @@ ORDERS = """\
     """
 ORDERS_FILES = {"customer/orders.csv": "id,amount\n1,10\n2,20\n"}
 
+
 def _member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type, info.linkname, info.size = kind, link, 1 if kind == tarfile.REGTYPE else 0
@@ -359,19 +360,9 @@ def _old_record(runs: Path, sid: str, days: float, status: str = "complete",
 
 
 def test_retention_prunes_the_scenarios_old_records_after_a_run(project: Project) -> None:
-    body = """\
-        environment: bb
-        steps:
-          - name: hi
-            run: echo hi
-        oracle:
-          any:
-            - step: hi
-              stdout: hi
-        """
-    kept_by_scenario = project.scenario("keep", body + "retention: 30d\n")
-    by_project = project.scenario("proj", body)
-    other = project.scenario("other", body)
+    kept_by_scenario = project.scenario("keep", _HI + "retention: 30d\n")
+    by_project = project.scenario("proj", _HI)
+    other = project.scenario("other", _HI)
     (project.root / "repro.yaml").write_text("retention: 10d\n")
     runs = project.root / ".repro" / "runs"
 
